@@ -1,0 +1,12 @@
+"""scratchnet: a neural network from scratch in NumPy, in the notation of the chain rule.
+
+    import scratchnet as sn
+    net = sn.Network([784, 100, 10, 10], ["sigmoid", "sigmoid", "softmax"], seed=0)
+    X, y = sn.load_mnist("train")
+"""
+
+from .errors import ScratchnetError
+from .network import Network
+
+__all__ = ["Network", "ScratchnetError"]
+__version__ = "0.1.0"

@@ -1,0 +1,66 @@
+"""The ``scratchnet`` command line: thin wrappers that parse options, call the library and print.
+
+Each command lives in its own module in this package and exposes a click command named ``command``.
+Errors the user can cause end as one line on standard error and a non-zero exit, never a traceback
+(``--debug`` anywhere on the line shows it).
+"""
+
+import sys
+
+import click
+
+from ..errors import ScratchnetError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="scratchnet")
+def cli():
+    """scratchnet: a neural network from scratch in NumPy that trains on real MNIST,
+    proves its own gradients and checks a learner's chain rule."""
+
+
+def _register():
+    from . import data, evaluate, train
+    for module in (train, evaluate, data):
+        cli.add_command(module.command)
+
+
+_register()
+
+
+def _error(message, code):
+    click.echo(f"scratchnet: error: {message}", err=True)
+    return code
+
+
+def main(argv=None):
+    """Entry point of the ``scratchnet`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    try:
+        result = cli.main(args=argv, prog_name="scratchnet", standalone_mode=False)
+    except click.UsageError as e:
+        ctx = e.ctx
+        where = f"scratchnet {ctx.info_name} --help" if ctx is not None and ctx.parent is not None \
+            else "scratchnet --help"
+        if debug:
+            raise
+        return sys.exit(_error(f"{e.format_message()} (see '{where}')", 2))
+    except click.ClickException as e:
+        if debug:
+            raise
+        return sys.exit(_error(e.format_message(), e.exit_code))
+    except click.Abort:
+        return sys.exit(_error("interrupted", 130))
+    except ScratchnetError as e:
+        if debug:
+            raise
+        return sys.exit(_error(str(e), 1))
+    except KeyboardInterrupt:
+        return sys.exit(_error("interrupted", 130))
+    except OSError as e:
+        if debug:
+            raise
+        return sys.exit(_error(f"{e.strerror or e}: {e.filename or ''}".rstrip(": "), 1))
+    sys.exit(result if isinstance(result, int) else 0)

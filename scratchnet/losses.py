@@ -1,0 +1,62 @@
+"""Cross-entropy loss on a softmax output, and its fused gradient.
+
+For one example with one-hot target ``y`` and ``ŷ = softmax(z)``, ``L = -Σ_k y_k log ŷ_k``. The
+softmax Jacobian ``∂ŷ/∂z = diag(ŷ) - ŷᵀŷ`` multiplied by ``∂L/∂ŷ = -y / ŷ`` collapses to
+
+    ∂L/∂z = ŷ - y                                        (1 × K)
+
+so the backward pass never forms the softmax Jacobian. Over a mini-batch of ``B`` rows the loss is the
+mean, so each row of the gradient carries a factor ``1/B``: ``δ_L = (Ŷ - Y) / B``.
+"""
+
+import numpy as np
+
+
+def cross_entropy(z, y):
+    """Mean cross-entropy of ``softmax(z)`` against integer labels, computed from the logits.
+
+    ``L = mean_i( logsumexp(z_i) - z_i[y_i] )`` with the row maximum taken out first, so the loss stays
+    finite and exact even where ``softmax`` would underflow to 0.
+
+    Parameters
+    ----------
+    z : ndarray (B, K), the output layer's pre-activations (logits)
+    y : ndarray (B,), integer labels in ``[0, K)``
+
+    Returns
+    -------
+    float
+    """
+    m = z.max(axis=1)
+    log_sum = np.log(np.exp(z - m[:, None]).sum(axis=1))
+    return float(np.mean(m + log_sum - z[np.arange(len(y)), y]))
+
+
+def softmax_cross_entropy_delta(yhat, y, out=None):
+    """The fused gradient ``δ_L = ∂L/∂z_L = (ŷ - y) / B`` of the mean loss.
+
+    Parameters
+    ----------
+    yhat : ndarray (B, K), softmax output
+    y : ndarray (B,), integer labels (the one-hot ``y`` is never built)
+    out : ndarray (B, K), optional
+
+    Returns
+    -------
+    delta : ndarray (B, K)
+    """
+    B = len(y)
+    if out is None:
+        out = yhat.copy()
+    else:
+        np.copyto(out, yhat)
+    out[np.arange(B), y] -= 1
+    out *= 1.0 / B
+    return out
+
+
+def one_hot(y, K, dtype=np.float64):
+    """Labels ``(B,)`` to one-hot rows ``(B, K)``."""
+    Y = np.zeros((len(y), K), dtype=dtype)
+    Y[np.arange(len(y)), y] = 1
+    return Y

@@ -1,0 +1,258 @@
+"""A multilayer perceptron in the seed's notation.
+
+Row vectors throughout. A layer computes ``z_l = [1 H_{l-1}] W_l`` and ``H_l = f_l(z_l)``, where
+``[1 H]`` puts a column of ones before ``H`` and ``W_l`` has shape ``(n_{l-1} + 1, n_l)`` with row 0 the
+bias. ``H_0 = x`` is the input and ``H_L = ŷ = softmax(z_L)`` the output. For the seed network
+``784 → 100 σ → 10 σ → 10 softmax``: ``W1 (785, 100)``, ``W2 (101, 10)``, ``W3 (11, 10)``.
+
+The code multiplies ``H_{l-1} @ W_l[1:] + W_l[0]``, which is ``[1 H_{l-1}] W_l`` without building the
+column of ones. The backward pass for a mini-batch of ``B`` rows (mean loss) is::
+
+    δ_L     = (Ŷ - Y) / B                              (B, n_L)
+    ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l                         (n_{l-1}+1, n_l)
+    δ_{l-1} = (δ_l W̄_lᵀ) ⊙ f'(z_{l-1}),  W̄_l = W_l[1:]  (B, n_{l-1})
+
+All weights live in one flat array ``params`` and ``weights[l-1]`` is a view of it, so an optimiser
+updates every layer with a handful of vector operations. What this module leaves out: regularisation,
+dropout, other losses.
+"""
+
+import numpy as np
+
+from .activations import ACTIVATIONS, DERIVATIVES, HIDDEN, OUTPUTS, SYMBOLS
+from .errors import ScratchnetError
+from .losses import cross_entropy, softmax_cross_entropy_delta
+
+DTYPES = ("float32", "float64")
+
+
+def layer_shapes(sizes):
+    """Shapes ``(n_{l-1} + 1, n_l)`` of ``W_1 … W_L`` for layer sizes ``[n_0, …, n_L]``."""
+    return [(n_in + 1, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+
+
+def flat_views(flat, shapes):
+    """Split a flat array into consecutive C-ordered views of the given shapes."""
+    views, start = [], 0
+    for shape in shapes:
+        size = shape[0] * shape[1]
+        views.append(flat[start:start + size].reshape(shape))
+        start += size
+    return views
+
+
+class _Buffers:
+    """Arrays for one batch size, allocated once and reused by every training step.
+
+    ``H[l]`` is ``(B, n_l)`` for hidden layers ``l = 1 … L-1`` (the forward pass writes ``z_l`` there and
+    overwrites it with ``H_l``); ``zL`` and ``yhat`` are ``(B, n_L)``; ``delta[l]`` is ``(B, n_l)``.
+    """
+
+    def __init__(self, sizes, B, dtype):
+        self.H = {l: np.empty((B, n), dtype) for l, n in enumerate(sizes[1:-1], start=1)}
+        self.zL = np.empty((B, sizes[-1]), dtype)
+        self.yhat = np.empty((B, sizes[-1]), dtype)
+        self.delta = {l: np.empty((B, n), dtype) for l, n in enumerate(sizes[1:], start=1)}
+        self.x = np.empty((B, sizes[0]), dtype)
+
+
+class Network:
+    """A multilayer perceptron ``n_0 → n_1 f_1 → … → n_L softmax`` with cross-entropy loss.
+
+    Parameters
+    ----------
+    sizes : sequence of int, ``[n_0, …, n_L]``, e.g. ``[784, 100, 10, 10]``
+    activations : sequence of str, one per layer: hidden ones from ``sigmoid``, ``tanh``, ``relu``;
+        the last must be ``softmax``
+    seed : int, optional
+        Seed for the initialisation (used when ``rng`` is not given).
+    rng : numpy.random.Generator, optional
+    dtype : ``"float32"`` (training default) or ``"float64"``
+
+    Initialisation: Glorot uniform ``U(±sqrt(6 / (n_in + n_out)))`` for sigmoid, tanh and softmax
+    layers, He normal ``N(0, 2 / n_in)`` for ReLU layers; the bias row starts at 0.
+    """
+
+    def __init__(self, sizes, activations, *, seed=0, rng=None, dtype="float32"):
+        sizes = [int(n) for n in sizes]
+        activations = [str(a).lower() for a in activations]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ScratchnetError(f"layer sizes must be at least two positive integers, got {sizes}")
+        if len(activations) != len(sizes) - 1:
+            raise ScratchnetError(
+                f"{len(sizes) - 1} layers need {len(sizes) - 1} activations, got {len(activations)} "
+                f"({','.join(activations)}); give one per layer, e.g. sigmoid,sigmoid,softmax")
+        for a in activations[:-1]:
+            if a not in HIDDEN:
+                raise ScratchnetError(f"unknown hidden activation {a!r}; choose from {', '.join(HIDDEN)}")
+        if activations[-1] not in OUTPUTS:
+            raise ScratchnetError(f"the output activation must be softmax, got {activations[-1]!r}")
+        if str(dtype) not in DTYPES:
+            raise ScratchnetError(f"dtype must be float32 or float64, got {dtype!r}")
+        self.sizes = tuple(sizes)
+        self.activations = tuple(activations)
+        self.dtype = np.dtype(str(dtype))
+        self.shapes = layer_shapes(self.sizes)
+        self.params = np.zeros(sum(r * c for r, c in self.shapes), self.dtype)
+        self.weights = flat_views(self.params, self.shapes)
+        self._buffers = {}
+        self.initialize(rng if rng is not None else np.random.default_rng(seed))
+
+    def initialize(self, rng):
+        """Draw fresh weights (Glorot or He, bias rows 0) from the generator ``rng``."""
+        for W, act in zip(self.weights, self.activations):
+            n_in, n_out = W.shape[0] - 1, W.shape[1]
+            if act == "relu":
+                W[1:] = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
+            else:
+                limit = np.sqrt(6.0 / (n_in + n_out))
+                W[1:] = rng.uniform(-limit, limit, size=(n_in, n_out))
+            W[0] = 0
+
+    @property
+    def n_layers(self):
+        """Number of weight layers ``L``."""
+        return len(self.weights)
+
+    def __repr__(self):
+        parts = [str(self.sizes[0])]
+        parts += [f"{n} {SYMBOLS[a]}" for n, a in zip(self.sizes[1:], self.activations)]
+        return f"Network({' → '.join(parts)}, {self.dtype.name})"
+
+    # ------------------------------------------------------------------ forward
+
+    def _as_input(self, X, out=None):
+        """Check ``X (B, n_0)`` and return it in the network's dtype; integer pixels are scaled by 1/255."""
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ScratchnetError(
+                f"input must have shape (B, {self.sizes[0]}), got {X.shape}")
+        if np.issubdtype(X.dtype, np.integer):
+            return np.multiply(X, self.dtype.type(1 / 255), out=out, dtype=self.dtype)
+        if X.dtype != self.dtype:
+            return X.astype(self.dtype)
+        return X
+
+    def _labels(self, y, B):
+        y = np.asarray(y)
+        if y.shape != (B,) or not np.issubdtype(y.dtype, np.integer):
+            raise ScratchnetError(f"labels must be {B} integers, got shape {y.shape} of {y.dtype}")
+        if B and (y.min() < 0 or y.max() >= self.sizes[-1]):
+            raise ScratchnetError(f"labels must lie in [0, {self.sizes[-1]}), got {y.min()}..{y.max()}")
+        return y
+
+    def _buffers_for(self, B):
+        if B not in self._buffers:
+            if len(self._buffers) >= 2:  # a training run uses two sizes: B and the last partial batch
+                self._buffers.pop(next(iter(self._buffers)))
+            self._buffers[B] = _Buffers(self.sizes, B, self.dtype)
+        return self._buffers[B]
+
+    def _forward(self, X, buf):
+        """Forward pass into the buffers. ``X (B, n_0)``; returns ``Hs = [H_0, …, H_{L-1}, ŷ]`` and ``z_L``."""
+        Hs = [X]
+        for l, (W, f) in enumerate(zip(self.weights, self.activations), start=1):
+            z = buf.zL if l == self.n_layers else buf.H[l]
+            np.matmul(Hs[-1], W[1:], out=z)              # z_l = [1 H_{l-1}] W_l ...
+            z += W[0]                                    # ... = H_{l-1} W_l[1:] + W_l[0]
+            if l == self.n_layers:
+                Hs.append(ACTIVATIONS[f](z, out=buf.yhat))   # ŷ = softmax(z_L), z_L kept for the loss
+            else:
+                Hs.append(ACTIVATIONS[f](z, out=z))          # H_l = f(z_l), written over z_l
+        return Hs, buf.zL
+
+    def forward(self, X):
+        """All layer outputs for a batch.
+
+        Parameters
+        ----------
+        X : ndarray (B, n_0)
+
+        Returns
+        -------
+        list of ndarray: ``[H_0 = X, H_1 (B, n_1), …, ŷ (B, n_L)]`` (fresh arrays)
+        """
+        X = self._as_input(X)
+        Hs, _ = self._forward(X, _Buffers(self.sizes, len(X), self.dtype))
+        return Hs
+
+    def predict_proba(self, X, batch_size=8192):
+        """Class probabilities ``ŷ (B, n_L)`` for ``X (B, n_0)``, computed in large batches."""
+        X = np.asarray(X)
+        self._as_input(X[:0])
+        out = np.empty((len(X), self.sizes[-1]), self.dtype)
+        for i in range(0, len(X), batch_size):
+            chunk = X[i:i + batch_size]
+            buf = self._buffers_for(len(chunk))
+            Hs, _ = self._forward(self._as_input(chunk, out=buf.x if chunk.dtype.kind in "iu" else None), buf)
+            out[i:i + batch_size] = Hs[-1]
+        return out
+
+    def predict(self, X, batch_size=8192):
+        """Predicted labels ``(B,)`` for ``X (B, n_0)``."""
+        return self.predict_proba(X, batch_size).argmax(axis=1)
+
+    def evaluate(self, X, y, batch_size=8192):
+        """Mean cross-entropy loss and accuracy on ``X (N, n_0)``, ``y (N,)``; returns ``(loss, accuracy)``."""
+        X = np.asarray(X)
+        y = self._labels(y, len(X))
+        if len(X) == 0:
+            raise ScratchnetError("cannot evaluate on an empty data set")
+        P = self.predict_proba(X, batch_size)
+        p_true = P[np.arange(len(y)), y].astype(np.float64)
+        loss = float(-np.mean(np.log(np.maximum(p_true, np.finfo(self.dtype).tiny))))
+        return loss, float(np.mean(P.argmax(axis=1) == y))
+
+    # ------------------------------------------------------------------ backward
+
+    def loss_and_grads(self, X, y, out=None):
+        """Mean cross-entropy loss of a batch and its gradient with respect to every ``W_l``.
+
+        Parameters
+        ----------
+        X : ndarray (B, n_0), floats (integer pixels are scaled by 1/255)
+        y : ndarray (B,), integer labels
+        out : list of ndarray shaped like ``weights``, optional
+            Where to write the gradients (the trainer passes views of one flat array). When omitted,
+            fresh arrays are returned.
+
+        Returns
+        -------
+        loss : float
+        grads : list of ndarray, ``grads[l-1] = ∂L/∂W_l`` with the shape of ``W_l``
+        """
+        B = len(X)
+        buf = self._buffers_for(B)
+        X = self._as_input(X, out=buf.x if np.asarray(X).dtype.kind in "iu" else None)
+        y = self._labels(y, B)
+        if out is None:
+            out = flat_views(np.empty_like(self.params), self.shapes)
+        Hs, zL = self._forward(X, buf)
+        loss = cross_entropy(zL, y)
+        self._backward(Hs, y, out, buf)
+        return loss, out
+
+    def _backward(self, Hs, y, grads, buf):
+        """Write ``∂L/∂W_l`` into ``grads`` from the forward pass ``Hs`` and labels ``y (B,)``."""
+        L = self.n_layers
+        delta = softmax_cross_entropy_delta(Hs[L], y, out=buf.delta[L])   # δ_L = (Ŷ - Y) / B
+        for l in range(L, 0, -1):
+            W, dW = self.weights[l - 1], grads[l - 1]
+            np.sum(delta, axis=0, out=dW[0])              # ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l: row 0 from the ones,
+            np.matmul(Hs[l - 1].T, delta, out=dW[1:])     # rows 1: from H_{l-1}ᵀ δ_l
+            if l > 1:
+                back = np.matmul(delta, W[1:].T, out=buf.delta[l - 1])   # δ_l W̄_lᵀ, bias row dropped
+                delta = DERIVATIVES[self.activations[l - 2]](Hs[l - 1], back)  # ⊙ f'(z_{l-1})
+
+    # ------------------------------------------------------------------ files
+
+    def copy(self):
+        """An independent network with the same architecture, dtype and weights."""
+        other = Network(self.sizes, self.activations, dtype=self.dtype.name, seed=0)
+        other.params[:] = self.params
+        return other
+
+    def save(self, path, metadata=None):
+        """Write the model to ``path`` (``.npz``, atomically); see `scratchnet.modelfile`."""
+        from .modelfile import save
+        return save(self, path, metadata)
