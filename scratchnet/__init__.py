@@ -6,7 +6,9 @@
 """
 
 from .errors import ScratchnetError
+from .data import load_mnist
+from .modelfile import load
 from .network import Network
 
-__all__ = ["Network", "ScratchnetError"]
+__all__ = ["Network", "ScratchnetError", "load", "load_mnist"]
 __version__ = "0.1.0"

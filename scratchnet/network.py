@@ -96,6 +96,8 @@ class Network:
         self.params = np.zeros(sum(r * c for r, c in self.shapes), self.dtype)
         self.weights = flat_views(self.params, self.shapes)
         self._buffers = {}
+        self.metadata = {}
+        """Free-form information kept with the model file (recipe, history, metrics)."""
         self.initialize(rng if rng is not None else np.random.default_rng(seed))
 
     def initialize(self, rng):
@@ -205,7 +207,7 @@ class Network:
 
     # ------------------------------------------------------------------ backward
 
-    def loss_and_grads(self, X, y, out=None):
+    def loss_and_grads(self, X, y, out=None, with_output=False):
         """Mean cross-entropy loss of a batch and its gradient with respect to every ``W_l``.
 
         Parameters
@@ -215,6 +217,8 @@ class Network:
         out : list of ndarray shaped like ``weights``, optional
             Where to write the gradients (the trainer passes views of one flat array). When omitted,
             fresh arrays are returned.
+        with_output : bool
+            Also return ``ŷ (B, n_L)`` (a buffer that the next call overwrites).
 
         Returns
         -------
@@ -230,7 +234,7 @@ class Network:
         Hs, zL = self._forward(X, buf)
         loss = cross_entropy(zL, y)
         self._backward(Hs, y, out, buf)
-        return loss, out
+        return (loss, out, Hs[-1]) if with_output else (loss, out)
 
     def _backward(self, Hs, y, grads, buf):
         """Write ``∂L/∂W_l`` into ``grads`` from the forward pass ``Hs`` and labels ``y (B,)``."""

