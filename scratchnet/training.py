@@ -142,7 +142,7 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
             row.val_loss, row.val_accuracy = net.evaluate(X_val, y_val)
             if row.val_accuracy > best_accuracy:
                 best_accuracy, best_params, result.best_epoch = row.val_accuracy, net.params.copy(), epoch
-        if not np.isfinite(row.train_loss):
+        if not (np.isfinite(row.train_loss) and np.isfinite(net.params).all()):
             raise ScratchnetError(f"training diverged at epoch {epoch} (loss is {row.train_loss}); "
                                   "try a smaller --lr")
         result.history.append(row)
