@@ -30,11 +30,11 @@ class Recipe:
     """Everything that decides a training run (saved in the model file)."""
 
     epochs: int = 30
-    batch_size: int = 64
+    batch_size: int = 128
     optimizer: str = "adam"
-    lr: float = 2e-3
+    lr: float = 3e-3
     schedule: str = "cosine"
-    shift: int = 2
+    shift: int = 1
     """Largest random shift in pixels per axis (0: no augmentation)."""
     patience: int = 0
     """With a validation set: stop after this many epochs without a better validation accuracy (0: never)."""

@@ -60,10 +60,9 @@ def command(layers, activations, epochs, batch_size, optimizer, lr, schedule, se
     def on_epoch(row):
         val = "" if row.val_accuracy is None else \
             f"  val loss {row.val_loss:.4f}  val acc {row.val_accuracy:.4f}"
-        progress.console.print(f"epoch {row.epoch:3d}/{epochs}  loss {row.train_loss:.4f}  "
+        console.print(f"epoch {row.epoch:3d}/{epochs}  loss {row.train_loss:.4f}  "
                                f"acc {row.train_accuracy:.4f}{val}  lr {row.lr:.2e}  {row.seconds:.2f} s")
 
-    progress.console = console
     with progress:
         summary = run_training(layers, activations, recipe, dataset=dataset, data_dir=data_dir,
                                val_split=val_split, dtype=dtype, out=out, on_batch=on_batch,
