@@ -1,0 +1,192 @@
+"""The derivation of backpropagation for a configured network, every step evaluated and verified.
+
+`derive` builds the forward pass and every backward equation as formulas (see `equations`), evaluates
+each at a random point once for one example (``B = 1``) and once for a batch of ``B``, records the shape
+of every factor, and compares each backward result with central finite differences of the mean loss.
+The three facts that untangle the seed question are attached to the steps where they arise:
+
+* ``hadamard``: an elementwise activation has a diagonal Jacobian, so it enters by ``⊙``;
+* ``outer``: ``∂z/∂W`` is a third-order tensor, so the chain rule collapses to ``[1 H]ᵀ δ``;
+* ``bias``: the bias row has no input behind it, so it is dropped on the way back.
+
+Rendering to text, markdown or LaTeX is in `render`.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..activations import SYMBOLS
+from .bindings import random_point
+from .equations import delta_L, derivative_factor, input_gradient, previous_delta, weight_gradient
+from .evaluate import Environment, evaluate
+from .finite_differences import compare
+from .formula import BinOp, parse, walk
+
+TOLERANCE = 1e-6
+"""A backward equation passes when its largest error is below this fraction of its largest entry."""
+
+
+@dataclass
+class Step:
+    """One equation. ``name`` is what it defines (``z1``, ``H1``, ``yhat``, ``delta3``, ``dW3``, ``dH2``),
+    ``formula`` its right-hand side in the formula language, ``wrt`` the quantity finite differences
+    vary (backward steps only)."""
+
+    kind: str
+    name: str
+    formula: str
+    tree: object = None
+    wrt: str = None
+    shape_one: tuple = None
+    shape_batch: tuple = None
+    ledger_one: list = field(default_factory=list)
+    ledger_batch: list = field(default_factory=list)
+    check_one: dict = None
+    check_batch: dict = None
+    facts: list = field(default_factory=list)
+
+    @property
+    def verified(self):
+        checks = [c for c in (self.check_one, self.check_batch) if c is not None]
+        return all(c["max_rel_error"] <= TOLERANCE for c in checks)
+
+
+@dataclass
+class Derivation:
+    """All steps for one network, convention and batch size."""
+
+    sizes: tuple
+    activations: tuple
+    convention: str
+    batch: int
+    seed: int
+    steps: list
+    symbolic_batch: int
+
+    @property
+    def verified(self):
+        return all(s.verified for s in self.steps if s.kind == "backward")
+
+    @property
+    def L(self):
+        return len(self.activations)
+
+    def architecture(self):
+        """``784 → 100 σ → 10 σ → 10 softmax``."""
+        return " → ".join([str(self.sizes[0])] + [f"{n} {SYMBOLS[a]}" for n, a in
+                                                   zip(self.sizes[1:], self.activations)])
+
+    def step(self, name):
+        return next(s for s in self.steps if s.name == name)
+
+
+def _symbolic_batch(sizes):
+    """A batch size that no layer width (or width + 1) equals, so it can be printed as ``B``."""
+    k = 2
+    while k in sizes or k - 1 in sizes:
+        k += 1
+    return k
+
+
+def _ledger(tree, value_of):
+    """Each operation of the tree with its operands' shapes: ``(left node or None, op, right node,
+    left shape, right shape, result shape)``; ``left`` is None when it is the previous entry."""
+    out, previous = [], None
+    for node in walk(tree):
+        if not isinstance(node, BinOp):
+            continue
+        left = None if node.left is previous else node.left
+        out.append((left, node.op, node.right, value_of(node.left), value_of(node.right), value_of(node)))
+        previous = node
+    return out
+
+
+def steps_for(activations, convention):
+    """The equations of the derivation (forward then backward) for ``len(activations)`` layers."""
+    L = len(activations)
+    steps = []
+    for l in range(1, L + 1):
+        h = "x" if l == 1 else f"H{l - 1}"
+        z = f"[1 {h}] W{l}" if convention == "row" else f"W{l} [1; {h}]"
+        steps.append(Step("forward", f"z{l}", z))
+        func = {"sigmoid": "sigma", "tanh": "tanh", "relu": "relu", "softmax": "softmax"}[activations[l - 1]]
+        steps.append(Step("forward", "yhat" if l == L else f"H{l}", f"{func}(z{l})"))
+    steps.append(Step("backward", f"delta{L}", delta_L(), wrt=f"z{L}", facts=["softmax", "batch"]))
+    told = set()
+    for l in range(L, 0, -1):
+        facts = [] if "outer" in told else ["outer"]
+        told.add("outer")
+        steps.append(Step("backward", f"dW{l}", weight_gradient(l, f"delta{l}", convention), wrt=f"W{l}",
+                          facts=facts))
+        if l > 1:
+            steps.append(Step("backward", f"dH{l - 1}", input_gradient(l, f"delta{l}", convention),
+                              wrt=f"H{l - 1}", facts=[] if "bias" in told else ["bias"]))
+            told.add("bias")
+            steps.append(Step("backward", f"delta{l - 1}",
+                              previous_delta(l, f"delta{l}", convention, activations), wrt=f"z{l - 1}",
+                              facts=[] if "hadamard" in told else ["hadamard"]))
+            told.add("hadamard")
+    return steps
+
+
+def _evaluate_steps(steps, point, verify, rng):
+    """Evaluate every step at ``point`` in order (δ names bound to earlier results); returns a list of
+    ``(shape, ledger, check)`` per step."""
+    point.extra.clear()
+    results = []
+    for s in steps:
+        env = Environment.from_point(point)
+        ev = evaluate(s.tree, env, s.formula)
+        if ev.failure is not None:
+            raise AssertionError(f"the derivation's own step {s.name} = {s.formula} failed: {ev.failure.message}")
+        ledger = _ledger(s.tree, lambda n: np.shape(ev.values[n.uid]))
+        check = None
+        if s.kind == "backward":
+            if s.name.startswith("delta"):
+                point.extra[s.name] = ev.value
+            if verify:
+                check = compare(point, s.wrt, ev.value, rng)
+        results.append((np.shape(ev.value), ledger, check))
+    return results
+
+
+def derive(sizes=(784, 100, 10, 10), activations=("sigmoid", "sigmoid", "softmax"), convention="row",
+           batch=4, seed=0, rng=None, verify=True):
+    """The derivation of every gradient of a network, evaluated for one example and for a batch.
+
+    Parameters
+    ----------
+    sizes, activations : the network (default the seed's)
+    convention : ``"row"`` (``z = [1 H] W``) or ``"column"`` (``z = W [1; H]``)
+    batch : int, the ``B`` of the batch evaluation (one example is always evaluated too)
+    seed : int, seeds the generator when ``rng`` is not given
+    rng : numpy.random.Generator, optional
+    verify : bool, compare each backward equation with finite differences
+
+    Returns
+    -------
+    Derivation
+    """
+    rng = rng if rng is not None else np.random.default_rng(seed)
+    batch = int(batch)
+    one = random_point(sizes, activations, 1, convention, rng)
+    many = random_point(sizes, activations, batch, convention, rng)
+    sizes, activations = one.sizes, one.activations
+    symbolic = _symbolic_batch(sizes)
+    shapes_only = random_point(sizes, activations, symbolic, convention, np.random.default_rng(0))
+    steps = steps_for(activations, convention)
+    for s in steps:
+        s.tree = parse(s.formula)
+    for s, (shape, ledger, check) in zip(steps, _evaluate_steps(steps, one, verify, rng)):
+        s.shape_one, s.ledger_one, s.check_one = shape, ledger, check
+    batch_results = _evaluate_steps(steps, many, verify, rng) if batch != 1 else None
+    for s, (shape, ledger, _) in zip(steps, _evaluate_steps(steps, shapes_only, False, rng)):
+        s.shape_batch, s.ledger_batch = shape, ledger
+    if batch_results:
+        for s, (_, _, check) in zip(steps, batch_results):
+            s.check_batch = check
+    return Derivation(tuple(sizes), tuple(activations), convention, batch, seed, steps, symbolic)
+
+
+__all__ = ["derive", "Derivation", "Step", "steps_for", "derivative_factor"]

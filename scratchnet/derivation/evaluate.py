@@ -1,0 +1,278 @@
+"""Evaluate a formula's syntax tree on bound arrays, recording the shape of every subexpression.
+
+Evaluation stops at the first operation whose shapes do not fit and reports it as a `ShapeFailure`;
+the trace up to there is kept so the learner sees the shapes that led to it. With
+``auto_elementwise=True`` (used only by the diagnosis search) a matrix product whose shapes do not fit,
+but would fit an elementwise product, is computed as one and the node is recorded.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..activations import ACTIVATIONS, HIDDEN, derivative_at
+from .formula import BinOp, Call, Concat, FormulaError, Name, Neg, Num, Power, Slice, Transpose, walk
+from .notation import render
+
+
+def shape_text(shape):
+    """``(101, 10)`` → ``101×10``; ``()`` → ``scalar``."""
+    return "×".join(str(n) for n in shape) if shape else "scalar"
+
+
+def broadcasts(a, b):
+    """Whether two shapes combine elementwise (equal, a scalar, or NumPy broadcasting of a 1)."""
+    if not a or not b:
+        return True
+    return all(x == y or x == 1 or y == 1 for x, y in zip(a, b))
+
+
+def matmul_fits(a, b):
+    """Whether shapes ``a`` and ``b`` can be matrix-multiplied (a scalar scales anything)."""
+    return not a or not b or a[1] == b[0]
+
+
+@dataclass
+class TraceEntry:
+    """One subexpression: its text, its shape, and a note (e.g. that it was read as ⊙)."""
+
+    node: object
+    text: str
+    shape: tuple
+    note: str = ""
+
+
+@dataclass
+class ShapeFailure:
+    """The first operation whose shapes do not fit."""
+
+    node: object
+    text: str
+    message: str
+    shapes: tuple = ()
+    elementwise_would_fit: bool = False
+
+
+@dataclass
+class Evaluation:
+    """Result of evaluating a tree: ``value`` (None on failure), the trace, the failure if any, the
+    matrix-product nodes computed as elementwise ones, and every node's value by ``uid``."""
+
+    value: object
+    trace: list
+    failure: ShapeFailure = None
+    substituted: list = field(default_factory=list)
+    values: dict = field(default_factory=dict)
+
+    @property
+    def shape(self):
+        return np.shape(self.value) if self.failure is None else None
+
+
+class _Failed(Exception):
+    pass
+
+
+class Environment:
+    """What a formula is evaluated against: bound names, the convention, and each layer's activation.
+
+    Parameters
+    ----------
+    names : dict, canonical name → ndarray (2-D, in the convention) or float
+    convention : ``"row"`` or ``"column"``
+    activations : sequence of str, ``activations[l-1]`` is layer ``l``'s
+    """
+
+    def __init__(self, names, convention, activations):
+        self.names = names
+        self.convention = convention
+        self.activations = tuple(activations)
+
+    @classmethod
+    def from_point(cls, point):
+        return cls(point.names(), point.convention, point.activations)
+
+    def describe_names(self):
+        """A short list of the names bound here, for error messages."""
+        L = len(self.activations)
+        parts = ["x (H0)"] + [f"H{l}" for l in range(1, L)] + [f"z1…z{L}", f"W1…W{L}", "yhat (ŷ)", "y", "B"]
+        deltas = sorted(n for n in self.names if n.startswith("delta"))
+        return ", ".join(parts + deltas)
+
+
+def check_names(tree, formula, env):
+    """Raise `FormulaError` at the first unknown name or misused function in ``tree``."""
+    L = len(env.activations)
+    for node in walk(tree):
+        if isinstance(node, Name) and node.name not in env.names:
+            raw = formula[node.start:node.end] if node.start >= 0 else node.name
+            hint = f"; this network has {env.describe_names()}"
+            if node.name == f"H{L}":
+                hint = f"; the output of this network is yhat (ŷ), and its hidden layers are H1…H{L - 1}"
+            elif node.name.startswith("delta"):
+                hint = "; δ is not a name here: write it out, or check it alone with --wrt z" + node.name[5:]
+            raise FormulaError(f"unknown name {raw!r}{hint}", formula, node.start, node.end)
+        if isinstance(node, Call) and node.func == "f'":
+            arg = node.arg
+            if not (isinstance(arg, Name) and arg.name.startswith("z")):
+                raise FormulaError("f' takes a layer's pre-activation, as in f'(z2)", formula,
+                                   arg.start, arg.end)
+            if int(arg.name[1:]) == L:
+                raise FormulaError(
+                    f"the output layer's softmax derivative is fused with the loss: write yhat - y "
+                    f"for ∂L/∂z{L} instead", formula, node.start, node.end)
+
+
+def _text(node, formula):
+    if formula is not None and node.start >= 0:
+        return formula[node.start:node.end]
+    return render(node, "formula")
+
+
+def evaluate(tree, env, formula=None, auto_elementwise=False):
+    """Evaluate ``tree`` on ``env``; never raises for shapes (see `Evaluation.failure`).
+
+    Parameters
+    ----------
+    tree : formula.Node
+    env : Environment
+    formula : str, optional, the source (for the text of each subexpression)
+    auto_elementwise : bool, read a misfitting matrix product as elementwise where that fits
+
+    Returns
+    -------
+    Evaluation
+    """
+    result = Evaluation(None, [])
+    try:
+        result.value = _Evaluator(env, formula, auto_elementwise, result).run(tree)
+    except _Failed:
+        result.value = None
+    return result
+
+
+class _Evaluator:
+    def __init__(self, env, formula, auto, result):
+        self.env, self.formula, self.auto, self.result = env, formula, auto, result
+
+    def fail(self, node, message, shapes=(), elementwise=False):
+        self.result.failure = ShapeFailure(node, _text(node, self.formula), message, shapes, elementwise)
+        raise _Failed
+
+    def record(self, node, value, note=""):
+        self.result.values[node.uid] = value
+        self.result.trace.append(TraceEntry(node, _text(node, self.formula), np.shape(value), note))
+        return value
+
+    def run(self, node):
+        method = getattr(self, "eval_" + type(node).__name__)
+        return method(node)
+
+    def eval_Num(self, node):
+        return self.record(node, float(node.value))
+
+    def eval_Name(self, node):
+        value = self.env.names[node.name]
+        return self.record(node, value if np.ndim(value) else float(value))
+
+    def eval_Neg(self, node):
+        return self.record(node, -self.run(node.operand))
+
+    def eval_Transpose(self, node):
+        value = self.run(node.operand)
+        return self.record(node, value.T if np.ndim(value) else value)
+
+    def eval_Power(self, node):
+        return self.record(node, np.power(self.run(node.operand), node.exponent))
+
+    def eval_Slice(self, node):
+        value = self.run(node.operand)
+        if not np.ndim(value):
+            self.fail(node, "a number cannot be sliced")
+        items = [i if isinstance(i, slice) else slice(i, i + 1 if i != -1 else None) for i in node.items]
+        try:
+            out = value[tuple(items)]
+        except IndexError:
+            self.fail(node, f"the slice does not fit a {shape_text(value.shape)} array")
+        if out.size == 0:
+            self.fail(node, f"the slice of a {shape_text(value.shape)} array is empty")
+        return self.record(node, out)
+
+    def eval_BinOp(self, node):
+        a = self.run(node.left)
+        b = self.run(node.right)
+        sa, sb = np.shape(a), np.shape(b)
+        both = f"{shape_text(sa)} and {shape_text(sb)}"
+        if node.op == "matmul":
+            if matmul_fits(sa, sb):
+                return self.record(node, a * b if not sa or not sb else a @ b)
+            elementwise = broadcasts(sa, sb)
+            if self.auto and elementwise:
+                self.result.substituted.append(node)
+                return self.record(node, a * b, "read as ⊙")
+            hint = " (an elementwise product ⊙ would fit)" if elementwise else ""
+            self.fail(node, f"the matrix product of {both} needs the inner sizes to agree "
+                            f"({sa[1]} ≠ {sb[0]}){hint}", (sa, sb), elementwise)
+        if not broadcasts(sa, sb):
+            what = {"mul": "an elementwise product", "+": "a sum", "-": "a difference", "/": "a quotient"}
+            self.fail(node, f"{what[node.op]} needs equal shapes (or a 1 that broadcasts), got {both}",
+                      (sa, sb))
+        if node.op == "mul":
+            out = a * b
+        elif node.op == "+":
+            out = a + b
+        elif node.op == "-":
+            out = a - b
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = a / b
+        note = "broadcast" if sa and sb and sa != sb else ""
+        return self.record(node, out, note)
+
+    def eval_Concat(self, node):
+        rows = [[self.run(item) for item in row] for row in node.rows]
+        blocks = []
+        for row in rows:
+            arrays = [v for v in row if np.ndim(v)]
+            if not arrays:
+                blocks.append(None)                         # numbers only: sized below
+                continue
+            heights = {a.shape[0] for a in arrays}
+            if len(heights) > 1:
+                self.fail(node, "items side by side need the same number of rows, got "
+                          + " and ".join(shape_text(a.shape) for a in arrays))
+            h = heights.pop()
+            blocks.append(np.concatenate([v if np.ndim(v) else np.full((h, 1), v) for v in row], axis=1))
+        widths = {b.shape[1] for b in blocks if b is not None}
+        for k, row in enumerate(rows):
+            if blocks[k] is None:                           # [1; H]: a row of ones as wide as H
+                width = next(iter(widths)) if len(row) == 1 and len(widths) == 1 else None
+                blocks[k] = np.full((1, width), row[0]) if width else np.array([row], dtype=np.float64)
+        if len({b.shape[1] for b in blocks}) > 1:
+            self.fail(node, "rows stacked with ';' need the same number of columns, got "
+                      + " and ".join(shape_text(b.shape) for b in blocks))
+        return self.record(node, np.concatenate(blocks, axis=0))
+
+    def eval_Call(self, node):
+        if node.func == "f'":
+            layer = int(node.arg.name[1:])
+            func = self.env.activations[layer - 1] + "'"
+        else:
+            func = node.func
+        value = self.run(node.arg)
+        if func == "diag":
+            if np.ndim(value) == 0 or min(value.shape) != 1:
+                self.fail(node, f"diag takes a vector (1×n or n×1), got {shape_text(np.shape(value))}")
+            return self.record(node, np.diag(value.ravel()))
+        if func == "softmax":
+            if np.ndim(value) == 0:
+                self.fail(node, "softmax takes a vector or a batch, not a number")
+            rowwise = value if self.env.convention == "row" else value.T
+            out = ACTIVATIONS["softmax"](rowwise.copy())
+            return self.record(node, out if self.env.convention == "row" else out.T)
+        array = np.atleast_2d(np.asarray(value, dtype=np.float64))
+        if func.endswith("'"):
+            out = derivative_at(func[:-1], array.copy()) if func[:-1] in HIDDEN else None
+        else:
+            out = ACTIVATIONS[func](array.copy())
+        return self.record(node, out if np.ndim(value) else float(out[0, 0]))

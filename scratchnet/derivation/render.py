@@ -1,0 +1,215 @@
+"""Render a `Derivation` as terminal text (Unicode), markdown (LaTeX math) or a LaTeX document."""
+
+from .formula import Name
+from .notation import name_text, render as render_tree
+
+
+def _facts(convention):
+    """The explanations, keyed by fact, as ``(unicode text, LaTeX text)``."""
+    row = convention == "row"
+    if row:
+        outer_u = ("[1 H_{l−1}]ᵀ δ_l, (n_{l−1}+1)×1 times 1×n_l", r"[1\ H_{l-1}]^\top \delta_l",
+                   r"$(n_{l-1}+1)\times 1$ times $1\times n_l$")
+        back_u, back_l = "δ_l W̄_lᵀ with W̄_l = W_l[1:]", r"$\delta_l \bar W_l^\top$ with $\bar W_l = W_l[1{:}]$"
+        had_u, had_l = "g · diag(σ′(z)) = g ⊙ σ′(z)", r"$g\,\operatorname{diag}(\sigma'(z)) = g \odot \sigma'(z)$"
+        batch_u = "[1 H]ᵀ is (n+1)×B and δ is B×n_l"
+        batch_l = r"$[1\ H]^\top$ is $(n+1)\times B$ and $\delta$ is $B\times n_l$"
+    else:
+        outer_u = ("δ_l [1; H_{l−1}]ᵀ, n_l×1 times 1×(n_{l−1}+1)", r"\delta_l [1;\ H_{l-1}]^\top",
+                   r"$n_l\times 1$ times $1\times(n_{l-1}+1)$")
+        back_u = "W̄_lᵀ δ_l with W̄_l = W_l[:, 1:]"
+        back_l = r"$\bar W_l^\top \delta_l$ with $\bar W_l = W_l[:, 1{:}]$"
+        had_u, had_l = "diag(σ′(z)) g = σ′(z) ⊙ g", r"$\operatorname{diag}(\sigma'(z))\,g = \sigma'(z) \odot g$"
+        batch_u = "δ is n_l×B and [1; H]ᵀ is B×(n+1)"
+        batch_l = r"$\delta$ is $n_l\times B$ and $[1;\ H]^\top$ is $B\times(n+1)$"
+    bias_what = "row 0" if row else "column 0"
+    return {
+        "softmax": (
+            "Softmax and cross-entropy fuse: for one example ∂L/∂z_L = ŷ − y, so the softmax Jacobian is "
+            "never formed.",
+            r"Softmax and cross-entropy fuse: for one example $\partial L/\partial z_L = \hat y - y$, so "
+            r"the softmax Jacobian is never formed."),
+        "batch": (
+            "For a batch the loss is the mean over B examples, L = −(1/B) Σ_i Σ_k y_ik log ŷ_ik, so every "
+            "example's δ carries 1/B; one example is B = 1.",
+            r"For a batch the loss is the mean over $B$ examples, "
+            r"$L = -\frac{1}{B}\sum_i\sum_k y_{ik}\log \hat y_{ik}$, so every example's $\delta$ carries "
+            r"$1/B$; one example is $B = 1$."),
+        "outer": (
+            f"Why an outer product: z_l depends on a whole matrix W_l, so ∂z_l/∂W_l is a third-order "
+            f"tensor, ∂z_k/∂W_ij = [1 H]_i·[j = k]. Contracting it with δ_l leaves ∂L/∂W_ij = [1 H]_i δ_j, "
+            f"the outer product {outer_u[0]}: exactly W_l's shape. For a batch, {batch_u}, and the "
+            f"matrix product adds up the B examples' outer products.",
+            rf"Why an outer product: $z_l$ depends on a whole matrix $W_l$, so "
+            rf"$\partial z_l/\partial W_l$ is a third-order tensor, $\partial z_k/\partial W_{{ij}} = "
+            rf"[1\ H]_i\,[j = k]$. Contracting it with $\delta_l$ leaves $\partial L/\partial W_{{ij}} = "
+            rf"[1\ H]_i\,\delta_j$, the outer product ${outer_u[1]}$, {outer_u[2]}: exactly $W_l$'s shape. "
+            rf"For a batch, {batch_l}, and the matrix product adds up the $B$ examples' outer products."),
+        "bias": (
+            f"Why W̄: {bias_what} of W_l is the bias; it multiplies the constant 1 of [1 H], not any "
+            f"entry of H, so the bias has no input behind it and is dropped on the way back: "
+            f"∂L/∂H_{{l−1}} = {back_u}. Keeping it would give one entry too many.",
+            rf"Why $\bar W$: {bias_what} of $W_l$ is the bias; it multiplies the constant 1 of $[1\ H]$, "
+            rf"not any entry of $H$, so the bias has no input behind it and is dropped on the way back: "
+            rf"$\partial L/\partial H_{{l-1}} = $ {back_l}. Keeping it would give one entry too many."),
+        "hadamard": (
+            f"Why ⊙: H = σ(z) acts elementwise, so its Jacobian ∂H/∂z = diag(σ′(z)) is diagonal, and "
+            f"multiplying by a diagonal matrix scales each entry: {had_u}. So σ′(z) = H ⊙ (1 − H) enters "
+            f"as a Hadamard product, never as a matrix product with the vector σ′(z).",
+            rf"Why $\odot$: $H = \sigma(z)$ acts elementwise, so its Jacobian "
+            rf"$\partial H/\partial z = \operatorname{{diag}}(\sigma'(z))$ is diagonal, and multiplying by "
+            rf"a diagonal matrix scales each entry: {had_l}. So $\sigma'(z) = H \odot (1 - H)$ enters as a "
+            rf"Hadamard product, never as a matrix product with the vector $\sigma'(z)$."),
+    }
+
+
+def _lhs(step, style):
+    def n(name):
+        return name_text(name, style)
+    kind = step.name
+    if kind.startswith("delta"):
+        l = kind[5:]
+        if style == "latex":
+            return rf"\delta_{{{l}}} = \frac{{\partial L}}{{\partial z_{{{l}}}}}"
+        return f"{n(kind)} = ∂L/∂{n('z' + l)}"
+    if kind.startswith("dW") or kind.startswith("dH"):
+        target = kind[1:]
+        if style == "latex":
+            return rf"\frac{{\partial L}}{{\partial {n(target)}}}"
+        return f"∂L/∂{n(target)}"
+    return n(kind)
+
+
+def _shape(shape, symbolic, style):
+    parts = ["B" if d == symbolic else str(d) for d in shape] if shape else ["1", "1"]
+    return (r" \times " if style == "latex" else "×").join(parts)
+
+
+_OPS = {"unicode": {"matmul": "·", "mul": "⊙", "/": "/", "+": "+", "-": "−"},
+        "latex": {"matmul": r"\cdot", "mul": r"\odot", "/": "/", "+": "+", "-": "-"}}
+
+
+def _ledger_text(ledger, symbolic, style):
+    parts = []
+    for left, op, right, sl, sr, s in ledger:
+        def item(node, shape):
+            text = render_tree(node, style)
+            sh = _shape(shape, symbolic, style) if shape else ("1" if style != "latex" else "1")
+            if not shape:
+                return text
+            return rf"\underbrace{{{text}}}_{{{sh}}}" if style == "latex" else f"{text} [{sh}]"
+        arrow = r"\to" if style == "latex" else "→"
+        head = item(left, sl) + " " if left is not None else ""
+        parts.append(f"{head}{_OPS[style][op]} {item(right, sr)} {arrow} {_shape(s, symbolic, style)}")
+    return ("; " if style != "latex" else r";\quad ").join(parts)
+
+
+def _check_text(step, derivation, style):
+    out = []
+    for B, c in ((1, step.check_one), (derivation.batch, step.check_batch)):
+        if c is None:
+            continue
+        sample = f"all {c['total']}" if c["checked"] == c["total"] else f"{c['checked']} of {c['total']}"
+        rel = f"{c['max_rel_error']:.1e}".replace("e", r" \times 10^{") + "}" if style == "latex" \
+            else f"{c['max_rel_error']:.1e}"
+        if style == "latex":
+            rel = "$" + rel.replace(r" \times 10^{-", r" \times 10^{-") + "$"
+        out.append(f"B = {B}: {sample} entries, max relative error {rel}")
+    mark = ("✓" if step.verified else "✗") if style != "latex" else (r"$\checkmark$" if step.verified else "FAILED")
+    return f"{mark} finite differences agree — " + "; ".join(out)
+
+
+def render_text(derivation):
+    """Terminal text with Unicode symbols."""
+    d, facts = derivation, _facts(derivation.convention)
+    conv = ("row convention (the seed's): vectors are rows, z = [1 H] W, W_l is (n_{l−1}+1)×n_l, row 0 "
+            "the bias" if d.convention == "row" else
+            "column convention: vectors are columns, z = W [1; H], W_l is n_l×(n_{l−1}+1), column 0 the bias")
+    lines = [f"Backpropagation for {d.architecture()}", conv,
+             f"Shapes for one example and for a batch of B; every backward equation is evaluated at a "
+             f"random point (seed {d.seed}) for B = 1"
+             + (f" and B = {d.batch}" if d.batch != 1 else "") + " and compared with finite differences.", ""]
+    for kind, title in (("forward", "Forward pass"), ("backward", "Backward pass")):
+        lines.append(title)
+        for s in d.steps:
+            if s.kind != kind:
+                continue
+            lines.append(f"  {_lhs(s, 'unicode')} = {render_tree(s.tree, 'unicode')}"
+                         f"    ∈ {_shape(s.shape_one, None, 'unicode')} | {_shape(s.shape_batch, d.symbolic_batch, 'unicode')}")
+            if s.ledger_one:
+                lines.append(f"      one example : {_ledger_text(s.ledger_one, None, 'unicode')}")
+                lines.append(f"      batch of B  : {_ledger_text(s.ledger_batch, d.symbolic_batch, 'unicode')}")
+            if s.check_one is not None:
+                lines.append(f"      verified    : {_check_text(s, d, 'unicode')}")
+            for f in s.facts:
+                lines.append(f"      ▸ {facts[f][0]}")
+        if kind == "forward":
+            lines.append("  L = −(1/B) Σ_i Σ_k y_ik log ŷ_ik    (mean cross-entropy; one example: B = 1)")
+        lines.append("")
+    lines.append("All backward equations verified." if d.verified else "SOME BACKWARD EQUATION FAILED ITS CHECK.")
+    return "\n".join(lines)
+
+
+def _latex_steps(d, facts, display):
+    out = []
+    for kind, title in (("forward", "Forward pass"), ("backward", "Backward pass")):
+        out.append(("## " if display == "markdown" else r"\section*{") + title + ("" if display == "markdown" else "}"))
+        out.append("")
+        for s in d.steps:
+            if s.kind != kind:
+                continue
+            one = _shape(s.shape_one, None, "latex")
+            many = _shape(s.shape_batch, d.symbolic_batch, "latex")
+            eq = rf"{_lhs(s, 'latex')} = {render_tree(s.tree, 'latex')} \in \mathbb{{R}}^{{{one}}}"
+            out.append(f"$$\n{eq}\n$$" if display == "markdown" else rf"\[ {eq} \]")
+            items = []
+            if s.ledger_one:
+                items.append(rf"one example: ${_ledger_text(s.ledger_one, None, 'latex')}$")
+                items.append(rf"batch of $B$: ${_ledger_text(s.ledger_batch, d.symbolic_batch, 'latex')}$")
+            else:
+                items.append(rf"shape: ${one}$ for one example, ${many}$ for a batch")
+            if s.check_one is not None:
+                items.append(_check_text(s, d, "latex"))
+            if display == "markdown":
+                out += [f"- {i}" for i in items] + [f"> {facts[f][1]}\n" for f in s.facts] + [""]
+            else:
+                out += [r"\begin{itemize}"] + [rf"\item {i}" for i in items] + [r"\end{itemize}"]
+                out += [rf"\noindent {facts[f][1]}" + "\n" for f in s.facts]
+        if kind == "forward":
+            eq = r"L = -\frac{1}{B}\sum_{i=1}^{B}\sum_k y_{ik}\log \hat y_{ik}"
+            out.append(f"$$\n{eq}\n$$\n" if display == "markdown" else rf"\[ {eq} \]")
+    return out
+
+
+def _header(d, style):
+    conv = (r"row convention: vectors are rows, $z = [1\ H]\,W$, $W_l \in \mathbb{R}^{(n_{l-1}+1)\times n_l}$ "
+            r"with row 0 the bias" if d.convention == "row" else
+            r"column convention: vectors are columns, $z = W\,[1;\ H]$, "
+            r"$W_l \in \mathbb{R}^{n_l\times(n_{l-1}+1)}$ with column 0 the bias")
+    arch = d.architecture().replace("σ", r"$\sigma$").replace("→", r"$\to$")
+    checked = f"$B = 1$" + (f" and $B = {d.batch}$" if d.batch != 1 else "")
+    return (f"Backpropagation for {arch}, {conv}. Every backward equation is evaluated at a random point "
+            f"(seed {d.seed}) for {checked} and compared with central finite differences.")
+
+
+def render_markdown(derivation):
+    """Markdown with LaTeX math (``$…$`` and ``$$…$$``)."""
+    d = derivation
+    lines = ["# Backpropagation, derived and verified", "", _header(d, "markdown"), ""]
+    lines += _latex_steps(d, _facts(d.convention), "markdown")
+    lines.append("All backward equations verified." if d.verified else "**Some backward equation failed its check.**")
+    return "\n".join(lines) + "\n"
+
+
+def render_latex(derivation):
+    """A complete LaTeX document (``amsmath``, ``amssymb``)."""
+    d = derivation
+    lines = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}", r"\usepackage[margin=2cm]{geometry}",
+             r"\begin{document}", r"\section*{Backpropagation, derived and verified}", _header(d, "latex"), ""]
+    lines += _latex_steps(d, _facts(d.convention), "latex")
+    lines += ["All backward equations verified." if d.verified else r"\textbf{Some backward equation failed.}",
+              r"\end{document}"]
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"text": render_text, "markdown": render_markdown, "latex": render_latex}

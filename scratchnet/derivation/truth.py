@@ -1,0 +1,73 @@
+"""The true gradient a formula is compared with, taken from `Network.loss_and_grads` in float64.
+
+The loss is the **mean** cross-entropy over the batch, ``L = -(1/B) Σ_i Σ_k y_ik log ŷ_ik``, the loss the
+network trains on. So every gradient carries the ``1/B`` of ``δ_L = (ŷ - y)/B``: a formula for a batch
+of ``B > 1`` must divide by ``B`` somewhere (at ``B = 1`` the factor is 1).
+
+* ``∂L/∂W_l`` is ``grads[l-1]`` of `Network.loss_and_grads`.
+* ``∂L/∂z_l = δ_l (B, n_l)``: row ``i`` is ``1/B`` times the bias row of ``∂L_i/∂W_l`` for example ``i``
+  alone, because the bias row of ``∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l`` is the column of ones times ``δ_l``.
+* ``∂L/∂H_l = δ_{l+1} W̄_{l+1}ᵀ (B, n_l)`` for ``l < L``: ``z_{l+1}`` is linear in ``H_l`` through the
+  rows ``W_{l+1}[1:]``.
+"""
+
+import re
+
+import numpy as np
+
+from ..errors import ScratchnetError
+from .formula import canonical_name
+
+
+def wrt_names(L):
+    """The names a gradient may be taken with respect to, for ``L`` weight layers."""
+    return [f"W{l}" for l in range(1, L + 1)] + [f"z{l}" for l in range(1, L + 1)] + \
+        [f"H{l}" for l in range(L)]
+
+
+def parse_wrt(text, L):
+    """Canonical name of ``--wrt`` (``W2``, ``z_3``, ``H1``, ``x``); raises `ScratchnetError` if unknown."""
+    name = canonical_name(str(text).strip())
+    if name not in wrt_names(L):
+        hint = ""
+        if re.fullmatch(r"[WzH]\d+", name):
+            hint = f"; this network has W1…W{L}, z1…z{L} and H0 (x) … H{L - 1}"
+        elif name == "yhat":
+            hint = "; the gradient with respect to the softmax input is --wrt z" + str(L)
+        raise ScratchnetError(f"cannot take the gradient with respect to {text!r}{hint}")
+    return name
+
+
+def deltas(point):
+    """``δ_l = ∂L/∂z_l`` of the mean loss for ``l = 1 … L``, row convention: a dict ``l → (B, n_l)``."""
+    net, B = point.network, point.B
+    out = {l: np.empty((B, n)) for l, n in enumerate(net.sizes[1:], start=1)}
+    for i in range(B):
+        _, grads = net.loss_and_grads(point.X[i:i + 1], point.labels[i:i + 1])
+        for l in out:
+            out[l][i] = grads[l - 1][0] / B
+    return out
+
+
+def true_gradient(point, wrt):
+    """``∂L/∂wrt`` of the mean loss at ``point``, in the point's convention (shape of ``wrt`` there).
+
+    Parameters
+    ----------
+    point : Point
+    wrt : str, canonical name ``W_l``, ``z_l`` or ``H_l``
+
+    Returns
+    -------
+    ndarray, shaped like the array bound to ``wrt``
+    """
+    kind, l = wrt[0], int(wrt[1:])
+    if kind == "W":
+        _, grads = point.network.loss_and_grads(point.X, point.labels)
+        return point.oriented(grads[l - 1].copy())
+    d = deltas(point)
+    if kind == "z":
+        return point.oriented(d[l])
+    if kind == "H" and l < point.L:
+        return point.oriented(d[l + 1] @ point.weights[l][1:].T)
+    raise ScratchnetError(f"cannot take the gradient with respect to {wrt!r}")
