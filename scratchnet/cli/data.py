@@ -25,7 +25,8 @@ def command(dataset, data_dir, do_fetch, as_json):
         _output.emit_json({"dataset": dataset, "folder": str(cache_dir(dataset, data_dir)),
                            "fetched_from": source, "files": rows, "verified": ok})
     else:
-        table = Table(title=f"{dataset} in {cache_dir(dataset, data_dir)}")
+        _output.stdout.print(f"{dataset} data folder: {cache_dir(dataset, data_dir)}")
+        table = Table()
         table.add_column("file")
         table.add_column("state")
         colour = {"verified": "green", "missing": "yellow", "damaged": "red"}
