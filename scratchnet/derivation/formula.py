@@ -217,7 +217,7 @@ def tokenize(formula):
                 if base not in DERIVATIVE_FUNCTIONS:
                     raise FormulaError(
                         f"'{raw}{formula[i]}': a prime marks the derivative of sigma, tanh, relu or f "
-                        f"(write a transpose as ^T)", formula, start, i + 1)
+                        f"(write a transpose as ^T)", formula, i, i + 1)
                 i += 1
                 tokens.append(Token("FUNC", formula[start:i], start, i, space, base + "'"))
             elif raw in FUNCTIONS:
@@ -402,7 +402,7 @@ class _Parser:
             if self.tok.kind != "COLON":
                 return start
         self.take("COLON", "':'")
-        if self.tok.kind not in ("COMMA", "RBRACK"):
+        if self.tok.kind not in ("COMMA", "RBRACK", "END"):
             stop = self.slice_int()
         return slice(start, stop)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from ..activations import HIDDEN, derivative_at
+from ..activations import DERIVATIVES, HIDDEN, derivative_at
 from .evaluate import evaluate
 from .formula import BinOp, Call, Concat, Name, Node, Num, Slice, walk
 from .notation import level, render
@@ -125,15 +125,17 @@ def _derivative(layer, env):
 
 
 def _derivative_values(env):
-    """Every activation derivative at every hidden layer, at ``z`` or (wrongly) at ``H``:
-    ``(layer, activation, at) → array`` in the convention."""
+    """Every activation derivative at every hidden layer: at ``z`` (right), at ``H`` (wrong), and written
+    from the output by some activation's rule, such as ``H ⊙ (1 − H)`` (right only for a sigmoid layer):
+    ``(layer, activation, how) → array`` in the convention."""
     out = {}
     L = len(env.activations)
     for k in range(1, L):
+        H = np.array(env.names[f"H{k}"], dtype=np.float64)
         for g in HIDDEN:
             for at in ("z", "H"):
-                value = env.names[f"{at}{k}"]
-                out[(k, g, at)] = derivative_at(g, np.array(value, dtype=np.float64))
+                out[(k, g, at)] = derivative_at(g, np.array(env.names[f"{at}{k}"], dtype=np.float64))
+            out[(k, g, "output rule")] = DERIVATIVES[g](H, np.ones_like(H))
     return out
 
 
