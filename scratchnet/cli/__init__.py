@@ -20,8 +20,8 @@ def cli():
 
 
 def _register():
-    from . import data, evaluate, train
-    for module in (train, evaluate, data):
+    from . import check, data, derive, evaluate, train
+    for module in (train, evaluate, data, derive, check):
         cli.add_command(module.command)
 
 
