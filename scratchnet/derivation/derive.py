@@ -18,7 +18,7 @@ import numpy as np
 
 from ..activations import SYMBOLS
 from .bindings import random_point
-from .equations import delta_L, derivative_factor, input_gradient, previous_delta, weight_gradient
+from .equations import delta_L, input_gradient, previous_delta, weight_gradient
 from .evaluate import Environment, evaluate
 from .finite_differences import compare
 from .formula import BinOp, parse, walk
@@ -188,5 +188,3 @@ def derive(sizes=(784, 100, 10, 10), activations=("sigmoid", "sigmoid", "softmax
             s.check_batch = check
     return Derivation(tuple(sizes), tuple(activations), convention, batch, seed, steps, symbolic)
 
-
-__all__ = ["derive", "Derivation", "Step", "steps_for", "derivative_factor"]

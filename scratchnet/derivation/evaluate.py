@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..activations import ACTIVATIONS, HIDDEN, derivative_at
-from .formula import BinOp, Call, Concat, FormulaError, Name, Neg, Num, Power, Slice, Transpose, walk
+from .formula import Call, FormulaError, Name, walk
 from .notation import render
 
 

@@ -1,6 +1,5 @@
 """Render a `Derivation` as terminal text (Unicode), markdown (LaTeX math) or a LaTeX document."""
 
-from .formula import Name
 from .notation import name_text, render as render_tree
 
 
@@ -110,13 +109,14 @@ def _check_text(step, derivation, style):
         if c is None:
             continue
         sample = f"all {c['total']}" if c["checked"] == c["total"] else f"{c['checked']} of {c['total']}"
-        rel = f"{c['max_rel_error']:.1e}".replace("e", r" \times 10^{") + "}" if style == "latex" \
-            else f"{c['max_rel_error']:.1e}"
+        rel = f"{c['max_rel_error']:.1e}"
         if style == "latex":
-            rel = "$" + rel.replace(r" \times 10^{-", r" \times 10^{-") + "$"
+            mantissa, exponent = rel.split("e")
+            rel = rf"${mantissa} \times 10^{{{int(exponent)}}}$"
         out.append(f"B = {B}: {sample} entries, max relative error {rel}")
     mark = ("✓" if step.verified else "✗") if style != "latex" else (r"$\checkmark$" if step.verified else "FAILED")
-    return f"{mark} finite differences agree — " + "; ".join(out)
+    verdict = "finite differences agree" if step.verified else "finite differences DISAGREE"
+    return f"{mark} {verdict} — " + "; ".join(out)
 
 
 def render_text(derivation):
