@@ -20,8 +20,8 @@ def cli():
 
 
 def _register():
-    from . import check, data, derive, evaluate, train
-    for module in (train, evaluate, data, derive, check):
+    from . import check, data, derive, evaluate, predict, train
+    for module in (train, evaluate, data, derive, check, predict):
         cli.add_command(module.command)
 
 
