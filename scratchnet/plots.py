@@ -136,8 +136,10 @@ def first_layer_weights(W1, path, max_units=200):
     n = min(W.shape[1], max_units)
     cols = min(n, 10 if n <= 100 else 20)
     rows = math.ceil(n / cols)
-    fig = _figure(12, 12 * rows / cols + 0.8)
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    height = 12 * rows / cols * 1.08 + 0.8
+    fig = _figure(12, height)
+    axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw=dict(
+        left=0.01, right=0.99, bottom=0.01, top=1 - 0.8 / height, wspace=0.1, hspace=0.25)).ravel()
     for j, ax in enumerate(axes):
         ax.set_axis_off()
         if j >= n:
@@ -148,8 +150,7 @@ def first_layer_weights(W1, path, max_units=200):
         ax.set_title(str(j + 1), fontsize=8, pad=2)
     shown = f"all {n}" if n == W.shape[1] else f"the first {n} of {W.shape[1]}"
     fig.suptitle(f"What the first hidden layer looks for: {shown} units' weights W1[1:, j] as "
-                 f"{side}×{side} images (red +, blue −)", fontsize=13)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / fig.get_figheight()))
+                 f"{side}×{side} images (red +, blue −)", fontsize=13, y=1 - 0.25 / height)
     return _save(fig, path)
 
 
@@ -175,12 +176,14 @@ def mistakes(X, y, P, path, n=40):
     chosen = wrong[np.argsort(-confidence, kind="stable")][:n]
     cols = 10
     rows = max(1, math.ceil(len(chosen) / cols))
-    fig = _figure(12, 1.45 * rows + 0.9)
+    height = 1.5 * rows + 0.7
+    fig = _figure(12, height)
     if len(chosen) == 0:
         fig.text(0.5, 0.5, "No mistakes: every test image was classified correctly.",
                  ha="center", va="center", fontsize=16)
         return _save(fig, path)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw=dict(
+        left=0.01, right=0.99, bottom=0.01, top=1 - 0.75 / height, wspace=0.1, hspace=0.35)).ravel()
     for ax, i in zip(axes, list(chosen) + [None] * (len(axes) - len(chosen))):
         ax.set_axis_off()
         if i is None:
@@ -188,6 +191,5 @@ def mistakes(X, y, P, path, n=40):
         ax.imshow(X[i].reshape(side, side), cmap="gray_r", interpolation="nearest")
         ax.set_title(f"{y[i]} → {pred[i]}  {P[i, pred[i]]:.2f}", fontsize=10, pad=3)
     fig.suptitle(f"The {len(chosen)} most confident of {len(wrong)} mistakes "
-                 "(true → predicted, probability of the prediction)", fontsize=13)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / fig.get_figheight()))
+                 "(true → predicted, probability of the prediction)", fontsize=13, y=1 - 0.2 / height)
     return _save(fig, path)
