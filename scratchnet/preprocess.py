@@ -132,7 +132,20 @@ def _channels(image):
     return np.clip(colour, 0, 1), None if alpha is None else np.clip(alpha, 0, 1)
 
 
+def _reduce_large(img, side=WORK_SIDE):
+    """Shrink a large picture by a whole factor (box averaging) before it becomes float arrays, so a
+    12-megapixel photo does not need hundreds of megabytes; its longer side stays at least ``side``."""
+    factor = max(img.size) // side
+    if factor < 2:
+        return img
+    if img.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        alpha = img.mode in ("PA", "RGBa", "La") or "transparency" in img.info
+        img = img.convert("I" if img.mode.startswith("I;16") else ("RGBA" if alpha else "RGB"))
+    return img.reduce(factor)
+
+
 def _pil_channels(img):
+    img = _reduce_large(img)
     if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         a = np.asarray(img, dtype=np.float64)
         top = 65535.0 if img.mode.startswith("I;16") or a.max(initial=0) > 255 else \
