@@ -159,12 +159,13 @@ def thread_env(threads):
 
 # ---------------------------------------------------------------------------------------- GEMM rate
 
-def time_matmul(m, k, n, transpose=None, dtype=np.float32, rng=None, min_seconds=0.05, rounds=5):
+def time_matmul(m, k, n, transpose=None, dtype=np.float32, rng=None, min_seconds=0.05, window=1e-3):
     """Seconds per call of ``np.matmul(a, b, out=c)`` with ``a (m, k)``, ``b (k, n)``, ``c (m, n)``.
 
     ``transpose`` ``"a"`` or ``"b"`` makes that operand a transposed view, as the backward pass uses it.
-    Each round repeats the call for at least ``min_seconds``; the best round is kept (the rate the BLAS
-    reaches when nothing else disturbs it).
+    The calls run for at least ``min_seconds`` in windows of about ``window`` seconds (at least one call
+    and at least 5 windows); the fastest window's mean is kept: the rate the BLAS reaches when nothing
+    else disturbs it, which a shared machine still shows between interruptions.
     """
     rng = rng if rng is not None else np.random.default_rng(0)
     a = rng.random((k, m), dtype=dtype).T if transpose == "a" else rng.random((m, k), dtype=dtype)
@@ -174,13 +175,14 @@ def time_matmul(m, k, n, transpose=None, dtype=np.float32, rng=None, min_seconds
     start = time.perf_counter()
     np.matmul(a, b, out=c)
     once = max(time.perf_counter() - start, 1e-7)
-    repeats = max(1, int(min_seconds / once))
-    best = math.inf
-    for _ in range(rounds):
+    repeats = max(1, int(window / once))
+    best, spent, windows = math.inf, 0.0, 0
+    while spent < min_seconds or windows < 5:
         start = time.perf_counter()
         for _ in range(repeats):
             np.matmul(a, b, out=c)
-        best = min(best, (time.perf_counter() - start) / repeats)
+        elapsed = time.perf_counter() - start
+        best, spent, windows = min(best, elapsed / repeats), spent + elapsed, windows + 1
     return best
 
 
@@ -200,7 +202,7 @@ def measure_gemm(sizes, B, n_train, dtype=np.float32, square=SQUARE):
         seconds = time_matmul(s["m"], s["k"], s["n"], s["transpose"], dtype, rng)
         shapes.append({**s, "seconds_per_call": seconds, "gflops": flops(s) / seconds / 1e9,
                        "calls_per_epoch": steps})
-    seconds = time_matmul(square, square, square, None, dtype, rng, min_seconds=0.2, rounds=3)
+    seconds = time_matmul(square, square, square, None, dtype, rng, min_seconds=0.5)
     return {
         "square": {"side": square, "gflops": 2 * square ** 3 / seconds / 1e9},
         "shapes": shapes,
@@ -378,7 +380,12 @@ def _category(function, file):
     return None
 
 
-def profile_epoch(X, y, settings, interval=0.0005):
+PROFILE_INTERVAL = 0.000137
+"""Sampling interval of the profile in seconds: well below one training step (~0.5 ms) and not a round
+fraction of it, so that the samples do not lock onto the same phase of every step (aliasing)."""
+
+
+def profile_epoch(X, y, settings, interval=PROFILE_INTERVAL):
     """Profile one scratchnet epoch (after a warm-up epoch) with pyinstrument; None without it.
 
     Returns
@@ -612,6 +619,17 @@ def reproduce_command(settings, out):
     return " ".join(parts)
 
 
+def _busy_note(machine):
+    """A warning line when other work shared the machine (load average above half its CPUs)."""
+    load, after = machine.get("load_average"), machine.get("load_average_after")
+    if not load or max(load[0], (after or load)[0]) <= 0.5 * machine["cpus"]:
+        return []
+    return [f"**Noisy run**: other work shared the machine (1-minute load average {load[0]:.1f} at the start, "
+            f"{(after or load)[0]:.1f} at the end, on {machine['cpus']} CPUs), so every number here is "
+            "slowed by an unknown amount and the ratios are unreliable; re-run the command above on a "
+            "quiet machine before quoting them.", ""]
+
+
 def render_markdown(results, image=None, command=None):
     """``docs/benchmarks.md``: the tables, the figure ``image`` (a path relative to the document), the
     GEMM rates, the profile, the machine and the command that reproduces it."""
@@ -634,6 +652,7 @@ def render_markdown(results, image=None, command=None):
         + (f" Load average at the start {load[0]:.2f}, at the end {m['load_average_after'][0]:.2f} "
            f"(on {m['cpus']} CPUs; above 0 means other work shared the machine)." if load else ""),
         "",
+        *_busy_note(m),
         "## Against issue 6's targets",
         "",
         _md_table(("measure", "value", "target", "status"), target_rows(results)),
@@ -691,7 +710,7 @@ def render_markdown(results, image=None, command=None):
         lines += [
             "## Where scratchnet's epoch goes (pyinstrument)",
             "",
-            f"One epoch after a warm-up, sampled every {prof['interval'] * 1e3:.1f} ms "
+            f"One epoch after a warm-up, sampled every {prof['interval'] * 1e3:.3g} ms "
             f"({prof['seconds']:.3f} s with the profiler on, against the unprofiled median above: the "
             "profiler's hook on every call inflates many small calls most). NumPy's C calls (matmul, ufuncs) are not "
             "Python frames, so their time counts for the scratchnet function that makes them; compare "

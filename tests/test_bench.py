@@ -35,7 +35,7 @@ def test_matmul_shapes_are_the_steps_products():
 
 
 def test_time_matmul_returns_a_positive_time_per_call():
-    seconds = bench.time_matmul(8, 4, 3, transpose="a", min_seconds=0.001, rounds=1)
+    seconds = bench.time_matmul(8, 4, 3, transpose="a", min_seconds=0.001)
     assert 0 < seconds < 1
 
 
@@ -99,6 +99,15 @@ def test_markdown_has_the_tables_figure_and_command():
     assert "Test CPU" in md
 
 
+def test_markdown_warns_about_a_busy_machine():
+    quiet = bench.render_markdown(_results())
+    assert "Noisy run" not in quiet
+    busy = _results()
+    busy["machine"] = dict(busy["machine"], load_average=[4.3, 0, 0], load_average_after=[7.1, 0, 0])
+    assert "**Noisy run**: other work shared the machine (1-minute load average 4.3 at the start, 7.1" \
+        in bench.render_markdown(busy)
+
+
 def test_reproduce_command_names_only_what_differs():
     s = bench.Settings(epochs=2, n_train=1000, torch=False, threads=2)
     assert bench.reproduce_command(s, "docs/benchmarks.md") == \
@@ -145,7 +154,7 @@ def test_profile_groups_the_epoch_by_what_it_does():
     pytest.importorskip("pyinstrument")
     from scratchnet.data import load_mnist
     X, y = load_mnist("train")
-    prof = bench.profile_epoch(X[:1024], y[:1024], bench.Settings(), interval=0.001)
+    prof = bench.profile_epoch(X[:8192], y[:8192], bench.Settings())
     names = {c["name"] for c in prof["categories"]}
     assert any(n.startswith("forward pass") for n in names) and any(n.startswith("backward") for n in names)
     assert abs(sum(c["share"] for c in prof["categories"]) - 1) < 1e-9
