@@ -7,8 +7,9 @@
 
 from .errors import ScratchnetError
 from .data import load_mnist
+from .gradcheck import gradient_check
 from .modelfile import load
 from .network import Network
 
-__all__ = ["Network", "ScratchnetError", "load", "load_mnist"]
+__all__ = ["Network", "ScratchnetError", "gradient_check", "load", "load_mnist"]
 __version__ = "0.1.0"

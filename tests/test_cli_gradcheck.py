@@ -1,0 +1,105 @@
+"""``scratchnet gradcheck``: the table, the verdict, the exit status and one-line errors."""
+
+import json
+import sys
+
+import pytest
+
+import scratchnet as sn
+from scratchnet.cli import main
+from scratchnet.reference_torch import TORCH_MISSING
+
+SMALL = ["--layers", "12,9,7,5", "--batch", "4"]
+
+
+def run(capsys, *args):
+    """Run ``scratchnet gradcheck ARGS`` in this process; returns (exit status, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exit:
+        main(["gradcheck", *args])
+    out, err = capsys.readouterr()
+    return exit.value.code, out, err
+
+
+def assert_one_line_error(code, err, expected_code, *fragments):
+    assert code == expected_code, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scratchnet: error: "), err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_seed_network_passes_by_default(capsys):
+    code, out, _ = run(capsys)
+    assert code == 0, out
+    assert "W1 785×100" in out and "1,100/78,500" in out and "W3 11×10" in out
+    assert "784 → 100 σ → 10 σ → 10 softmax" in out
+    assert out.strip().splitlines()[-1].startswith("PASS")
+
+
+def test_json_reports_every_layer(capsys):
+    code, out, _ = run(capsys, *SMALL, "--activations", "tanh,relu,softmax", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["passed"] is True and data["torch"] is None
+    layers = data["gradcheck"]["layers"]
+    assert [layer["checked"] + layer["kinks"] for layer in layers] == [13 * 9, 10 * 7, 8 * 5]
+    assert all(layer["max_rel_error"] <= data["gradcheck"]["rtol"] for layer in layers)
+
+
+def test_full_checks_every_entry_of_a_large_matrix(capsys):
+    code, out, _ = run(capsys, "--layers", "200,60,3", "--batch", "2", "--full", "--json")
+    assert code == 0 and json.loads(out)["gradcheck"]["layers"][0]["checked"] == 201 * 60
+
+
+def test_same_seed_same_report_other_seed_other_report(capsys):
+    a = json.loads(run(capsys, *SMALL, "--json", "--seed", "3")[1])
+    b = json.loads(run(capsys, *SMALL, "--json", "--seed", "3")[1])
+    c = json.loads(run(capsys, *SMALL, "--json", "--seed", "4")[1])
+    assert a == b and a["gradcheck"]["loss"] != c["gradcheck"]["loss"]
+
+
+def test_a_wrong_gradient_exits_1(capsys, monkeypatch):
+    correct = sn.Network.loss_and_grads
+
+    def one_entry_off(self, X, y, out=None):
+        loss, grads = correct(self, X, y, out)
+        grads[1][2, 3] *= 1.001
+        return loss, grads
+
+    monkeypatch.setattr(sn.Network, "loss_and_grads", one_entry_off)
+    code, out, _ = run(capsys, *SMALL)
+    assert code == 1
+    assert "FAIL 1" in out and "[2, 3]" in out
+    assert out.strip().splitlines()[-1] == "FAIL: the gradient of W2 disagrees with finite differences"
+
+
+def test_against_torch_agrees_to_1e_10(capsys):
+    pytest.importorskip("torch")
+    code, out, _ = run(capsys, "--against", "torch", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["passed"] is True
+    assert data["torch"]["max_rel_error"] <= 1e-10
+    code, out, _ = run(capsys, *SMALL, "--against", "torch")
+    assert code == 0 and "PASS: PyTorch autograd (float64) agrees" in out
+
+
+def test_against_torch_without_torch_says_how_to_install_it(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)        # makes `import torch` fail
+    code, out, err = run(capsys, *SMALL, "--against", "torch")
+    assert_one_line_error(code, err, 2, TORCH_MISSING)
+    assert "pip install torch==2.13.0" in err and out == ""
+
+
+@pytest.mark.parametrize("args, expected_code, fragment", [
+    (["--layers", "784,abc,10"], 2, "--layers"),
+    (["--layers", "784"], 2, "--layers"),
+    (["--activations", "sigmoid,swish,softmax"], 2, "swish"),
+    (["--batch", "0"], 2, "--batch"),
+    (["--eps", "0"], 2, "--eps"),
+    (["--against", "jax"], 2, "jax"),
+    (["--layers", "12,9,5", "--activations", "sigmoid,sigmoid,softmax"], 1, "2 activations"),
+    (["--layers", "12,9,5", "--activations", "sigmoid,relu"], 1, "softmax"),
+])
+def test_bad_options_give_one_line(capsys, args, expected_code, fragment):
+    code, _, err = run(capsys, *args)
+    assert_one_line_error(code, err, expected_code, fragment)
