@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 import numpy as np
 from PIL import Image
+from rich.markup import escape
 
 from ..errors import ScratchnetError
 from ..modelfile import load
@@ -79,7 +80,7 @@ def _print_lines(results):
         p = np.asarray(row["probabilities"])
         top = np.argsort(-p, kind="stable")[:3]
         rest = "   ".join(f"{k} {p[k]:6.1%}" for k in top[1:])
-        line = f"{row['image']}: [bold]{top[0]}[/] {p[top[0]]:6.1%}   (then {rest})"
+        line = f"{escape(row['image'])}: [bold]{top[0]}[/] {p[top[0]]:6.1%}   (then {rest})"
         if row.get("input"):
-            line += f"   saw {row['input']}"
+            line += f"   saw {escape(row['input'])}"
         _output.stdout.print(line, soft_wrap=True)
