@@ -299,24 +299,35 @@ def peak_memory_of_train(extra_args=(), threads=None):
     """Peak resident memory in bytes of ``scratchnet train`` (default recipe) run as a subprocess.
 
     The command is the real entry point, ``scratchnet.cli.main``, with ``--out`` in a temporary folder;
-    ``extra_args`` are appended (e.g. ``["--epochs", "1"]``). The peak is the child's ``ru_maxrss`` from
-    ``os.wait4``.
+    ``extra_args`` are appended (e.g. ``["--epochs", "1"]``). The peak is the child's own ``VmHWM`` from
+    ``/proc/self/status``, written at exit. (The child's ``ru_maxrss`` would not do: Linux carries the
+    resident size of the forking parent, this benchmark with PyTorch loaded, into it.)
     """
     with tempfile.TemporaryDirectory() as tmp:
         args = ["train", "--out", str(Path(tmp) / "model.npz"), *map(str, extra_args)]
-        command = [sys.executable, "-c", "from scratchnet.cli import main; main()", *args]
+        hwm = Path(tmp) / "vmhwm.txt"
+        command = [sys.executable, "-c", _REPORT_VMHWM.format(path=str(hwm)), *args]
         env = thread_env(threads) if threads else None
         with open(Path(tmp) / "stderr.txt", "w+") as err:
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=env)
-            _, status, usage = os.wait4(process.pid, 0)
-            process.returncode = os.waitstatus_to_exitcode(status)
-            if process.returncode != 0:
+            if process.wait() != 0:
                 err.seek(0)
                 lines = err.read().strip().splitlines() or ["(no message)"]
                 raise ScratchnetError(f"scratchnet {' '.join(args[:1] + args[3:])} failed while "
                                       f"measuring its memory: {lines[-1]}")
-    scale = 1 if sys.platform == "darwin" else 1024   # ru_maxrss is in KiB on Linux, bytes on macOS
-    return {"peak_bytes": usage.ru_maxrss * scale, "command": "scratchnet " + " ".join(["train", *args[3:]])}
+        peak_kib = int(hwm.read_text().split()[1])            # "VmHWM:  151904 kB"
+    return {"peak_bytes": peak_kib * 1024, "command": "scratchnet " + " ".join(["train", *args[3:]])}
+
+
+_REPORT_VMHWM = """
+import atexit
+def report():
+    with open("/proc/self/status") as f, open({path!r}, "w") as out:
+        out.write(next(line for line in f if line.startswith("VmHWM")))
+atexit.register(report)
+from scratchnet.cli import main
+main()
+"""
 
 
 class _Reached(Exception):
