@@ -8,6 +8,8 @@ the same length, allocated once.
 ``OPTIMIZERS[name](params)`` builds one; ``opt.step(params, grads, lr)`` updates ``params`` in place.
 """
 
+import math
+
 import numpy as np
 
 
@@ -58,7 +60,7 @@ class Adam:
         """Update ``params (P,)`` in place from ``grads (P,)``."""
         self.t += 1
         b1, b2, u = self.beta1, self.beta2, self.update
-        correction = np.sqrt(1 - b2 ** self.t)
+        correction = math.sqrt(1 - b2 ** self.t)   # a Python float: float32 arrays stay float32
         np.subtract(grads, self.m, out=u)
         u *= 1 - b1
         self.m += u                              # m ← β1 m + (1-β1) g
