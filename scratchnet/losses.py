@@ -32,6 +32,31 @@ def cross_entropy(z, y):
     return float(np.mean(m + log_sum - z[np.arange(len(y)), y]))
 
 
+def softmax_cross_entropy(z, y, out=None):
+    """``ŷ = softmax(z)`` and the mean cross-entropy of ``ŷ`` against ``y``, sharing one exp pass.
+
+    With ``s = z - max_k z_k`` per row, ``ŷ = e^s / Σ e^s`` and ``L_i = log Σ e^s - s[y_i]``: the same
+    exact value as `cross_entropy`, without a second pass over the logits.
+
+    Parameters
+    ----------
+    z : ndarray (B, K), logits
+    y : ndarray (B,), integer labels
+    out : ndarray (B, K), optional, receives ``ŷ``
+
+    Returns
+    -------
+    loss : float
+    yhat : ndarray (B, K)
+    """
+    s = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+    s_true = s[np.arange(len(y)), y]
+    yhat = np.exp(s, out=s)
+    total = yhat.sum(axis=1, keepdims=True)
+    yhat /= total
+    return float(np.mean(np.log(total[:, 0]) - s_true)), yhat
+
+
 def softmax_cross_entropy_delta(yhat, y, out=None):
     """The fused gradient ``δ_L = ∂L/∂z_L = (ŷ - y) / B`` of the mean loss.
 

@@ -19,9 +19,9 @@ dropout, other losses.
 
 import numpy as np
 
-from .activations import ACTIVATIONS, DERIVATIVES, HIDDEN, OUTPUTS, SYMBOLS
+from .activations import ACTIVATIONS, DERIVATIVES, HIDDEN, OUTPUTS, SYMBOLS, softmax
 from .errors import ScratchnetError
-from .losses import cross_entropy, softmax_cross_entropy_delta
+from .losses import softmax_cross_entropy, softmax_cross_entropy_delta
 
 DTYPES = ("float32", "float64")
 
@@ -151,16 +151,18 @@ class Network:
         return self._buffers[B]
 
     def _forward(self, X, buf):
-        """Forward pass into the buffers. ``X (B, n_0)``; returns ``Hs = [H_0, …, H_{L-1}, ŷ]`` and ``z_L``."""
+        """Hidden layers and output logits, into the buffers.
+
+        ``X (B, n_0)``; returns ``Hs = [H_0, …, H_{L-1}]`` and ``z_L (B, n_L)``. The output activation is
+        applied by the caller: `softmax` to predict, fused with the loss to train.
+        """
         Hs = [X]
         for l, (W, f) in enumerate(zip(self.weights, self.activations), start=1):
             z = buf.zL if l == self.n_layers else buf.H[l]
             np.matmul(Hs[-1], W[1:], out=z)              # z_l = [1 H_{l-1}] W_l ...
             z += W[0]                                    # ... = H_{l-1} W_l[1:] + W_l[0]
-            if l == self.n_layers:
-                Hs.append(ACTIVATIONS[f](z, out=buf.yhat))   # ŷ = softmax(z_L), z_L kept for the loss
-            else:
-                Hs.append(ACTIVATIONS[f](z, out=z))          # H_l = f(z_l), written over z_l
+            if l < self.n_layers:
+                Hs.append(ACTIVATIONS[f](z, out=z))      # H_l = f(z_l), written over z_l
         return Hs, buf.zL
 
     def forward(self, X):
@@ -175,8 +177,8 @@ class Network:
         list of ndarray: ``[H_0 = X, H_1 (B, n_1), …, ŷ (B, n_L)]`` (fresh arrays)
         """
         X = self._as_input(X)
-        Hs, _ = self._forward(X, _Buffers(self.sizes, len(X), self.dtype))
-        return Hs
+        Hs, zL = self._forward(X, _Buffers(self.sizes, len(X), self.dtype))
+        return Hs + [softmax(zL)]
 
     def predict_proba(self, X, batch_size=8192):
         """Class probabilities ``ŷ (B, n_L)`` for ``X (B, n_0)``, computed in large batches."""
@@ -186,8 +188,8 @@ class Network:
         for i in range(0, len(X), batch_size):
             chunk = X[i:i + batch_size]
             buf = self._buffers_for(len(chunk))
-            Hs, _ = self._forward(self._as_input(chunk, out=buf.x if chunk.dtype.kind in "iu" else None), buf)
-            out[i:i + batch_size] = Hs[-1]
+            _, zL = self._forward(self._as_input(chunk, out=buf.x if chunk.dtype.kind in "iu" else None), buf)
+            softmax(zL, out=out[i:i + batch_size])
         return out
 
     def predict(self, X, batch_size=8192):
@@ -232,7 +234,8 @@ class Network:
         if out is None:
             out = flat_views(np.empty_like(self.params), self.shapes)
         Hs, zL = self._forward(X, buf)
-        loss = cross_entropy(zL, y)
+        loss, yhat = softmax_cross_entropy(zL, y, out=buf.yhat)   # ŷ = softmax(z_L), L = mean CE
+        Hs.append(yhat)
         self._backward(Hs, y, out, buf)
         return (loss, out, Hs[-1]) if with_output else (loss, out)
 

@@ -42,17 +42,26 @@ class Momentum:
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015) with bias correction folded into the step size.
+    """Adam (Kingma & Ba, 2015).
 
-    ``m ← m + (1-β1)(g - m)``, ``v ← v + (1-β2)(g² - v)``,
-    ``W ← W - lr_t m / (√v + ε̂)`` with ``lr_t = lr √(1-β2^t) / (1-β1^t)`` and ``ε̂ = ε √(1-β2^t)``,
-    which equals the paper's update with ``m̂ = m / (1-β1^t)`` and ``v̂ = v / (1-β2^t)``.
+    The paper's update, with ``t`` the step count::
+
+        m ← β1 m + (1-β1) g,   v ← β2 v + (1-β2) g²,   W ← W - lr m̂ / (√v̂ + ε),
+        m̂ = m / (1-β1^t),      v̂ = v / (1-β2^t)
+
+    The moments are stored without their ``(1-β)`` factors, ``M = m / (1-β1)`` and ``V = v / (1-β2)``, and
+    the constant factors are folded into two scalars, so a step is ten passes over the flat arrays::
+
+        M ← β1 M + g,   V ← β2 V + g²,   W ← W - c1 M / (√V + ε / c2),
+        c2 = √((1-β2) / (1-β2^t)),   c1 = lr (1-β1) / ((1-β1^t) c2)
+
+    which is the same update, number for number (``tests/test_optimizers.py`` checks it against the paper).
     """
 
     def __init__(self, params, beta1=0.9, beta2=0.999, eps=1e-8):
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.m = np.zeros_like(params)
-        self.v = np.zeros_like(params)
+        self.M = np.zeros_like(params)
+        self.V = np.zeros_like(params)
         self.t = 0
         self.update = np.empty_like(params)
 
@@ -60,19 +69,18 @@ class Adam:
         """Update ``params (P,)`` in place from ``grads (P,)``."""
         self.t += 1
         b1, b2, u = self.beta1, self.beta2, self.update
-        correction = math.sqrt(1 - b2 ** self.t)   # a Python float: float32 arrays stay float32
-        np.subtract(grads, self.m, out=u)
-        u *= 1 - b1
-        self.m += u                              # m ← β1 m + (1-β1) g
+        c2 = math.sqrt((1 - b2) / (1 - b2 ** self.t))        # Python floats: float32 stays float32
+        c1 = lr * (1 - b1) / ((1 - b1 ** self.t) * c2)
+        self.M *= b1
+        self.M += grads                          # M ← β1 M + g
         np.multiply(grads, grads, out=u)
-        u -= self.v
-        u *= 1 - b2
-        self.v += u                              # v ← β2 v + (1-β2) g²
-        np.sqrt(self.v, out=u)
-        u += self.eps * correction
-        np.divide(self.m, u, out=u)
-        u *= lr * correction / (1 - b1 ** self.t)
-        params -= u                              # W ← W - lr_t m / (√v + ε̂)
+        self.V *= b2
+        self.V += u                              # V ← β2 V + g²
+        np.sqrt(self.V, out=u)
+        u += self.eps / c2
+        np.divide(self.M, u, out=u)
+        u *= c1
+        params -= u                              # W ← W - c1 M / (√V + ε/c2)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
