@@ -5,8 +5,10 @@ Row vectors throughout. A layer computes ``z_l = [1 H_{l-1}] W_l`` and ``H_l = f
 bias. ``H_0 = x`` is the input and ``H_L = ŷ = softmax(z_L)`` the output. For the seed network
 ``784 → 100 σ → 10 σ → 10 softmax``: ``W1 (785, 100)``, ``W2 (101, 10)``, ``W3 (11, 10)``.
 
-The code multiplies ``H_{l-1} @ W_l[1:] + W_l[0]``, which is ``[1 H_{l-1}] W_l`` without building the
-column of ones. The backward pass for a mini-batch of ``B`` rows (mean loss) is::
+The code keeps ``[1 H_l]`` itself: each layer's output is written into columns ``1:`` of a buffer whose
+column 0 holds ones, so ``z_l = [1 H_{l-1}] W_l`` and ``∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l`` are each one matrix
+product, bias row included, exactly as written. The backward pass for a mini-batch of ``B`` rows (mean
+loss) is::
 
     δ_L     = (Ŷ - Y) / B                              (B, n_L)
     ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l                         (n_{l-1}+1, n_l)
@@ -44,16 +46,16 @@ def flat_views(flat, shapes):
 class _Buffers:
     """Arrays for one batch size, allocated once and reused by every training step.
 
-    ``H[l]`` is ``(B, n_l)`` for hidden layers ``l = 1 … L-1`` (the forward pass writes ``z_l`` there and
-    overwrites it with ``H_l``); ``zL`` and ``yhat`` are ``(B, n_L)``; ``delta[l]`` is ``(B, n_l)``.
+    ``one_H[l]`` is ``[1 H_l]``, ``(B, n_l + 1)`` with column 0 all ones, for ``l = 0 … L-1``: the input is
+    written into ``one_H[0][:, 1:]``, and the forward pass writes ``z_l`` and then ``H_l = f(z_l)`` into
+    ``one_H[l][:, 1:]``. ``zL`` and ``yhat`` are ``(B, n_L)``; ``delta[l]`` is ``(B, n_l)``.
     """
 
     def __init__(self, sizes, B, dtype):
-        self.H = {l: np.empty((B, n), dtype) for l, n in enumerate(sizes[1:-1], start=1)}
+        self.one_H = [np.ones((B, n + 1), dtype) for n in sizes[:-1]]
         self.zL = np.empty((B, sizes[-1]), dtype)
         self.yhat = np.empty((B, sizes[-1]), dtype)
         self.delta = {l: np.empty((B, n), dtype) for l, n in enumerate(sizes[1:], start=1)}
-        self.x = np.empty((B, sizes[0]), dtype)
 
 
 class Network:
@@ -123,16 +125,18 @@ class Network:
 
     # ------------------------------------------------------------------ forward
 
-    def _as_input(self, X, out=None):
+    def _as_input(self, X):
         """Check ``X (B, n_0)`` and return it in the network's dtype; integer pixels are scaled by 1/255."""
+        X = self._check_shape(X)
+        if np.issubdtype(X.dtype, np.integer):
+            return np.multiply(X, self.dtype.type(1 / 255), dtype=self.dtype)
+        return X.astype(self.dtype, copy=False)
+
+    def _check_shape(self, X):
+        """``X`` as an array, if it is ``(B, n_0)``."""
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
-            raise ScratchnetError(
-                f"input must have shape (B, {self.sizes[0]}), got {X.shape}")
-        if np.issubdtype(X.dtype, np.integer):
-            return np.multiply(X, self.dtype.type(1 / 255), out=out, dtype=self.dtype)
-        if X.dtype != self.dtype:
-            return X.astype(self.dtype)
+            raise ScratchnetError(f"input must have shape (B, {self.sizes[0]}), got {X.shape}")
         return X
 
     def _labels(self, y, B):
@@ -153,16 +157,23 @@ class Network:
     def _forward(self, X, buf):
         """Hidden layers and output logits, into the buffers.
 
-        ``X (B, n_0)``; returns ``Hs = [H_0, …, H_{L-1}]`` and ``z_L (B, n_L)``. The output activation is
+        ``X (B, n_0)``: floats, or integer pixels (scaled by 1/255 on the way in). Returns
+        ``Hs = [H_0, …, H_{L-1}]`` (views of the buffers) and ``z_L (B, n_L)``. The output activation is
         applied by the caller: `softmax` to predict, fused with the loss to train.
         """
-        Hs = [X]
+        x = buf.one_H[0][:, 1:]
+        if X.dtype.kind in "iu":
+            np.multiply(X, self.dtype.type(1 / 255), out=x)
+        else:
+            x[...] = X
+        Hs = [x]
         for l, (W, f) in enumerate(zip(self.weights, self.activations), start=1):
-            z = buf.zL if l == self.n_layers else buf.H[l]
-            np.matmul(Hs[-1], W[1:], out=z)              # z_l = [1 H_{l-1}] W_l ...
-            z += W[0]                                    # ... = H_{l-1} W_l[1:] + W_l[0]
-            if l < self.n_layers:
-                Hs.append(ACTIVATIONS[f](z, out=z))      # H_l = f(z_l), written over z_l
+            if l == self.n_layers:
+                np.matmul(buf.one_H[l - 1], W, out=buf.zL)      # z_L = [1 H_{L-1}] W_L
+            else:
+                z = buf.one_H[l][:, 1:]
+                np.matmul(buf.one_H[l - 1], W, out=z)           # z_l = [1 H_{l-1}] W_l
+                Hs.append(ACTIVATIONS[f](z, out=z))             # H_l = f(z_l), written over z_l
         return Hs, buf.zL
 
     def forward(self, X):
@@ -176,19 +187,17 @@ class Network:
         -------
         list of ndarray: ``[H_0 = X, H_1 (B, n_1), …, ŷ (B, n_L)]`` (fresh arrays)
         """
-        X = self._as_input(X)
+        X = self._check_shape(X)
         Hs, zL = self._forward(X, _Buffers(self.sizes, len(X), self.dtype))
-        return Hs + [softmax(zL)]
+        return [np.ascontiguousarray(H) for H in Hs] + [softmax(zL)]
 
     def predict_proba(self, X, batch_size=8192):
         """Class probabilities ``ŷ (B, n_L)`` for ``X (B, n_0)``, computed in large batches."""
-        X = np.asarray(X)
-        self._as_input(X[:0])
+        X = self._check_shape(X)
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
         for i in range(0, len(X), batch_size):
             chunk = X[i:i + batch_size]
-            buf = self._buffers_for(len(chunk))
-            _, zL = self._forward(self._as_input(chunk, out=buf.x if chunk.dtype.kind in "iu" else None), buf)
+            _, zL = self._forward(chunk, self._buffers_for(len(chunk)))
             softmax(zL, out=out[i:i + batch_size])
         return out
 
@@ -227,9 +236,9 @@ class Network:
         loss : float
         grads : list of ndarray, ``grads[l-1] = ∂L/∂W_l`` with the shape of ``W_l``
         """
+        X = self._check_shape(X)
         B = len(X)
         buf = self._buffers_for(B)
-        X = self._as_input(X, out=buf.x if np.asarray(X).dtype.kind in "iu" else None)
         y = self._labels(y, B)
         if out is None:
             out = flat_views(np.empty_like(self.params), self.shapes)
@@ -240,16 +249,14 @@ class Network:
         return (loss, out, Hs[-1]) if with_output else (loss, out)
 
     def _backward(self, Hs, y, grads, buf):
-        """Write ``∂L/∂W_l`` into ``grads`` from the forward pass ``Hs`` and labels ``y (B,)``."""
+        """Write ``∂L/∂W_l`` into ``grads`` after the forward pass ``Hs = [H_0, …, ŷ]``; ``y (B,)`` labels."""
         L = self.n_layers
-        delta = softmax_cross_entropy_delta(Hs[L], y, out=buf.delta[L])   # δ_L = (Ŷ - Y) / B
+        delta = softmax_cross_entropy_delta(Hs[L], y, out=buf.delta[L])         # δ_L = (Ŷ - Y) / B
         for l in range(L, 0, -1):
-            W, dW = self.weights[l - 1], grads[l - 1]
-            np.sum(delta, axis=0, out=dW[0])              # ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l: row 0 from the ones,
-            np.matmul(Hs[l - 1].T, delta, out=dW[1:])     # rows 1: from H_{l-1}ᵀ δ_l
+            np.matmul(buf.one_H[l - 1].T, delta, out=grads[l - 1])              # ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l
             if l > 1:
-                back = np.matmul(delta, W[1:].T, out=buf.delta[l - 1])   # δ_l W̄_lᵀ, bias row dropped
-                delta = DERIVATIVES[self.activations[l - 2]](Hs[l - 1], back)  # ⊙ f'(z_{l-1})
+                back = np.matmul(delta, self.weights[l - 1][1:].T, out=buf.delta[l - 1])  # δ_l W̄_lᵀ: no bias row
+                delta = DERIVATIVES[self.activations[l - 2]](Hs[l - 1], back)    # ⊙ f'(z_{l-1})
 
     # ------------------------------------------------------------------ files
 

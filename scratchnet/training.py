@@ -5,8 +5,8 @@ One epoch::
     rows ← a random permutation of the training set
     X_e  ← X[rows], each image shifted by up to ``shift`` pixels        (uint8, one pass)
     for each batch b of B rows:
-        x_b     = X_e[b] / 255                                          (float, one buffer)
-        L, ∂L/∂W = net.loss_and_grads(x_b, y_b)                         (written into one flat array)
+        L, ∂L/∂W = net.loss_and_grads(X_e[b], y_b)     (uint8 scaled by 1/255 into [1 x]; gradients
+                                                        written into one flat array)
         params  ← optimiser step with the scheduled learning rate
 
 Images stay uint8 until a batch is converted; the batch, the gradients and every activation buffer are
@@ -116,8 +116,6 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
     grads = flat_views(grads_flat, net.shapes)
     X_epoch = np.empty_like(X)
     y_epoch = np.empty(N, np.intp)
-    x_batch = np.empty((B, net.sizes[0]), net.dtype)
-    inv255 = net.dtype.type(1 / 255)
     result, best_accuracy, best_params, step = Result(), -1.0, None, 0
 
     for epoch in range(1, recipe.epochs + 1):
@@ -128,8 +126,7 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
         loss_sum, correct = 0.0, 0
         for b, i in enumerate(range(0, N, B)):
             n = min(B, N - i)
-            x = np.multiply(X_epoch[i:i + n], inv255, out=x_batch[:n])       # pixels to [0, 1]
-            loss, _, yhat = net.loss_and_grads(x, y_epoch[i:i + n], out=grads, with_output=True)
+            loss, _, yhat = net.loss_and_grads(X_epoch[i:i + n], y_epoch[i:i + n], out=grads, with_output=True)
             correct += int(np.count_nonzero(yhat.argmax(axis=1) == y_epoch[i:i + n]))
             loss_sum += loss * n
             optimizer.step(net.params, grads_flat, schedule(recipe.lr, step, total_steps))
