@@ -10,7 +10,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import ScratchnetError
 from .checksums import DATASETS, FILES, SHA256, sha256

@@ -187,7 +187,7 @@ def _header(d, style):
             r"column convention: vectors are columns, $z = W\,[1;\ H]$, "
             r"$W_l \in \mathbb{R}^{n_l\times(n_{l-1}+1)}$ with column 0 the bias")
     arch = d.architecture().replace("σ", r"$\sigma$").replace("→", r"$\to$")
-    checked = f"$B = 1$" + (f" and $B = {d.batch}$" if d.batch != 1 else "")
+    checked = "$B = 1$" + (f" and $B = {d.batch}$" if d.batch != 1 else "")
     return (f"Backpropagation for {arch}, {conv}. Every backward equation is evaluated at a random point "
             f"(seed {d.seed}) for {checked} and compared with central finite differences.")
 
