@@ -92,3 +92,8 @@ def test_data_command_reports_missing_files(tmp_path):
 def test_debug_shows_the_traceback(tmp_path):
     result = run("evaluate", str(tmp_path / "none.npz"), "--debug")
     assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_bare_command_shows_help():
+    result = run()
+    assert result.returncode == 0 and "Commands:" in result.stdout and result.stderr == ""

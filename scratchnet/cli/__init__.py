@@ -40,6 +40,9 @@ def main(argv=None):
     argv = [a for a in argv if a != "--debug"]
     try:
         result = cli.main(args=argv, prog_name="scratchnet", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as e:      # bare ``scratchnet``: show the help
+        click.echo(e.format_message())
+        return sys.exit(0)
     except click.UsageError as e:
         ctx = e.ctx
         where = f"scratchnet {ctx.info_name} --help" if ctx is not None and ctx.parent is not None \
