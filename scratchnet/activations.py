@@ -20,10 +20,12 @@ import numpy as np
 
 
 def sigmoid(z, out=None):
-    """Logistic function ``σ(z) = 1 / (1 + e^{-z})``, stable for any input.
+    """Logistic function ``σ(z) = 1 / (1 + e^{-z})``, in place and stable for any input.
 
-    Only ``e^{-|z|}`` is ever computed, which lies in (0, 1], so nothing overflows; for ``z < 0`` the
-    equivalent form ``e^{z} / (1 + e^{z})`` keeps full relative precision of tiny outputs.
+    Only an exp, an add and a reciprocal, with no subtraction of nearly equal numbers, so every output
+    keeps full relative precision, tiny ones included. For very negative ``z`` (below about -88 in
+    float32, -709 in float64) ``e^{-z}`` overflows to ``inf`` and ``1 / (1 + inf) = 0`` is the correct
+    limit, so that one overflow is expected and not reported.
 
     Parameters
     ----------
@@ -34,8 +36,11 @@ def sigmoid(z, out=None):
     -------
     H : ndarray (B, n), values in [0, 1]
     """
-    e = np.exp(-np.abs(z))
-    return np.divide(np.where(z >= 0, 1.0, e), 1.0 + e, out=out)
+    with np.errstate(over="ignore"):
+        out = np.negative(z, out=out)
+        np.exp(out, out=out)
+        out += 1
+        return np.reciprocal(out, out=out)
 
 
 def tanh(z, out=None):
