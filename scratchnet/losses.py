@@ -80,6 +80,13 @@ def softmax_cross_entropy_delta(yhat, y, out=None):
     return out
 
 
+def log_loss(P, y):
+    """Mean cross-entropy ``-mean_i log P[i, y_i]`` of predicted probabilities ``P (N, K)`` against labels
+    ``y (N,)``, in float64; a probability that underflowed to 0 counts as the smallest positive one."""
+    p_true = P[np.arange(len(y)), y].astype(np.float64)
+    return float(-np.mean(np.log(np.maximum(p_true, np.finfo(P.dtype).tiny))))
+
+
 def one_hot(y, K, dtype=np.float64):
     """Labels ``(B,)`` to one-hot rows ``(B, K)``."""
     Y = np.zeros((len(y), K), dtype=dtype)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS, DERIVATIVES, HIDDEN, OUTPUTS, SYMBOLS, softmax
 from .errors import ScratchnetError
-from .losses import softmax_cross_entropy, softmax_cross_entropy_delta
+from .losses import log_loss, softmax_cross_entropy, softmax_cross_entropy_delta
 
 DTYPES = ("float32", "float64")
 
@@ -212,9 +212,7 @@ class Network:
         if len(X) == 0:
             raise ScratchnetError("cannot evaluate on an empty data set")
         P = self.predict_proba(X, batch_size)
-        p_true = P[np.arange(len(y)), y].astype(np.float64)
-        loss = float(-np.mean(np.log(np.maximum(p_true, np.finfo(self.dtype).tiny))))
-        return loss, float(np.mean(P.argmax(axis=1) == y))
+        return log_loss(P, y), float(np.mean(P.argmax(axis=1) == y))
 
     # ------------------------------------------------------------------ backward
 

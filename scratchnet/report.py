@@ -18,6 +18,7 @@ import numpy as np
 
 from . import metrics, plots
 from .errors import ScratchnetError
+from .losses import log_loss
 
 PICTURES = ("training_curves.png", "confusion_matrix.png", "first_layer_weights.png", "mistakes.png")
 
@@ -52,16 +53,12 @@ def evaluate_model(net, X, y):
     y = np.asarray(y)
     if len(X) == 0:
         raise ScratchnetError("cannot evaluate on an empty data set")
-    K = net.sizes[-1]
-    if y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= K:
-        raise ScratchnetError(f"labels must be {len(X)} integers in [0, {K}), got shape {y.shape} of {y.dtype}")
+    y = net._labels(y, len(X))
     P = net.predict_proba(X)
     predicted = P.argmax(axis=1)
-    p_true = P[np.arange(len(y)), y].astype(np.float64)
-    loss = float(-np.mean(np.log(np.maximum(p_true, np.finfo(P.dtype).tiny))))
-    C = metrics.confusion_matrix(y, predicted, K)
+    C = metrics.confusion_matrix(y, predicted, net.sizes[-1])
     classes = metrics.per_class(C)
-    return Evaluation(P, predicted, C, classes, loss, classes.accuracy)
+    return Evaluation(P, predicted, C, classes, log_loss(P, y), classes.accuracy)
 
 
 def markdown_table(classes):

@@ -22,11 +22,13 @@ def command(model, dataset, data_dir, as_json, report_dir):
     net = load(model)
     dataset = dataset or net.metadata.get("dataset", "mnist")
     X, y = load_mnist("test", dataset, data_dir)
-    loss, accuracy = net.evaluate(X, y)
     ev = paths = None
     if report_dir:
         from ..report import write_report
         ev, paths = write_report(net, X, y, report_dir, model_name=model, dataset=dataset)
+        loss, accuracy = ev.loss, ev.accuracy
+    else:
+        loss, accuracy = net.evaluate(X, y)
     if as_json:
         extra = {} if ev is None else {"report": str(paths["report.md"]), "per_class": ev.classes.rows(),
                                        "confusion_matrix": ev.C}
