@@ -258,12 +258,6 @@ class Network:
 
     # ------------------------------------------------------------------ files
 
-    def copy(self):
-        """An independent network with the same architecture, dtype and weights."""
-        other = Network(self.sizes, self.activations, dtype=self.dtype.name, seed=0)
-        other.params[:] = self.params
-        return other
-
     def save(self, path, metadata=None):
         """Write the model to ``path`` (``.npz``, atomically); see `scratchnet.modelfile`."""
         from .modelfile import save
