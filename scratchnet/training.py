@@ -67,6 +67,7 @@ class Epoch:
     train_loss: float
     train_accuracy: float
     lr: float
+    """Learning rate at the epoch's first step."""
     seconds: float
     val_loss: float | None = None
     val_accuracy: float | None = None
@@ -123,7 +124,7 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
         rows = rng.permutation(N)
         gather_shifted(X, rows, recipe.shift, rng, X_epoch)
         np.take(y, rows, out=y_epoch)
-        loss_sum, correct = 0.0, 0
+        loss_sum, correct, lr_start = 0.0, 0, schedule(recipe.lr, step, total_steps)
         for b, i in enumerate(range(0, N, B)):
             n = min(B, N - i)
             loss, _, yhat = net.loss_and_grads(X_epoch[i:i + n], y_epoch[i:i + n], out=grads, with_output=True)
@@ -134,7 +135,7 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
             if on_batch is not None:
                 on_batch(epoch, b + 1, steps_per_epoch)
         seconds = time.perf_counter() - start
-        row = Epoch(epoch, loss_sum / N, correct / N, schedule(recipe.lr, step, total_steps), seconds)
+        row = Epoch(epoch, loss_sum / N, correct / N, lr_start, seconds)
         if X_val is not None:
             row.val_loss, row.val_accuracy = net.evaluate(X_val, y_val)
             if row.val_accuracy > best_accuracy:
