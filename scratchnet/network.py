@@ -125,12 +125,16 @@ class Network:
 
     # ------------------------------------------------------------------ forward
 
-    def _as_input(self, X):
-        """Check ``X (B, n_0)`` and return it in the network's dtype; integer pixels are scaled by 1/255."""
+    def _as_input(self, X, out=None):
+        """Check ``X (B, n_0)`` and return it in the network's dtype (in ``out`` when given); integer
+        pixels are scaled by 1/255, the one place where that scaling is written."""
         X = self._check_shape(X)
-        if np.issubdtype(X.dtype, np.integer):
-            return np.multiply(X, self.dtype.type(1 / 255), dtype=self.dtype)
-        return X.astype(self.dtype, copy=False)
+        if out is None:
+            out = np.empty(X.shape, self.dtype)
+        if X.dtype.kind in "iu":
+            return np.multiply(X, self.dtype.type(1 / 255), out=out)
+        out[...] = X
+        return out
 
     def _check_shape(self, X):
         """``X`` as an array, if it is ``(B, n_0)``."""
@@ -161,12 +165,7 @@ class Network:
         ``Hs = [H_0, …, H_{L-1}]`` (views of the buffers) and ``z_L (B, n_L)``. The output activation is
         applied by the caller: `softmax` to predict, fused with the loss to train.
         """
-        x = buf.one_H[0][:, 1:]
-        if X.dtype.kind in "iu":
-            np.multiply(X, self.dtype.type(1 / 255), out=x)
-        else:
-            x[...] = X
-        Hs = [x]
+        Hs = [self._as_input(X, out=buf.one_H[0][:, 1:])]   # x into [1 x]
         for l, (W, f) in enumerate(zip(self.weights, self.activations), start=1):
             if l == self.n_layers:
                 np.matmul(buf.one_H[l - 1], W, out=buf.zL)      # z_L = [1 H_{L-1}] W_L
