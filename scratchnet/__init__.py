@@ -1,15 +1,17 @@
 """scratchnet: a neural network from scratch in NumPy, in the notation of the chain rule.
 
     import scratchnet as sn
-    net = sn.Network([784, 100, 10, 10], ["sigmoid", "sigmoid", "softmax"], seed=0)
+    net = sn.seed_network(seed=0)          # 784 → 100 σ → 10 σ → 10 softmax
     X, y = sn.load_mnist("train")
+    sn.save(net, "net.npz"); net = sn.load("net.npz")
 """
 
 from .errors import ScratchnetError
 from .data import load_mnist
 from .gradcheck import gradient_check
-from .modelfile import load
-from .network import Network
+from .modelfile import load, save
+from .network import SEED_ACTIVATIONS, SEED_SIZES, Network, architecture_text, seed_network
 
-__all__ = ["Network", "ScratchnetError", "gradient_check", "load", "load_mnist"]
+__all__ = ["Network", "SEED_ACTIVATIONS", "SEED_SIZES", "ScratchnetError", "architecture_text",
+           "gradient_check", "load", "load_mnist", "save", "seed_network"]
 __version__ = "0.1.0"

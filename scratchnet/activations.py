@@ -1,10 +1,11 @@
 """Activation functions and their derivatives.
 
-Two registries of small pure functions, in the style of scikit-learn's `_base.py`:
+Small pure functions, in the style of scikit-learn's `_base.py`, gathered in one table
+``ACTIVATIONS[name]`` (an `Activation` record: names, symbol, spellings, LaTeX, function, derivative):
 
-* ``ACTIVATIONS[name](z, out=None) -> H`` computes ``H = f(z)`` elementwise. ``z`` and ``H`` are
-  ``(B, n)``; ``out`` may be ``z`` itself (the forward pass overwrites ``z`` with ``H``).
-* ``DERIVATIVES[name](H, delta)`` multiplies ``delta`` in place by ``f'(z)``, written from the
+* ``ACTIVATIONS[name].function(z, out=None) -> H`` computes ``H = f(z)`` elementwise. ``z`` and ``H``
+  are ``(B, n)``; ``out`` may be ``z`` itself (the forward pass overwrites ``z`` with ``H``).
+* ``ACTIVATIONS[name].derivative(H, delta)`` multiplies ``delta`` in place by ``f'(z)``, written from the
   layer's *output* ``H`` (so ``z`` need not be kept): ``σ'(z) = H (1 - H)``, ``tanh'(z) = 1 - H²``,
   ``relu'(z) = [H > 0]``. ``H`` and ``delta`` are ``(B, n)``.
 
@@ -15,6 +16,9 @@ writes ``delta * σ'(z)`` and never a matrix product with ``σ'(z)``.
 ``softmax`` is the output activation; its derivative is never applied on its own, because the
 cross-entropy loss fuses with it into ``∂L/∂z = ŷ - y`` (see `losses.py`).
 """
+
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -90,18 +94,54 @@ def relu_derivative(H, delta):
     return delta
 
 
-ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "softmax": softmax}
+@dataclass(frozen=True)
+class Activation:
+    """Everything scratchnet knows about one activation function, in one record.
 
-DERIVATIVES = {"sigmoid": sigmoid_derivative, "tanh": tanh_derivative, "relu": relu_derivative}
+    Attributes
+    ----------
+    name : str, the canonical name (``"sigmoid"``), used in model files and on the command line
+    symbol : str, the short Unicode name (``"σ"``) used by ``Network.__repr__`` and the derivation
+    spelling : str, how a formula writes it (``"sigma"``); the derivative is ``spelling + "'"``
+    spellings : tuple of str, every name the formula language accepts for it
+    latex : str, its LaTeX command (``\\sigma``)
+    function : ``f(z, out=None) -> H``, elementwise (row-wise for softmax), ``(B, n) -> (B, n)``
+    derivative : ``f'(H, delta) -> delta``, multiplies ``delta (B, n)`` in place by ``f'(z)`` written
+        from the output ``H (B, n)``; None for softmax, whose derivative only enters fused with the loss
+    derivative_text : str, ``f'(z)`` written from the output, as a formula (``"H (1 - H)"``)
+    """
 
-HIDDEN = tuple(DERIVATIVES)
+    name: str
+    symbol: str
+    spelling: str
+    spellings: tuple
+    latex: str
+    function: Callable
+    derivative: Optional[Callable]
+    derivative_text: str
+
+    @property
+    def derivative_spelling(self):
+        """The derivative's name in the formula language, e.g. ``"sigma'"``."""
+        return self.spelling + "'"
+
+
+ACTIVATIONS = {a.name: a for a in (
+    Activation("sigmoid", "σ", "sigma", ("sigma", "sigmoid", "σ"), r"\sigma", sigmoid, sigmoid_derivative,
+               "H (1 - H)"),
+    Activation("tanh", "tanh", "tanh", ("tanh",), r"\tanh", tanh, tanh_derivative, "1 - H²"),
+    Activation("relu", "relu", "relu", ("relu",), r"\operatorname{relu}", relu, relu_derivative, "[H > 0]"),
+    Activation("softmax", "softmax", "softmax", ("softmax",), r"\operatorname{softmax}", softmax, None,
+               "diag(ŷ) - ŷᵀŷ"),
+)}
+"""The one table of activations: name → `Activation`. Every other module reads names, symbols,
+spellings, LaTeX, functions and derivatives from here."""
+
+HIDDEN = tuple(name for name, a in ACTIVATIONS.items() if a.derivative is not None)
 """Activations allowed on hidden layers."""
 
 OUTPUTS = ("softmax",)
 """Activations allowed on the output layer (fused with cross-entropy)."""
-
-SYMBOLS = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "softmax": "softmax"}
-"""Short names used by ``Network.__repr__`` and the derivation."""
 
 
 def derivative_at(name, z):
@@ -116,4 +156,5 @@ def derivative_at(name, z):
     -------
     ndarray (B, n)
     """
-    return DERIVATIVES[name](ACTIVATIONS[name](z), np.ones_like(z))
+    a = ACTIVATIONS[name]
+    return a.derivative(a.function(z), np.ones_like(z))

@@ -5,8 +5,8 @@ For one weight ``w = W_l[i, j]`` the numerical derivative is the central differe
     n = (L(w + ε) - L(w - ε)) / 2ε
 
 and the analytic one, ``a``, is entry ``[i, j]`` of ``grads[l-1]`` from `Network.loss_and_grads`. The
-check runs in float64 whatever the network's dtype: it copies the network to float64 (keeping its class,
-so a subclass's own backward pass is the one checked). It therefore proves the *formulas* of the
+check runs in float64 whatever the network's dtype: it copies the network with ``Network.astype`` (which
+keeps its class, so a subclass's own backward pass is the one checked). It therefore proves the *formulas* of the
 backward pass; float32 rounding during training is a separate matter.
 
 How far apart may a correct ``a`` and ``n`` be? Two errors separate them (``ε = eps``):
@@ -41,14 +41,12 @@ plus 1,000 other entries drawn without replacement from the generator passed in.
 every entry. See ``docs/gradcheck.md`` for how to read a report.
 """
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import ScratchnetError
 from .losses import cross_entropy
-from .network import flat_views
 
 RTOL = 1e-6
 """Relative tolerance: 1000 times below an error of 0.1 %, 10⁶ times above the truncation error."""
@@ -61,21 +59,6 @@ FULL_LIMIT = 10_000
 
 SAMPLE = 1_000
 """Entries drawn at random (besides the bias row) from a larger weight matrix."""
-
-
-def float64_copy(net):
-    """An independent float64 copy of ``net`` with the same weights and the same class.
-
-    A shallow copy keeps the class and any attribute a subclass adds, so an overridden ``_backward`` or
-    ``loss_and_grads`` is the one that gets checked; the weights, their views and the work buffers are
-    replaced by fresh float64 ones.
-    """
-    net64 = copy.copy(net)
-    net64.dtype = np.dtype("float64")
-    net64.params = np.array(net.params, dtype=np.float64)          # always a fresh array
-    net64.weights = flat_views(net64.params, net64.shapes)
-    net64._buffers = {}
-    return net64
 
 
 def entries_to_check(shape, full=False, rng=None):
@@ -99,8 +82,9 @@ def entries_to_check(shape, full=False, rng=None):
 def _loss_and_pattern(net, X, y):
     """Loss ``L`` of a batch, computed as `Network.loss_and_grads` does; the on/off pattern of every ReLU
     layer, a list of boolean ``(B, n_l)`` arrays ``H_l > 0``; and the logits ``z_L (B, n_L)``."""
-    Hs, zL = net._forward(X, net._buffers_for(len(X)))
+    zs, Hs = net.forward_from(X, 1)
     pattern = [Hs[l] > 0 for l, f in enumerate(net.activations[:-1], start=1) if f == "relu"]
+    zL = zs[net.n_layers]
     return cross_entropy(zL, y), pattern, zL
 
 
@@ -271,9 +255,9 @@ def gradient_check(net, X, y, eps=1e-6, full=False, rng=None, seed=0):
     if not eps > 0:
         raise ScratchnetError(f"eps must be a positive step, got {eps!r}")
     rng = rng if rng is not None else np.random.default_rng(seed)
-    net64 = float64_copy(net)
-    X = net64._as_input(X)
-    y = net64._labels(y, len(X))
+    net64 = net.astype("float64")          # keeps the class: a subclass's own backward pass is checked
+    X = net64.as_input(X)
+    y = net64.check_labels(y, len(X))
     if len(X) == 0:
         raise ScratchnetError("gradient_check needs a batch of at least one example")
     loss, grads = net64.loss_and_grads(X, y)

@@ -19,13 +19,27 @@ updates every layer with a handful of vector operations. What this module leaves
 dropout, other losses.
 """
 
+import copy
+
 import numpy as np
 
-from .activations import ACTIVATIONS, DERIVATIVES, HIDDEN, OUTPUTS, SYMBOLS, softmax
+from .activations import ACTIVATIONS, HIDDEN, OUTPUTS, softmax
 from .errors import ScratchnetError
 from .losses import log_loss, softmax_cross_entropy, softmax_cross_entropy_delta
 
 DTYPES = ("float32", "float64")
+
+
+SEED_SIZES = (784, 100, 10, 10)
+"""Layer sizes of the seed network: 784 inputs → 100 σ → 10 σ → 10 softmax."""
+
+SEED_ACTIVATIONS = ("sigmoid", "sigmoid", "softmax")
+"""Activations of the seed network, one per layer."""
+
+
+def architecture_text(sizes, activations):
+    """An architecture as text, e.g. ``784 → 100 σ → 10 σ → 10 softmax`` for the seed network."""
+    return " → ".join([str(sizes[0])] + [f"{n} {ACTIVATIONS[a].symbol}" for n, a in zip(sizes[1:], activations)])
 
 
 def layer_shapes(sizes):
@@ -119,13 +133,27 @@ class Network:
         return len(self.weights)
 
     def __repr__(self):
-        parts = [str(self.sizes[0])]
-        parts += [f"{n} {SYMBOLS[a]}" for n, a in zip(self.sizes[1:], self.activations)]
-        return f"Network({' → '.join(parts)}, {self.dtype.name})"
+        return f"Network({architecture_text(self.sizes, self.activations)}, {self.dtype.name})"
+
+    def astype(self, dtype):
+        """An independent copy of this network in ``dtype`` (``"float32"`` or ``"float64"``).
+
+        The copy keeps the class (so a subclass's own backward pass comes along), the weights converted to
+        ``dtype`` and a copy of ``metadata``; it shares no array with this network.
+        """
+        if str(dtype) not in DTYPES:
+            raise ScratchnetError(f"dtype must be float32 or float64, got {dtype!r}")
+        other = copy.copy(self)
+        other.dtype = np.dtype(str(dtype))
+        other.params = np.array(self.params, dtype=other.dtype)        # always a fresh array
+        other.weights = flat_views(other.params, other.shapes)
+        other._buffers = {}
+        other.metadata = copy.deepcopy(self.metadata)
+        return other
 
     # ------------------------------------------------------------------ forward
 
-    def _as_input(self, X, out=None):
+    def as_input(self, X, out=None):
         """Check ``X (B, n_0)`` and return it in the network's dtype (in ``out`` when given); integer
         pixels are scaled by 1/255, the one place where that scaling is written."""
         X = self._check_shape(X)
@@ -143,7 +171,8 @@ class Network:
             raise ScratchnetError(f"input must have shape (B, {self.sizes[0]}), got {X.shape}")
         return X
 
-    def _labels(self, y, B):
+    def check_labels(self, y, B):
+        """``y`` as an array, if it is ``B`` integer labels in ``[0, n_L)``; else a `ScratchnetError`."""
         y = np.asarray(y)
         if y.shape != (B,) or not np.issubdtype(y.dtype, np.integer):
             raise ScratchnetError(f"labels must be {B} integers, got shape {y.shape} of {y.dtype}")
@@ -165,14 +194,14 @@ class Network:
         ``Hs = [H_0, …, H_{L-1}]`` (views of the buffers) and ``z_L (B, n_L)``. The output activation is
         applied by the caller: `softmax` to predict, fused with the loss to train.
         """
-        Hs = [self._as_input(X, out=buf.one_H[0][:, 1:])]   # x into [1 x]
+        Hs = [self.as_input(X, out=buf.one_H[0][:, 1:])]   # x into [1 x]
         for l, (W, f) in enumerate(zip(self.weights, self.activations), start=1):
             if l == self.n_layers:
                 np.matmul(buf.one_H[l - 1], W, out=buf.zL)      # z_L = [1 H_{L-1}] W_L
             else:
                 z = buf.one_H[l][:, 1:]
                 np.matmul(buf.one_H[l - 1], W, out=z)           # z_l = [1 H_{l-1}] W_l
-                Hs.append(ACTIVATIONS[f](z, out=z))             # H_l = f(z_l), written over z_l
+                Hs.append(ACTIVATIONS[f].function(z, out=z))             # H_l = f(z_l), written over z_l
         return Hs, buf.zL
 
     def forward(self, X):
@@ -189,6 +218,36 @@ class Network:
         X = self._check_shape(X)
         Hs, zL = self._forward(X, _Buffers(self.sizes, len(X), self.dtype))
         return [np.ascontiguousarray(H) for H in Hs] + [softmax(zL)]
+
+    def logits(self, X):
+        """The output layer's pre-activation ``z_L (B, n_L)`` for ``X (B, n_0)`` (a fresh array)."""
+        X = self._check_shape(X)
+        _, zL = self._forward(X, _Buffers(self.sizes, len(X), self.dtype))
+        return zL
+
+    def forward_from(self, H, start=1):
+        """Pre-activations and outputs of layers ``start … L`` from ``H_{start-1} (B, n_{start-1})``.
+
+        The derivation's forward pass, one layer at a time: ``z_l = [1 H_{l-1}] W_l`` and ``H_l = f_l(z_l)``
+        (``H_L = ŷ = softmax(z_L)``), with the column of ones built explicitly. Used to evaluate a formula
+        at a point and to take finite differences through a hidden layer.
+
+        Returns
+        -------
+        zs, Hs : dicts of fresh arrays, ``zs[l] (B, n_l)`` for ``l ≥ start`` and ``Hs[l] (B, n_l)`` for
+            ``l ≥ start - 1`` (``Hs[start - 1]`` is ``H`` itself)
+        """
+        if not 1 <= start <= self.n_layers:
+            raise ScratchnetError(f"layer must be 1 … {self.n_layers}, got {start}")
+        H = np.asarray(H)
+        if H.ndim != 2 or H.shape[1] != self.sizes[start - 1]:
+            raise ScratchnetError(f"H{start - 1} must have shape (B, {self.sizes[start - 1]}), got {H.shape}")
+        zs, Hs = {}, {start - 1: H}
+        for l in range(start, self.n_layers + 1):
+            one_H = np.concatenate([np.ones((len(H), 1), H.dtype), Hs[l - 1]], axis=1)   # [1 H_{l-1}]
+            zs[l] = one_H @ self.weights[l - 1]                                         # z_l = [1 H_{l-1}] W_l
+            Hs[l] = ACTIVATIONS[self.activations[l - 1]].function(zs[l].copy())         # H_l = f_l(z_l)
+        return zs, Hs
 
     def predict_proba(self, X, batch_size=8192):
         """Class probabilities ``ŷ (B, n_L)`` for ``X (B, n_0)``, computed in large batches."""
@@ -207,7 +266,7 @@ class Network:
     def evaluate(self, X, y, batch_size=8192):
         """Mean cross-entropy loss and accuracy on ``X (N, n_0)``, ``y (N,)``; returns ``(loss, accuracy)``."""
         X = np.asarray(X)
-        y = self._labels(y, len(X))
+        y = self.check_labels(y, len(X))
         if len(X) == 0:
             raise ScratchnetError("cannot evaluate on an empty data set")
         P = self.predict_proba(X, batch_size)
@@ -236,7 +295,7 @@ class Network:
         X = self._check_shape(X)
         B = len(X)
         buf = self._buffers_for(B)
-        y = self._labels(y, B)
+        y = self.check_labels(y, B)
         if out is None:
             out = flat_views(np.empty_like(self.params), self.shapes)
         Hs, zL = self._forward(X, buf)
@@ -253,11 +312,9 @@ class Network:
             np.matmul(buf.one_H[l - 1].T, delta, out=grads[l - 1])              # ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l
             if l > 1:
                 back = np.matmul(delta, self.weights[l - 1][1:].T, out=buf.delta[l - 1])  # δ_l W̄_lᵀ: no bias row
-                delta = DERIVATIVES[self.activations[l - 2]](Hs[l - 1], back)    # ⊙ f'(z_{l-1})
+                delta = ACTIVATIONS[self.activations[l - 2]].derivative(Hs[l - 1], back)    # ⊙ f'(z_{l-1})
 
-    # ------------------------------------------------------------------ files
 
-    def save(self, path, metadata=None):
-        """Write the model to ``path`` (``.npz``, atomically); see `scratchnet.modelfile`."""
-        from .modelfile import save
-        return save(self, path, metadata)
+def seed_network(seed=0, dtype="float32", rng=None):
+    """The seed network ``784 → 100 σ → 10 σ → 10 softmax``, freshly initialised (see `Network`)."""
+    return Network(SEED_SIZES, SEED_ACTIVATIONS, seed=seed, rng=rng, dtype=dtype)

@@ -129,10 +129,9 @@ def compare_with_torch(net, X, y):
     -------
     TorchComparison
     """
-    from .gradcheck import float64_copy
     import_torch()
-    net64 = float64_copy(net)
-    X = net64._as_input(X)
+    net64 = net.astype("float64")
+    X = net64.as_input(X)
     loss, grads = net64.loss_and_grads(X, y)
     torch_loss, torch_grads = torch_loss_and_grads(net64.sizes, net64.activations, net64.weights, X, y)
     layers = []

@@ -53,7 +53,7 @@ def evaluate_model(net, X, y):
     y = np.asarray(y)
     if len(X) == 0:
         raise ScratchnetError("cannot evaluate on an empty data set")
-    y = net._labels(y, len(X))
+    y = net.check_labels(y, len(X))
     P = net.predict_proba(X)
     predicted = P.argmax(axis=1)
     C = metrics.confusion_matrix(y, predicted, net.sizes[-1])

@@ -1,9 +1,15 @@
-"""Shared fixtures."""
+"""Shared fixtures and helpers: the command-line runner, the one-line-error assertion, planted-bug
+networks. Test modules import the helpers with ``from conftest import …``."""
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import scratchnet as sn
+from scratchnet.activations import ACTIVATIONS
+from scratchnet.losses import softmax_cross_entropy_delta
 
 
 @pytest.fixture
@@ -14,4 +20,63 @@ def rng():
 @pytest.fixture
 def seed_net64():
     """The seed network 784 → 100 σ → 10 σ → 10 softmax in float64."""
-    return sn.Network([784, 100, 10, 10], ["sigmoid", "sigmoid", "softmax"], seed=0, dtype="float64")
+    return sn.seed_network(seed=0, dtype="float64")
+
+
+# ---------------------------------------------------------------- the command line, as a user runs it
+
+def run_cli(*args, env=None, cwd=None, timeout=120, input=None):
+    """Run ``scratchnet ARGS`` in a fresh interpreter, as a user would; a `subprocess.CompletedProcess`."""
+    return subprocess.run([sys.executable, "-c", "from scratchnet.cli import main; main()", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd, input=input)
+
+
+def assert_one_line_error(result, code, *fragments):
+    """``result`` failed with exit ``code`` and exactly one line ``scratchnet: error: …`` on standard error
+    that contains every fragment, and no traceback."""
+    assert result.returncode == code, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("scratchnet: error: "), lines[0]
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+# ---------------------------------------------------------------- planted bugs
+
+class PlantedBug(sn.Network):
+    """`Network._backward` with one mistake that a learner could make, chosen by the class attributes.
+
+    Written without the network's ``[1 H]`` buffers (bias row and weights apart) so that it is a second,
+    independent spelling of the backward pass; with no bug chosen it is correct. A bug is a class
+    attribute of a subclass: no table that other tests use is ever changed.
+    """
+
+    drop_derivative_at = None      # δ_l = δ_{l+1} W̄ᵀ, without ⊙ f'(z_l), for this l
+    keep_bias_row_at = None        # back-propagate through the full W_l (bias row included) for this l
+    forget_mean = False            # δ_L = Ŷ - Y instead of (Ŷ - Y) / B
+
+    def _backward(self, Hs, y, grads, buf):
+        L = self.n_layers
+        delta = softmax_cross_entropy_delta(Hs[L], y, out=buf.delta[L])
+        if self.forget_mean:
+            delta *= len(y)
+        for l in range(L, 0, -1):
+            W, dW = self.weights[l - 1], grads[l - 1]
+            np.sum(delta, axis=0, out=dW[0])
+            np.matmul(Hs[l - 1].T, delta, out=dW[1:])
+            if l > 1:
+                if l == self.keep_bias_row_at:     # δ_l W_lᵀ is (B, n_{l-1}+1): keep its first n_{l-1}
+                    back = (delta @ W.T)[:, :-1].copy()
+                else:
+                    back = np.matmul(delta, W[1:].T, out=buf.delta[l - 1])
+                if l - 1 == self.drop_derivative_at:
+                    delta = back
+                else:
+                    delta = ACTIVATIONS[self.activations[l - 2]].derivative(Hs[l - 1], back)
+
+
+def planted(**bug):
+    """A `PlantedBug` subclass with the given bug, e.g. ``planted(drop_derivative_at=2)``."""
+    return type("Planted_" + "_".join(f"{k}_{v}" for k, v in bug.items()), (PlantedBug,), bug)

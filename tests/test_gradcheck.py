@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 import scratchnet as sn
-from scratchnet.activations import DERIVATIVES
 from scratchnet.errors import ScratchnetError
-from scratchnet.gradcheck import (FULL_LIMIT, RTOL, SAMPLE, central_difference, entries_to_check,
-                                  float64_copy, gradient_check)
-from scratchnet.losses import softmax_cross_entropy_delta
+from scratchnet.gradcheck import FULL_LIMIT, RTOL, SAMPLE, central_difference, entries_to_check, gradient_check
+
+from conftest import planted
 
 SEED = ([784, 100, 10, 10], ["sigmoid", "sigmoid", "softmax"])
 SMALL = ([12, 9, 7, 5], ["sigmoid", "sigmoid", "softmax"])
@@ -93,9 +92,9 @@ def test_sample_contains_the_bias_row_and_distinct_entries():
     assert np.array_equal(entries_to_check((101, 10)), np.arange(1010))
 
 
-def test_float64_copy_keeps_the_class_and_is_independent():
+def test_astype_float64_keeps_the_class_and_is_independent():
     net = ForgetsSigmaPrime(*SMALL, seed=0)
-    copy = float64_copy(net)
+    copy = net.astype("float64")
     assert type(copy) is ForgetsSigmaPrime and copy.params.dtype == np.float64
     copy.weights[0][0, 0] = 99.0
     assert copy.params[0] == 99.0 and net.params[0] != 99.0
@@ -103,35 +102,7 @@ def test_float64_copy_keeps_the_class_and_is_independent():
 
 # ---------------------------------------------------------------- planted bugs fail on the right layer
 
-class PlantedBug(sn.Network):
-    """`Network._backward` with one mistake that a learner could make, chosen by the class attributes."""
-
-    drop_derivative_at = None      # δ_l = δ_{l+1} W̄ᵀ, without ⊙ f'(z_l), for this l
-    keep_bias_row_at = None        # back-propagate through the full W_l (bias row included) for this l
-    forget_mean = False            # δ_L = Ŷ - Y instead of (Ŷ - Y) / B
-
-    def _backward(self, Hs, y, grads, buf):
-        L = self.n_layers
-        delta = softmax_cross_entropy_delta(Hs[L], y, out=buf.delta[L])
-        if self.forget_mean:
-            delta *= len(y)
-        for l in range(L, 0, -1):
-            W, dW = self.weights[l - 1], grads[l - 1]
-            np.sum(delta, axis=0, out=dW[0])
-            np.matmul(Hs[l - 1].T, delta, out=dW[1:])
-            if l > 1:
-                if l == self.keep_bias_row_at:     # δ_l W_lᵀ is (B, n_{l-1}+1): keep its first n_{l-1}
-                    back = (delta @ W.T)[:, :-1].copy()
-                else:
-                    back = np.matmul(delta, W[1:].T, out=buf.delta[l - 1])
-                if l - 1 == self.drop_derivative_at:
-                    delta = back
-                else:
-                    delta = DERIVATIVES[self.activations[l - 2]](Hs[l - 1], back)
-
-
-class ForgetsSigmaPrime(PlantedBug):
-    drop_derivative_at = 2
+ForgetsSigmaPrime = planted(drop_derivative_at=2)
 
 
 @pytest.mark.parametrize("bug, failing", [
@@ -142,8 +113,7 @@ class ForgetsSigmaPrime(PlantedBug):
     (dict(forget_mean=True), [1, 2, 3]),        # every gradient B times too large
 ])
 def test_planted_bug_fails_on_the_right_layers(bug, failing, rng):
-    Buggy = type("Buggy", (PlantedBug,), bug)
-    net = Buggy(*SMALL, rng=rng)
+    net = planted(**bug)(*SMALL, rng=rng)
     X, y = batch(net, 8, rng)
     report = gradient_check(net, X, y, rng=rng)
     assert not report.passed
@@ -163,8 +133,7 @@ def test_planted_bug_in_the_seed_network_fails_on_W1_and_W2(rng):
 
 def test_forgotten_mean_is_invisible_with_a_batch_of_one(rng):
     """With B = 1 the factor 1/B is 1: check with B > 1, as the command line does by default."""
-    Buggy = type("Buggy", (PlantedBug,), dict(forget_mean=True))
-    net = Buggy(*SMALL, rng=rng)
+    net = planted(forget_mean=True)(*SMALL, rng=rng)
     X, y = batch(net, 1, rng)
     assert gradient_check(net, X, y, rng=rng).passed
 

@@ -11,6 +11,7 @@ from scratchnet.errors import ScratchnetError
 from scratchnet.losses import one_hot
 
 
+
 def test_seed_network_shapes_and_repr(seed_net64):
     assert [W.shape for W in seed_net64.weights] == [(785, 100), (101, 10), (11, 10)]
     assert repr(seed_net64) == "Network(784 → 100 σ → 10 σ → 10 softmax, float64)"
@@ -68,61 +69,8 @@ def test_initialisation_scales():
     assert abs(W2[1:].std() - np.sqrt(2 / 300)) < 0.03 * np.sqrt(2 / 300)  # He normal
 
 
-def numerical_gradient(net, X, y, l, i, j, eps=1e-6):
-    W = net.weights[l]
-    old = W[i, j]
-    W[i, j] = old + eps
-    plus, _ = net.loss_and_grads(X, y)
-    W[i, j] = old - eps
-    minus, _ = net.loss_and_grads(X, y)
-    W[i, j] = old
-    return (plus - minus) / (2 * eps)
-
-
-def max_relative_error(net, X, y, rng, per_layer=40):
-    """Largest relative error of loss_and_grads against central differences, per layer."""
-    _, grads = net.loss_and_grads(X, y)
-    errors = []
-    for l, G in enumerate(grads):
-        rows = np.concatenate([[0] * 5, rng.integers(0, G.shape[0], per_layer)])   # bias row included
-        cols = rng.integers(0, G.shape[1], len(rows))
-        err = 0.0
-        for i, j in zip(rows, cols):
-            n = numerical_gradient(net, X, y, l, i, j)
-            # relative error, with gradients below 1e-4 judged on an absolute scale: central
-            # differences carry a rounding error of about 1e-16 · L / eps ≈ 1e-10
-            err = max(err, abs(G[i, j] - n) / max(abs(G[i, j]), abs(n), 1e-4))
-        errors.append(err)
-    return errors
-
-
-def test_seed_network_gradients_match_finite_differences(seed_net64, rng):
-    X, y = rng.random((8, 784)), rng.integers(0, 10, 8)
-    errors = max_relative_error(seed_net64, X, y, rng)
-    assert max(errors) < 1e-5, errors
-
-
-class ForgetsSigmaPrime(sn.Network):
-    """Planted bug: the backward pass skips σ'(z2) when going from δ3 to δ2."""
-
-    def _backward(self, Hs, y, grads, buf):
-        original = self.activations
-        self.activations = ("sigmoid", "identity", "softmax")
-        from scratchnet import activations
-        activations.DERIVATIVES["identity"] = lambda H, delta: delta
-        try:
-            super()._backward(Hs, y, grads, buf)
-        finally:
-            self.activations = original
-            del activations.DERIVATIVES["identity"]
-
-
-def test_the_gradient_test_catches_a_planted_bug(rng):
-    net = ForgetsSigmaPrime([784, 100, 10, 10], ["sigmoid", "sigmoid", "softmax"], seed=0, dtype="float64")
-    X, y = rng.random((8, 784)), rng.integers(0, 10, 8)
-    errors = max_relative_error(net, X, y, rng)
-    assert errors[2] < 1e-5            # W3 is before the bug
-    assert errors[1] > 1e-2 and errors[0] > 1e-2
+# Finite-difference checks of the seed network, and of a planted σ′ bug on it, are in test_gradcheck.py
+# (one central-difference implementation, `scratchnet.gradcheck`).
 
 
 def test_gradient_is_the_matrix_form_of_the_derivation(seed_net64, rng):
@@ -143,13 +91,13 @@ def test_activations_are_stable_on_huge_inputs(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            H = ACTIVATIONS[name](z.copy())
+            H = ACTIVATIONS[name].function(z.copy())
     assert np.all(np.isfinite(H))
 
 
 def test_sigmoid_keeps_relative_precision_of_tiny_outputs():
     z = np.array([[-30.0, -700.0, 30.0]])
-    H = ACTIVATIONS["sigmoid"](z)
+    H = ACTIVATIONS["sigmoid"].function(z)
     np.testing.assert_allclose(H[0, :2], np.exp([-30.0, -700.0]) / (1 + np.exp([-30.0, -700.0])), rtol=1e-14)
     np.testing.assert_allclose(derivative_at("sigmoid", np.array([[0.0]])), [[0.25]])
 
@@ -176,3 +124,55 @@ def test_bad_configurations_are_refused():
         net.loss_and_grads(np.zeros((2, 5)), np.array([0, 1]))
     with pytest.raises(ScratchnetError, match="labels"):
         net.loss_and_grads(np.zeros((2, 4)), np.array([0, 3]))
+
+
+# ---------------------------------------------------------------- the public API other modules use
+
+def test_seed_network_and_its_architecture_text():
+    net = sn.seed_network(seed=3, dtype="float64")
+    assert net.sizes == sn.SEED_SIZES == (784, 100, 10, 10)
+    assert net.activations == sn.SEED_ACTIVATIONS
+    assert [W.shape for W in net.weights] == [(785, 100), (101, 10), (11, 10)]
+    assert sn.architecture_text(net.sizes, net.activations) == "784 → 100 σ → 10 σ → 10 softmax"
+    assert repr(net) == "Network(784 → 100 σ → 10 σ → 10 softmax, float64)"
+    assert sn.architecture_text([4, 3, 2], ["relu", "softmax"]) == "4 → 3 relu → 2 softmax"
+
+
+def test_forward_from_builds_the_column_of_ones_and_agrees_with_forward(seed_net64, rng):
+    X = rng.random((5, 784))
+    Hs = seed_net64.forward(X)
+    zs, Hs_from = seed_net64.forward_from(X, 1)
+    assert set(zs) == {1, 2, 3} and set(Hs_from) == {0, 1, 2, 3}
+    for l in range(4):
+        assert np.allclose(Hs_from[l], Hs[l], rtol=1e-13, atol=1e-15)
+    W2 = seed_net64.weights[1]
+    assert np.allclose(zs[2], Hs[1] @ W2[1:] + W2[0], rtol=1e-12)          # [1 H1] W2 = H1 W̄2 + bias row
+    assert np.allclose(seed_net64.logits(X), zs[3], rtol=1e-13)
+    zs2, Hs2 = seed_net64.forward_from(Hs[2], 3)                            # start inside the network
+    assert set(zs2) == {3} and np.allclose(Hs2[3], Hs[3], rtol=1e-13)
+    with pytest.raises(ScratchnetError, match="H1 must have shape"):
+        seed_net64.forward_from(X, 2)
+
+
+def test_astype_is_an_independent_copy_in_the_other_dtype(seed_net64):
+    seed_net64.metadata["recipe"] = {"lr": 0.1}
+    net32 = seed_net64.astype("float32")
+    assert net32.dtype == np.float32 and net32.params.dtype == np.float32
+    assert all(np.shares_memory(W, net32.params) for W in net32.weights)
+    assert not np.shares_memory(net32.params, seed_net64.params)
+    assert np.allclose(net32.params, seed_net64.params, rtol=1e-6)
+    net32.weights[2][0, 0] = 5.0
+    net32.metadata["recipe"]["lr"] = 1.0
+    assert seed_net64.weights[2][0, 0] != 5.0 and seed_net64.metadata["recipe"]["lr"] == 0.1
+    with pytest.raises(ScratchnetError, match="float32 or float64"):
+        seed_net64.astype("int8")
+
+
+def test_as_input_and_check_labels(seed_net64):
+    x = seed_net64.as_input(np.full((2, 784), 255, np.uint8))
+    assert x.dtype == np.float64 and np.all(x == 1.0)
+    assert seed_net64.check_labels(np.array([0, 9]), 2).tolist() == [0, 9]
+    with pytest.raises(ScratchnetError, match="labels must lie in"):
+        seed_net64.check_labels(np.array([0, 10]), 2)
+    with pytest.raises(ScratchnetError, match="input must have shape"):
+        seed_net64.as_input(np.zeros((2, 783)))

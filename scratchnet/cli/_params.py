@@ -39,5 +39,5 @@ class NameList(click.ParamType):
         return names
 
 
-LAYERS = IntList()
-ACTIVATIONS = NameList()
+LAYER_SIZES = IntList()
+ACTIVATION_NAMES = NameList()

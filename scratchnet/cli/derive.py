@@ -9,15 +9,15 @@ from ..derivation.derive import derive
 from ..derivation.render import RENDERERS
 from ..errors import ScratchnetError
 from ..experiment import SEED_LAYERS
-from ._params import ACTIVATIONS, LAYERS
+from ._params import ACTIVATION_NAMES, LAYER_SIZES
 
 
 def network_options(function):
     """``--layers``, ``--activations``, ``--convention`` and ``--seed``, shared with ``check``."""
     options = [
-        click.option("--layers", type=LAYERS, default=",".join(map(str, SEED_LAYERS)), show_default=True,
+        click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_LAYERS)), show_default=True,
                      help="Layer sizes n_0,…,n_L, input first and classes last."),
-        click.option("--activations", type=ACTIVATIONS, default=None,
+        click.option("--activations", type=ACTIVATION_NAMES, default=None,
                      help="One activation per layer (sigmoid, tanh, relu), softmax last "
                           "[default: sigmoid hidden layers, then softmax]."),
         click.option("--convention", type=click.Choice(["row", "column"]), default="row", show_default=True,

@@ -12,7 +12,7 @@ from ..gradcheck import gradient_check
 from ..network import Network
 from ..reference_torch import TorchNotInstalled, compare_with_torch, import_torch
 from ._output import emit_json, stderr, stdout
-from ._params import ACTIVATIONS, LAYERS
+from ._params import ACTIVATION_NAMES, LAYER_SIZES
 
 
 class TorchMissing(click.ClickException):
@@ -22,9 +22,9 @@ class TorchMissing(click.ClickException):
 
 
 @click.command("gradcheck")
-@click.option("--layers", type=LAYERS, default=",".join(map(str, SEED_LAYERS)), show_default=True,
+@click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_LAYERS)), show_default=True,
               help="Layer sizes n_0,…,n_L, input first and classes last.")
-@click.option("--activations", type=ACTIVATIONS, default=None,
+@click.option("--activations", type=ACTIVATION_NAMES, default=None,
               help="One activation per layer (sigmoid, tanh, relu), softmax last "
                    f"[default: sigmoid hidden layers, then softmax: {','.join(SEED_ACTIVATIONS)}].")
 @click.option("--batch", default=16, show_default=True, type=click.IntRange(min=1),

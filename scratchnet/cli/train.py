@@ -9,15 +9,15 @@ from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
 from ..training import Recipe
 from . import _output
-from ._params import ACTIVATIONS, LAYERS
+from ._params import ACTIVATION_NAMES, LAYER_SIZES
 
 DEFAULT = Recipe()
 
 
 @click.command("train")
-@click.option("--layers", type=LAYERS, default=",".join(map(str, SEED_LAYERS)), show_default=True,
+@click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_LAYERS)), show_default=True,
               help="Layer sizes n_0,…,n_L.")
-@click.option("--activations", type=ACTIVATIONS, default=",".join(SEED_ACTIVATIONS), show_default=True,
+@click.option("--activations", type=ACTIVATION_NAMES, default=",".join(SEED_ACTIVATIONS), show_default=True,
               help="One activation per layer; the last must be softmax.")
 @click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT.epochs, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT.batch_size, show_default=True)

@@ -2,7 +2,8 @@
 
 The point is drawn once from a ``numpy.random.Generator``: weights as `Network` initialises them, then
 random bias rows (a bias of exactly 0 would hide mistakes about it), inputs uniform in [0, 1) and random
-labels. Everything is float64.
+labels. Everything is float64, and every forward quantity comes from the network's own forward pass,
+`Network.forward_from` (``z_l = [1 H_{l-1}] W_l``).
 
 Names and their arrays (``n_l`` units in layer ``l``, ``L`` weight layers, ``B`` examples, ``K = n_L``):
 
@@ -15,25 +16,35 @@ name           row convention (the seed's)  column convention
 ``W_l``        ``(n_{l-1}+1, n_l)``         ``(n_l, n_{l-1}+1)``
 ``yhat``/``ŷ`` ``(B, K)``                   ``(K, B)``
 ``y``          ``(B, K)`` one-hot           ``(K, B)`` one-hot
+``ones``       ``(B, 1)``                   ``(B, 1)``
 ``B``          the batch size, a number     the batch size, a number
 =============  ===========================  ===============================
 
 In the column convention every array is the transpose of its row-convention twin, so ``z = W [1; H]``.
+
+Two bias notations (``bias``): ``"row"`` (the seed's) folds the bias into row 0 of ``W_l`` as above;
+``"separate"`` (Nielsen, cs231n, most textbooks) binds ``W_l`` to the bias-free rows ``W_l[1:]``
+(``(n_{l-1}, n_l)``, row convention) and ``b_l`` to the bias row ``W_l[0]`` (``(1, n_l)``), so that
+``z = H W + b`` (row) or ``z = W h + b`` (column, ``W_l`` is ``(n_l, n_{l-1})`` and ``b_l`` ``(n_l, 1)``).
+It is the same network; only the names differ.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..activations import ACTIVATIONS
 from ..errors import ScratchnetError
 from ..losses import one_hot
 from ..network import Network
 
 CONVENTIONS = ("row", "column")
+BIASES = ("row", "separate")
+
+MEMORY_LIMIT = 2 * 1024 ** 3
+"""Bytes a random point (and the arrays a check builds from it) may take: about 2 GiB."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Point:
     """A network and one batch, with every forward quantity, all float64 and in the row convention.
 
@@ -44,6 +55,7 @@ class Point:
     z : list, ``z[l]`` is ``(B, n_l)`` for ``l = 1 … L`` (``z[0]`` is None)
     H : list, ``H[l]`` is ``(B, n_l)`` for ``l = 0 … L``; ``H[0] = X`` and ``H[L] = ŷ``
     convention : ``"row"`` or ``"column"``, how `names` presents the arrays
+    bias : ``"row"`` (``W_l`` holds the bias in row 0) or ``"separate"`` (``W_l`` and ``b_l``)
     """
 
     network: Network
@@ -53,7 +65,7 @@ class Point:
     z: list
     H: list
     convention: str = "row"
-    extra: dict = field(default_factory=dict)
+    bias: str = "row"
 
     @property
     def sizes(self):
@@ -73,48 +85,56 @@ class Point:
 
     @property
     def weights(self):
-        """Row-convention weights ``W_l (n_{l-1}+1, n_l)``, ``weights[l-1]``."""
+        """Row-convention weights ``W_l (n_{l-1}+1, n_l)``, ``weights[l-1]``, bias in row 0."""
         return self.network.weights
 
     def oriented(self, A):
         """A row-convention array in this point's convention (transposed for ``column``)."""
         return A if self.convention == "row" else A.T
 
+    def to_row(self, A):
+        """An array in this point's convention back in the row convention."""
+        return A if self.convention == "row" else A.T
+
     def names(self):
         """Every bindable name (canonical spelling) → its array in this convention, or the number ``B``."""
-        out = {"B": float(self.B), "yhat": self.oriented(self.H[self.L]), "y": self.oriented(self.Y)}
+        out = {"B": float(self.B), "yhat": self.oriented(self.H[self.L]), "y": self.oriented(self.Y),
+               "ones": np.ones((self.B, 1))}
         for l in range(self.L):
             out[f"H{l}"] = self.oriented(self.H[l])
         for l in range(1, self.L + 1):
             out[f"z{l}"] = self.oriented(self.z[l])
-            out[f"W{l}"] = self.oriented(self.weights[l - 1])
-        out.update(self.extra)
+            W = self.weights[l - 1]
+            if self.bias == "row":
+                out[f"W{l}"] = self.oriented(W)
+            else:
+                out[f"W{l}"] = self.oriented(W[1:])
+                out[f"b{l}"] = self.oriented(W[:1])
         return out
 
     def shape_of(self, name):
         """Shape of a bound name in this convention (``()`` for ``B``)."""
         return np.shape(self.names()[name])
 
-    def with_convention(self, convention):
-        """The same point presented in another convention."""
-        return Point(self.network, self.X, self.labels, self.Y, self.z, self.H, convention, dict(self.extra))
+
+def estimate_bytes(sizes, batch):
+    """Bytes of float64 that a point of ``sizes`` with ``batch`` examples needs, with room for the
+    gradients and the formula's own intermediate arrays (three times the weights and activations)."""
+    weights = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    activations = int(batch) * (2 * sum(sizes) + sizes[-1])
+    return 8 * 3 * (weights + activations)
 
 
-def forward_from(weights, activations, H_prev, start):
-    """Pre-activations and outputs of layers ``start … L`` from ``H_{start-1} (B, n)``.
-
-    Returns ``(zs, Hs)``: ``zs[l]`` and ``Hs[l]`` for ``l ≥ start`` (dicts), row convention, with
-    ``z_l = [1 H_{l-1}] W_l = H_{l-1} W_l[1:] + W_l[0]`` and ``H_l = f_l(z_l)``.
-    """
-    zs, Hs = {}, {start - 1: H_prev}
-    for l in range(start, len(weights) + 1):
-        W = weights[l - 1]
-        zs[l] = Hs[l - 1] @ W[1:] + W[0]
-        Hs[l] = ACTIVATIONS[activations[l - 1]](zs[l].copy())
-    return zs, Hs
+def check_memory(sizes, batch, limit=MEMORY_LIMIT):
+    """Raise `ScratchnetError` before allocating anything if the point would not fit in ``limit`` bytes."""
+    need = estimate_bytes(sizes, batch)
+    if need > limit:
+        raise ScratchnetError(
+            f"a network of sizes {','.join(map(str, sizes))} with a batch of {batch} would need about "
+            f"{need / 1024 ** 3:,.1f} GiB (limit {limit / 1024 ** 3:.0f} GiB); choose smaller layers or batch")
 
 
-def random_point(sizes, activations, batch=1, convention="row", rng=None, seed=0):
+def random_point(sizes, activations, batch=1, convention="row", rng=None, seed=0, bias="row"):
     """Draw a network and a batch of ``batch`` examples from ``rng`` (or ``default_rng(seed)``).
 
     Parameters
@@ -124,6 +144,7 @@ def random_point(sizes, activations, batch=1, convention="row", rng=None, seed=0
     batch : int, ``B ≥ 1``
     convention : ``"row"`` or ``"column"``
     rng : numpy.random.Generator, optional
+    bias : ``"row"`` or ``"separate"``
 
     Returns
     -------
@@ -131,8 +152,14 @@ def random_point(sizes, activations, batch=1, convention="row", rng=None, seed=0
     """
     if convention not in CONVENTIONS:
         raise ScratchnetError(f"convention must be row or column, got {convention!r}")
+    if bias not in BIASES:
+        raise ScratchnetError(f"bias must be row or separate, got {bias!r}")
     if int(batch) < 1:
         raise ScratchnetError(f"the batch size must be at least 1, got {batch}")
+    sizes = [int(n) for n in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ScratchnetError(f"layer sizes must be at least two positive integers, got {sizes}")
+    check_memory(sizes, batch)
     rng = rng if rng is not None else np.random.default_rng(seed)
     net = Network(sizes, activations, rng=rng, dtype="float64")
     for W in net.weights:
@@ -140,7 +167,7 @@ def random_point(sizes, activations, batch=1, convention="row", rng=None, seed=0
     B = int(batch)
     X = rng.uniform(0.0, 1.0, size=(B, net.sizes[0]))
     labels = rng.integers(0, net.sizes[-1], size=B)
-    zs, Hs = forward_from(net.weights, net.activations, X, 1)
+    zs, Hs = net.forward_from(X, 1)
     L = net.n_layers
     return Point(net, X, labels, one_hot(labels, net.sizes[-1]), [None] + [zs[l] for l in range(1, L + 1)],
-                 [Hs[l] for l in range(L + 1)], convention)
+                 [Hs[l] for l in range(L + 1)], convention, bias)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..activations import SYMBOLS
+from ..activations import ACTIVATIONS
 from .bindings import random_point
 from .equations import delta_L, input_gradient, previous_delta, weight_gradient
 from .evaluate import Environment, evaluate
@@ -74,7 +74,7 @@ class Derivation:
 
     def architecture(self):
         """``784 → 100 σ → 10 σ → 10 softmax``."""
-        return " → ".join([str(self.sizes[0])] + [f"{n} {SYMBOLS[a]}" for n, a in
+        return " → ".join([str(self.sizes[0])] + [f"{n} {ACTIVATIONS[a].symbol}" for n, a in
                                                    zip(self.sizes[1:], self.activations)])
 
     def step(self, name):

@@ -268,11 +268,11 @@ class _Evaluator:
             if np.ndim(value) == 0:
                 self.fail(node, "softmax takes a vector or a batch, not a number")
             rowwise = value if self.env.convention == "row" else value.T
-            out = ACTIVATIONS["softmax"](rowwise.copy())
+            out = ACTIVATIONS["softmax"].function(rowwise.copy())
             return self.record(node, out if self.env.convention == "row" else out.T)
         array = np.atleast_2d(np.asarray(value, dtype=np.float64))
         if func.endswith("'"):
             out = derivative_at(func[:-1], array.copy()) if func[:-1] in HIDDEN else None
         else:
-            out = ACTIVATIONS[func](array.copy())
+            out = ACTIVATIONS[func].function(array.copy())
         return self.record(node, out if np.ndim(value) else float(out[0, 0]))

@@ -38,7 +38,7 @@ def loss_at(point, wrt, value):
     else:
         if l == point.L:
             return cross_entropy(value, point.labels)
-        H = ACTIVATIONS[acts[l - 1]](value.copy())
+        H = ACTIVATIONS[acts[l - 1]].function(value.copy())
         zs, _ = forward_from(weights, acts, H, l + 1)
     return cross_entropy(zs[point.L], point.labels)
 

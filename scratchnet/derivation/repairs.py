@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from ..activations import DERIVATIVES, HIDDEN, derivative_at
+from ..activations import ACTIVATIONS, HIDDEN, derivative_at
 from .evaluate import evaluate
 from .formula import BinOp, Call, Concat, Name, Node, Num, Slice, walk
 from .notation import level, render
@@ -135,7 +135,7 @@ def _derivative_values(env):
         for g in HIDDEN:
             for at in ("z", "H"):
                 out[(k, g, at)] = derivative_at(g, np.array(env.names[f"{at}{k}"], dtype=np.float64))
-            out[(k, g, "output rule")] = DERIVATIVES[g](H, np.ones_like(H))
+            out[(k, g, "output rule")] = ACTIVATIONS[g].derivative(H, np.ones_like(H))
     return out
 
 
