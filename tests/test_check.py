@@ -9,7 +9,7 @@ from scratchnet.cli import main
 from scratchnet.derivation.bindings import random_point
 from scratchnet.derivation.check import check
 from scratchnet.derivation.equations import gradient_formula
-from scratchnet.derivation.finite_differences import compare
+from scratchnet.derivation.verify import compare
 from scratchnet.derivation.truth import true_gradient
 
 SEED = "[1 H1]^T (yhat - y) W3^T H2(1-H2)"

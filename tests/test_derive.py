@@ -64,8 +64,8 @@ def test_other_networks_verify():
 def test_a_planted_bug_in_an_equation_fails_its_check(monkeypatch):
     original = derive_module.steps_for
 
-    def without_sigma_prime(activations, convention):                    # the seed's missing ⊙ σ'(z2)
-        steps = original(activations, convention)
+    def without_sigma_prime(activations, convention, bias="row"):        # the seed's missing ⊙ σ'(z2)
+        steps = original(activations, convention, bias)
         for s in steps:
             if s.name == "delta2":
                 s.formula = "delta3 W3[1:]^T"

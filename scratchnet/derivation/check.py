@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..network import SEED_ACTIVATIONS, SEED_SIZES
 from .bindings import random_point
 from .equations import gradient_formula
 from .evaluate import Environment, check_names, evaluate, shape_text
@@ -27,9 +28,6 @@ from .notation import render
 from .repairs import matches, search
 from .truth import parse_wrt, true_gradient
 
-SEED_SIZES = (784, 100, 10, 10)
-SEED_ACTIVATIONS = ("sigmoid", "sigmoid", "softmax")
-VERDICTS = ("correct", "shape_error", "wrong_value")
 EXIT_CODES = {"correct": 0, "shape_error": 1, "wrong_value": 1}
 
 

@@ -7,7 +7,9 @@ The three facts that untangle the seed question are attached to the steps where 
 
 * ``hadamard``: an elementwise activation has a diagonal Jacobian, so it enters by ``⊙``;
 * ``outer``: ``∂z/∂W`` is a third-order tensor, so the chain rule collapses to ``[1 H]ᵀ δ``;
-* ``bias``: the bias row has no input behind it, so it is dropped on the way back.
+* ``bias``: the bias row has no input behind it, so it is dropped on the way back;
+* ``bias_sum`` (separate-bias notation): ``b`` is added to every example, so its gradient is the sum
+  of ``δ`` over the batch.
 
 Rendering to text, markdown or LaTeX is in `render`.
 """
@@ -17,11 +19,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..activations import ACTIVATIONS
+from ..network import SEED_ACTIVATIONS, SEED_SIZES, architecture_text
 from .bindings import random_point
-from .equations import delta_L, input_gradient, previous_delta, weight_gradient
+from .equations import (bias_gradient, delta_L, input_gradient, pre_activation, previous_delta,
+                        weight_gradient)
 from .evaluate import Environment, evaluate
-from .finite_differences import compare
 from .formula import BinOp, parse, walk
+from .verify import compare
 
 TOLERANCE = 1e-6
 """A backward equation passes when its largest error is below this fraction of its largest entry."""
@@ -54,7 +58,7 @@ class Step:
 
 @dataclass
 class Derivation:
-    """All steps for one network, convention and batch size."""
+    """All steps for one network, convention, bias notation and batch size."""
 
     sizes: tuple
     activations: tuple
@@ -63,6 +67,7 @@ class Derivation:
     seed: int
     steps: list
     symbolic_batch: int
+    bias: str = "row"
 
     @property
     def verified(self):
@@ -74,11 +79,15 @@ class Derivation:
 
     def architecture(self):
         """``784 → 100 σ → 10 σ → 10 softmax``."""
-        return " → ".join([str(self.sizes[0])] + [f"{n} {ACTIVATIONS[a].symbol}" for n, a in
-                                                   zip(self.sizes[1:], self.activations)])
+        return architecture_text(self.sizes, self.activations)
 
     def step(self, name):
         return next(s for s in self.steps if s.name == name)
+
+    def _repr_html_(self):
+        """The derivation as HTML in a notebook (`html`)."""
+        from .html import derivation_html
+        return derivation_html(self)
 
 
 def _symbolic_batch(sizes):
@@ -102,41 +111,44 @@ def _ledger(tree, value_of):
     return out
 
 
-def steps_for(activations, convention):
+def steps_for(activations, convention, bias="row"):
     """The equations of the derivation (forward then backward) for ``len(activations)`` layers."""
     L = len(activations)
     steps = []
     for l in range(1, L + 1):
-        h = "x" if l == 1 else f"H{l - 1}"
-        z = f"[1 {h}] W{l}" if convention == "row" else f"W{l} [1; {h}]"
-        steps.append(Step("forward", f"z{l}", z))
-        func = {"sigmoid": "sigma", "tanh": "tanh", "relu": "relu", "softmax": "softmax"}[activations[l - 1]]
+        steps.append(Step("forward", f"z{l}", pre_activation(l, convention, bias)))
+        func = ACTIVATIONS[activations[l - 1]].spelling
         steps.append(Step("forward", "yhat" if l == L else f"H{l}", f"{func}(z{l})"))
     steps.append(Step("backward", f"delta{L}", delta_L(), wrt=f"z{L}", facts=["softmax", "batch"]))
     told = set()
+
+    def first(fact):
+        new = fact not in told
+        told.add(fact)
+        return [fact] if new else []
+
     for l in range(L, 0, -1):
-        facts = [] if "outer" in told else ["outer"]
-        told.add("outer")
-        steps.append(Step("backward", f"dW{l}", weight_gradient(l, f"delta{l}", convention), wrt=f"W{l}",
-                          facts=facts))
+        steps.append(Step("backward", f"dW{l}", weight_gradient(l, f"delta{l}", convention, bias),
+                          wrt=f"W{l}", facts=first("outer")))
+        if bias == "separate":
+            steps.append(Step("backward", f"db{l}", bias_gradient(l, f"delta{l}"), wrt=f"b{l}",
+                              facts=first("bias_sum")))
         if l > 1:
-            steps.append(Step("backward", f"dH{l - 1}", input_gradient(l, f"delta{l}", convention),
-                              wrt=f"H{l - 1}", facts=[] if "bias" in told else ["bias"]))
-            told.add("bias")
+            steps.append(Step("backward", f"dH{l - 1}", input_gradient(l, f"delta{l}", convention, bias),
+                              wrt=f"H{l - 1}", facts=first("bias") if bias == "row" else []))
             steps.append(Step("backward", f"delta{l - 1}",
-                              previous_delta(l, f"delta{l}", convention, activations), wrt=f"z{l - 1}",
-                              facts=[] if "hadamard" in told else ["hadamard"]))
-            told.add("hadamard")
+                              previous_delta(l, f"delta{l}", convention, activations, bias), wrt=f"z{l - 1}",
+                              facts=first("hadamard")))
     return steps
 
 
 def _evaluate_steps(steps, point, verify, rng):
-    """Evaluate every step at ``point`` in order (δ names bound to earlier results); returns a list of
-    ``(shape, ledger, check)`` per step."""
-    point.extra.clear()
+    """Evaluate every step at ``point`` in order, each ``delta_l`` bound to the value of its own step;
+    returns a list of ``(shape, ledger, check)`` per step."""
+    deltas = {}
     results = []
     for s in steps:
-        env = Environment.from_point(point)
+        env = Environment.from_point(point, extra=deltas)
         ev = evaluate(s.tree, env, s.formula)
         if ev.failure is not None:
             raise AssertionError(f"the derivation's own step {s.name} = {s.formula} failed: {ev.failure.message}")
@@ -144,25 +156,26 @@ def _evaluate_steps(steps, point, verify, rng):
         check = None
         if s.kind == "backward":
             if s.name.startswith("delta"):
-                point.extra[s.name] = ev.value
+                deltas[s.name] = ev.value
             if verify:
                 check = compare(point, s.wrt, ev.value, rng)
         results.append((np.shape(ev.value), ledger, check))
     return results
 
 
-def derive(sizes=(784, 100, 10, 10), activations=("sigmoid", "sigmoid", "softmax"), convention="row",
-           batch=4, seed=0, rng=None, verify=True):
+def derive(sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="row", batch=4, seed=0, rng=None,
+           verify=True, bias="row"):
     """The derivation of every gradient of a network, evaluated for one example and for a batch.
 
     Parameters
     ----------
-    sizes, activations : the network (default the seed's)
+    sizes, activations : the network (default the seed's, `SEED_SIZES` and `SEED_ACTIVATIONS`)
     convention : ``"row"`` (``z = [1 H] W``) or ``"column"`` (``z = W [1; H]``)
     batch : int, the ``B`` of the batch evaluation (one example is always evaluated too)
     seed : int, seeds the generator when ``rng`` is not given
     rng : numpy.random.Generator, optional
     verify : bool, compare each backward equation with finite differences
+    bias : ``"row"`` (the bias is row 0 of ``W_l``) or ``"separate"`` (``z = H W + b``, names ``b_l``)
 
     Returns
     -------
@@ -170,12 +183,12 @@ def derive(sizes=(784, 100, 10, 10), activations=("sigmoid", "sigmoid", "softmax
     """
     rng = rng if rng is not None else np.random.default_rng(seed)
     batch = int(batch)
-    one = random_point(sizes, activations, 1, convention, rng)
-    many = random_point(sizes, activations, batch, convention, rng)
+    one = random_point(sizes, activations, 1, convention, rng, bias=bias)
+    many = random_point(sizes, activations, batch, convention, rng, bias=bias)
     sizes, activations = one.sizes, one.activations
     symbolic = _symbolic_batch(sizes)
-    shapes_only = random_point(sizes, activations, symbolic, convention, np.random.default_rng(0))
-    steps = steps_for(activations, convention)
+    shapes_only = random_point(sizes, activations, symbolic, convention, np.random.default_rng(0), bias=bias)
+    steps = steps_for(activations, convention, bias)
     for s in steps:
         s.tree = parse(s.formula)
     for s, (shape, ledger, check) in zip(steps, _evaluate_steps(steps, one, verify, rng)):
@@ -186,5 +199,5 @@ def derive(sizes=(784, 100, 10, 10), activations=("sigmoid", "sigmoid", "softmax
     if batch_results:
         for s, (_, _, check) in zip(steps, batch_results):
             s.check_batch = check
-    return Derivation(tuple(sizes), tuple(activations), convention, batch, seed, steps, symbolic)
+    return Derivation(tuple(sizes), tuple(activations), convention, batch, seed, steps, symbolic, bias)
 

@@ -4,6 +4,10 @@ Evaluation stops at the first operation whose shapes do not fit and reports it a
 the trace up to there is kept so the learner sees the shapes that led to it. With
 ``auto_elementwise=True`` (used only by the diagnosis search) a matrix product whose shapes do not fit,
 but would fit an elementwise product, is computed as one and the node is recorded.
+
+A formula whose value cannot be computed at all — a division by zero, a result that overflows to
+``inf`` or ``nan``, or an intermediate array of more than `MAX_ENTRIES` entries — raises `FormulaError`
+pointing at the subexpression.
 """
 
 from dataclasses import dataclass, field
@@ -13,6 +17,9 @@ import numpy as np
 from ..activations import ACTIVATIONS, HIDDEN, derivative_at
 from .formula import Call, FormulaError, Name, walk
 from .notation import render
+
+MAX_ENTRIES = 20_000_000
+"""Entries an intermediate array may have (160 MB of float64); ``x^T x`` of a 784-pixel input has 614,656."""
 
 
 def shape_text(shape):
@@ -54,7 +61,7 @@ class ShapeFailure:
 
 
 @dataclass
-class Evaluation:
+class FormulaEvaluation:
     """Result of evaluating a tree: ``value`` (None on failure), the trace, the failure if any, the
     matrix-product nodes computed as elementwise ones, and every node's value by ``uid``."""
 
@@ -89,13 +96,22 @@ class Environment:
         self.activations = tuple(activations)
 
     @classmethod
-    def from_point(cls, point):
-        return cls(point.names(), point.convention, point.activations)
+    def from_point(cls, point, extra=None):
+        """The names of ``point``, plus ``extra`` (e.g. the derivation's ``delta_l``, name → array)."""
+        return cls({**point.names(), **(extra or {})}, point.convention, point.activations)
+
+    @property
+    def batch_axis(self):
+        """The axis that runs over the examples: 0 in the row convention, 1 in the column one."""
+        return 0 if self.convention == "row" else 1
 
     def describe_names(self):
         """A short list of the names bound here, for error messages."""
         L = len(self.activations)
-        parts = ["x (H0)"] + [f"H{l}" for l in range(1, L)] + [f"z1…z{L}", f"W1…W{L}", "yhat (ŷ)", "y", "B"]
+        parts = ["x (H0)"] + [f"H{l}" for l in range(1, L)] + [f"z1…z{L}", f"W1…W{L}"]
+        if "b1" in self.names:
+            parts.append(f"b1…b{L}")
+        parts += ["yhat (ŷ)", "y", "ones", "B"]
         deltas = sorted(n for n in self.names if n.startswith("delta"))
         return ", ".join(parts + deltas)
 
@@ -111,6 +127,8 @@ def check_names(tree, formula, env):
                 hint = f"; the output of this network is yhat (ŷ), and its hidden layers are H1…H{L - 1}"
             elif node.name.startswith("delta"):
                 hint = "; δ is not a name here: write it out, or check it alone with --wrt z" + node.name[5:]
+            elif node.name[:1] == "b" and node.name[1:].isdigit() and "W1" in env.names:
+                hint = "; biases b1, b2, … exist in the separate-bias notation (--bias separate)"
             raise FormulaError(f"unknown name {raw!r}{hint}", formula, node.start, node.end)
         if isinstance(node, Call) and node.func == "f'":
             arg = node.arg
@@ -130,7 +148,7 @@ def _text(node, formula):
 
 
 def evaluate(tree, env, formula=None, auto_elementwise=False):
-    """Evaluate ``tree`` on ``env``; never raises for shapes (see `Evaluation.failure`).
+    """Evaluate ``tree`` on ``env``; never raises for shapes (see `FormulaEvaluation.failure`).
 
     Parameters
     ----------
@@ -141,11 +159,17 @@ def evaluate(tree, env, formula=None, auto_elementwise=False):
 
     Returns
     -------
-    Evaluation
+    FormulaEvaluation
+
+    Raises
+    ------
+    FormulaError
+        A division by zero, a value that is not finite, or an array too large to compute.
     """
-    result = Evaluation(None, [])
+    result = FormulaEvaluation(None, [])
     try:
-        result.value = _Evaluator(env, formula, auto_elementwise, result).run(tree)
+        with np.errstate(all="ignore"):          # overflow and 0/0 are caught as values that are not finite
+            result.value = _Evaluator(env, formula, auto_elementwise, result).run(tree)
     except _Failed:
         result.value = None
     return result
@@ -159,7 +183,17 @@ class _Evaluator:
         self.result.failure = ShapeFailure(node, _text(node, self.formula), message, shapes, elementwise)
         raise _Failed
 
+    def refuse(self, node, message):
+        """The value cannot be computed at all: a `FormulaError` at ``node``."""
+        if self.formula is not None and node.start >= 0:
+            raise FormulaError(message, self.formula, node.start, node.end)
+        text = render(node, "formula")
+        raise FormulaError(message, text, 0, len(text))
+
     def record(self, node, value, note=""):
+        if not np.all(np.isfinite(value)):
+            self.refuse(node, f"'{_text(node, self.formula)}' is not finite at a random point (it overflows "
+                              f"or divides zero by zero)")
         self.result.values[node.uid] = value
         self.result.trace.append(TraceEntry(node, _text(node, self.formula), np.shape(value), note))
         return value
@@ -192,7 +226,7 @@ class _Evaluator:
         items = [i if isinstance(i, slice) else slice(i, i + 1 if i != -1 else None) for i in node.items]
         try:
             out = value[tuple(items)]
-        except IndexError:
+        except (IndexError, OverflowError, ValueError):
             self.fail(node, f"the slice does not fit a {shape_text(value.shape)} array")
         if out.size == 0:
             self.fail(node, f"the slice of a {shape_text(value.shape)} array is empty")
@@ -205,6 +239,9 @@ class _Evaluator:
         both = f"{shape_text(sa)} and {shape_text(sb)}"
         if node.op == "matmul":
             if matmul_fits(sa, sb):
+                if sa and sb and sa[0] * sb[1] > MAX_ENTRIES:
+                    self.refuse(node, f"the matrix product of {both} would have {sa[0] * sb[1]:,} entries, "
+                                      f"more than the {MAX_ENTRIES:,} a formula may build")
                 return self.record(node, a * b if not sa or not sb else a @ b)
             elementwise = broadcasts(sa, sb)
             if self.auto and elementwise:
@@ -224,8 +261,10 @@ class _Evaluator:
         elif node.op == "-":
             out = a - b
         else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out = a / b
+            if np.any(np.asarray(b) == 0):
+                self.refuse(node, f"'{_text(node, self.formula)}' divides by zero: "
+                                  f"'{_text(node.right, self.formula)}' has an entry 0")
+            out = a / b
         note = "broadcast" if sa and sb and sa != sb else ""
         return self.record(node, out, note)
 
@@ -263,7 +302,14 @@ class _Evaluator:
         if func == "diag":
             if np.ndim(value) == 0 or min(value.shape) != 1:
                 self.fail(node, f"diag takes a vector (1×n or n×1), got {shape_text(np.shape(value))}")
+            if value.size ** 2 > MAX_ENTRIES:
+                self.refuse(node, f"diag of {value.size:,} entries would have {value.size ** 2:,} entries")
             return self.record(node, np.diag(value.ravel()))
+        if func == "sum":
+            if np.ndim(value) == 0:
+                self.fail(node, "sum adds up the rows (row convention) or columns (column convention) of a "
+                                "batch, not a number")
+            return self.record(node, value.sum(axis=self.env.batch_axis, keepdims=True))
         if func == "softmax":
             if np.ndim(value) == 0:
                 self.fail(node, "softmax takes a vector or a batch, not a number")

@@ -18,14 +18,29 @@ group from the left, exactly as ``@``, ``*`` and ``/`` do in Python: ``A B * C``
 space: ``W3[1:]``, ``W3[:, 1:]``.
 
 Every node keeps ``start``/``end``, its span in the source, so an error can point at the character.
+
+Limits, so that any text is answered in bounded time and memory (a `FormulaError` beyond them): at most
+`MAX_LENGTH` characters, brackets, parentheses and unary signs nested at most `MAX_NESTING` deep, and a
+syntax tree at most `MAX_DEPTH` deep (a chain of ``+`` or ``^T`` is a deep tree).
 """
 
 import itertools
 from dataclasses import dataclass, field
 
+from ..activations import ACTIVATIONS, HIDDEN
 from ..errors import ScratchnetError
 
+MAX_LENGTH = 2000
+"""Characters in a formula; the seed's answer has 33."""
+
+MAX_NESTING = 50
+"""Levels of ``( )``, ``[ ]``, function calls and unary signs inside one another."""
+
+MAX_DEPTH = 200
+"""Depth of the syntax tree: operators applied one after another, such as 200 ``+`` or ``^T``."""
+
 _uids = itertools.count(1)
+_POINTER_WIDTH = 72
 
 
 class FormulaError(ScratchnetError):
@@ -35,16 +50,29 @@ class FormulaError(ScratchnetError):
     """
 
     def __init__(self, message, formula, start, end=None):
-        self.message = message
+        self.message = " ".join(str(message).split())          # always one line
         self.formula = formula
         self.start = max(0, min(start, len(formula)))
         self.end = max(self.start + 1, end if end is not None else self.start + 1)
-        super().__init__(f"{message} (at character {self.start + 1})\n{self.pointer()}")
+        super().__init__(f"{self.message} (at character {self.start + 1})\n{self.pointer()}")
 
     def pointer(self):
-        """Two lines: the formula, and carets under the offending span."""
-        width = max(1, min(self.end, len(self.formula) + 1) - self.start)
-        return f"  {self.formula}\n  {' ' * self.start}{'^' * width}"
+        """Two lines: the formula (a window of it around the error if it is long, with every space,
+        tab or line break shown as one space), and carets under the offending span."""
+        text = "".join(c if c.isprintable() else " " for c in self.formula)
+        start, end = self.start, min(self.end, len(text) + 1)
+        left = 0
+        if len(text) > _POINTER_WIDTH:
+            left = max(0, min(start - _POINTER_WIDTH // 3, len(text) - _POINTER_WIDTH))
+            shown = text[left:left + _POINTER_WIDTH]
+            prefix, suffix = ("…" if left > 0 else ""), ("…" if left + _POINTER_WIDTH < len(text) else "")
+            text, left = prefix + shown + suffix, left - len(prefix)
+        width = max(1, min(end - start, len(text) - (start - left) + 1))
+        return f"  {text}\n  {' ' * (start - left)}{'^' * width}"
+
+    def to_json(self):
+        """``{"error": message, "start": …, "end": …}``: 0-based, end exclusive, into the formula."""
+        return {"error": self.message, "start": self.start, "end": min(self.end, len(self.formula))}
 
 
 # ---------------------------------------------------------------------------------------------- nodes
@@ -68,8 +96,8 @@ class Num(Node):
 
 @dataclass(eq=False)
 class Name(Node):
-    """A bound name in canonical spelling: ``H0`` (for ``x``), ``H1``, ``z2``, ``W3``, ``yhat``, ``y``, ``B``,
-    ``delta2`` (only where the derivation binds it)."""
+    """A bound name in canonical spelling: ``H0`` (for ``x``), ``H1``, ``z2``, ``W3``, ``b3`` (separate
+    bias), ``yhat``, ``y``, ``ones``, ``B``, ``delta2`` (only where the derivation binds it)."""
 
     name: str
 
@@ -139,8 +167,9 @@ class Concat(Node):
 
 @dataclass(eq=False)
 class Call(Node):
-    """``func(arg)``; ``func`` is canonical: ``sigmoid``, ``tanh``, ``relu``, ``softmax``, ``diag``, or a
-    derivative ``sigmoid'``, ``tanh'``, ``relu'``, ``f'`` (the derivative of the layer's own activation)."""
+    """``func(arg)``; ``func`` is canonical: an activation's name (``sigmoid``, ``tanh``, ``relu``,
+    ``softmax``), ``diag``, ``sum`` (over the batch axis), or a derivative ``sigmoid'``, ``tanh'``,
+    ``relu'``, ``f'`` (the derivative of the layer's own activation)."""
 
     func: str
     arg: Node
@@ -158,9 +187,11 @@ def walk(node):
 
 # ---------------------------------------------------------------------------------------------- tokens
 
-FUNCTIONS = {"sigma": "sigmoid", "sigmoid": "sigmoid", "σ": "sigmoid", "tanh": "tanh", "relu": "relu",
-             "softmax": "softmax", "diag": "diag"}
-DERIVATIVE_FUNCTIONS = {"sigmoid", "tanh", "relu", "f"}
+FUNCTIONS = {spelling: a.name for a in ACTIVATIONS.values() for spelling in a.spellings}
+FUNCTIONS.update(diag="diag", sum="sum")
+"""Every function spelling → its canonical name (activations from `ACTIVATIONS`, plus ``diag`` and
+``sum``, the sum over the batch axis)."""
+DERIVATIVE_FUNCTIONS = set(HIDDEN) | {"f"}
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _NAME_START = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZσδŷ")
 _NAME_REST = _NAME_START | set("0123456789_₀₁₂₃₄₅₆₇₈₉")
@@ -236,10 +267,12 @@ def tokenize(formula):
                 j = i + 1
                 while j < n and (formula[j].isdigit() or formula[j] == "."):
                     j += 1
-                if j == i + 1:
+                try:
+                    power = float(formula[i + 1:j])
+                except ValueError:
                     raise FormulaError("'^' must be followed by T (transpose) or a number (power)",
-                                       formula, start, i + 2)
-                tokens.append(Token("POW", formula[start:j], start, j, space, float(formula[i + 1:j])))
+                                       formula, start, max(j, i + 2)) from None
+                tokens.append(Token("POW", formula[start:j], start, j, space, power))
                 i = j
         elif c == "ᵀ":
             i += 1
@@ -293,6 +326,7 @@ class _Parser:
         self.tokens = tokenize(formula)
         self.i = 0
         self.in_brackets = False     # a space separates items at the top level of [ ]
+        self.nesting = 0             # brackets, parentheses, calls and unary signs open around here
 
     @property
     def tok(self):
@@ -348,15 +382,28 @@ class _Parser:
             node = BinOp(op, node, right, spelling, start=node.start, end=right.end)
 
     def unary(self):
-        if self.tok.kind == "OP" and self.tok.value == "-":
+        if self.tok.kind == "OP" and self.tok.value in ("-", "+"):
             tok = self.tok
             self.i += 1
-            operand = self.unary()
-            return Neg(operand, start=tok.start, end=operand.end)
-        if self.tok.kind == "OP" and self.tok.value == "+":
-            self.i += 1
-            return self.unary()
+            with self.deeper():
+                operand = self.unary()
+            return Neg(operand, start=tok.start, end=operand.end) if tok.value == "-" else operand
         return self.postfix()
+
+    def deeper(self):
+        """Context for one more level of nesting; too many is a `FormulaError` at the current token."""
+        parser = self
+
+        class _Level:
+            def __enter__(self):
+                parser.nesting += 1
+                if parser.nesting > MAX_NESTING:
+                    raise parser.error(f"the formula is nested more than {MAX_NESTING} levels deep")
+
+            def __exit__(self, *exc):
+                parser.nesting -= 1
+
+        return _Level()
 
     def postfix(self):
         node = self.primary()
@@ -441,7 +488,8 @@ class _Parser:
     def nested(self, parse):
         saved, self.in_brackets = self.in_brackets, False
         try:
-            return parse()
+            with self.deeper():
+                return parse()
         finally:
             self.in_brackets = saved
 
@@ -451,6 +499,9 @@ class _Parser:
             raise self.error("empty brackets: write [1 H1] for a column of ones before H1")
         saved, self.in_brackets = self.in_brackets, True
         try:
+            self.nesting += 1
+            if self.nesting > MAX_NESTING:
+                raise self.error(f"the formula is nested more than {MAX_NESTING} levels deep", open_tok)
             rows, row = [], [self.expr()]
             while True:
                 if self.tok.kind == "COMMA":
@@ -467,14 +518,48 @@ class _Parser:
             rows.append(tuple(row))
         finally:
             self.in_brackets = saved
+            self.nesting -= 1
         if self.tok.kind == "END":
             raise FormulaError("'[' is never closed", self.formula, open_tok.start)
         end = self.take("RBRACK", "']'").end
         return Concat(tuple(rows), start=open_tok.start, end=end)
 
 
+def depth(tree):
+    """The depth of a syntax tree (a lone name is 1), without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in node.children())
+    return deepest
+
+
+def _too_deep(tree):
+    """The first node (outermost) at which the tree is deeper than `MAX_DEPTH`, or None."""
+    stack = [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > MAX_DEPTH:
+            return node
+        stack.extend((child, d + 1) for child in node.children())
+    return None
+
+
 def parse(formula):
-    """Parse a formula into its syntax tree; raises `FormulaError` pointing at the offending character."""
+    """Parse a formula into its syntax tree; raises `FormulaError` pointing at the offending character.
+
+    Raises `FormulaError` too for a formula beyond the limits (`MAX_LENGTH`, `MAX_NESTING`,
+    `MAX_DEPTH`), and `ScratchnetError` for something that is not text.
+    """
     if not isinstance(formula, str):
         raise ScratchnetError(f"a formula must be text, got {type(formula).__name__}")
-    return _Parser(formula).parse()
+    if len(formula) > MAX_LENGTH:
+        raise FormulaError(f"the formula is {len(formula):,} characters long; at most {MAX_LENGTH:,} are "
+                           f"accepted", formula, MAX_LENGTH, len(formula))
+    tree = _Parser(formula).parse()
+    node = _too_deep(tree)
+    if node is not None:
+        raise FormulaError(f"the formula applies more than {MAX_DEPTH} operations one after another; "
+                           f"split it into shorter formulas", formula, node.start, node.end)
+    return tree

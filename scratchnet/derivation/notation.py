@@ -5,16 +5,22 @@ Parentheses are added only where the grammar of `formula` needs them, so ``parse
 gives the same tree.
 """
 
+from ..activations import ACTIVATIONS
 from .formula import BinOp, Call, Concat, Name, Neg, Num, Power, Slice, Transpose
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _LEVEL = {"+": 1, "-": 1, "matmul": 2, "mul": 2, "/": 2}
-_FUNC_TEXT = {"sigmoid": "sigma", "tanh": "tanh", "relu": "relu", "softmax": "softmax", "diag": "diag",
-              "f": "f"}
-_FUNC_UNICODE = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "softmax": "softmax", "diag": "diag",
-                 "f": "f"}
-_FUNC_LATEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{relu}",
-               "softmax": r"\operatorname{softmax}", "diag": r"\operatorname{diag}", "f": "f"}
+
+
+def function_text(func, style):
+    """A function's name (without prime) in ``style``: activations from `ACTIVATIONS` (``sigma``, ``σ``,
+    ``\\sigma``), and ``diag``, ``sum``, ``f``."""
+    if func in ACTIVATIONS:
+        a = ACTIVATIONS[func]
+        return {"formula": a.spelling, "unicode": a.symbol, "latex": a.latex}[style]
+    if func in ("diag", "sum") and style == "latex":
+        return rf"\operatorname{{{func}}}"
+    return func
 
 
 def level(node):
@@ -130,11 +136,11 @@ def _render(node, style):
     if isinstance(node, Call):
         base = node.func.rstrip("'")
         prime = "'" if node.func.endswith("'") else ""
-        table = dict(formula=_FUNC_TEXT, unicode=_FUNC_UNICODE, latex=_FUNC_LATEX)[style]
+        name = function_text(base, style)
         if prime and style == "unicode":
             prime = "′"
         arg = _render(node.arg, style)
         if style == "latex":
-            return rf"{table[base]}{prime}\left({arg}\right)"
-        return f"{table[base]}{prime}({arg})"
+            return rf"{name}{prime}\left({arg}\right)"
+        return f"{name}{prime}({arg})"
     raise TypeError(f"cannot render {type(node).__name__}")

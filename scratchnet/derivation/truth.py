@@ -9,6 +9,8 @@ of ``B > 1`` must divide by ``B`` somewhere (at ``B = 1`` the factor is 1).
   alone, because the bias row of ``∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l`` is the column of ones times ``δ_l``.
 * ``∂L/∂H_l = δ_{l+1} W̄_{l+1}ᵀ (B, n_l)`` for ``l < L``: ``z_{l+1}`` is linear in ``H_l`` through the
   rows ``W_{l+1}[1:]``.
+* In the separate-bias notation ``∂L/∂W_l`` is ``grads[l-1][1:]`` and ``∂L/∂b_l = grads[l-1][0]``
+  ``(1, n_l)``: the sum of ``δ_l`` over the batch.
 """
 
 import re
@@ -19,18 +21,22 @@ from ..errors import ScratchnetError
 from .formula import canonical_name
 
 
-def wrt_names(L):
+def wrt_names(L, bias="row"):
     """The names a gradient may be taken with respect to, for ``L`` weight layers."""
-    return [f"W{l}" for l in range(1, L + 1)] + [f"z{l}" for l in range(1, L + 1)] + \
+    biases = [f"b{l}" for l in range(1, L + 1)] if bias == "separate" else []
+    return [f"W{l}" for l in range(1, L + 1)] + biases + [f"z{l}" for l in range(1, L + 1)] + \
         [f"H{l}" for l in range(L)]
 
 
-def parse_wrt(text, L):
-    """Canonical name of ``--wrt`` (``W2``, ``z_3``, ``H1``, ``x``); raises `ScratchnetError` if unknown."""
+def parse_wrt(text, L, bias="row"):
+    """Canonical name of ``--wrt`` (``W2``, ``b2``, ``z_3``, ``H1``, ``x``); raises `ScratchnetError` if
+    unknown."""
     name = canonical_name(str(text).strip())
-    if name not in wrt_names(L):
+    if name not in wrt_names(L, bias):
         hint = ""
-        if re.fullmatch(r"[WzH]\d+", name):
+        if re.fullmatch(r"b\d+", name) and bias == "row":
+            hint = "; the biases b1, b2, … are names of the separate-bias notation (--bias separate)"
+        elif re.fullmatch(r"[WzHb]\d+", name):
             hint = f"; this network has W1…W{L}, z1…z{L} and H0 (x) … H{L - 1}"
         elif name == "yhat":
             hint = "; the gradient with respect to the softmax input is --wrt z" + str(L)
@@ -55,16 +61,19 @@ def true_gradient(point, wrt):
     Parameters
     ----------
     point : Point
-    wrt : str, canonical name ``W_l``, ``z_l`` or ``H_l``
+    wrt : str, canonical name ``W_l``, ``b_l``, ``z_l`` or ``H_l`` (as `parse_wrt` gives it)
 
     Returns
     -------
     ndarray, shaped like the array bound to ``wrt``
     """
     kind, l = wrt[0], int(wrt[1:])
-    if kind == "W":
+    if kind in "Wb":
         _, grads = point.network.loss_and_grads(point.X, point.labels)
-        return point.oriented(grads[l - 1].copy())
+        G = grads[l - 1]
+        if point.bias == "separate":
+            G = G[1:] if kind == "W" else G[:1]
+        return point.oriented(G.copy())
     d = deltas(point)
     if kind == "z":
         return point.oriented(d[l])
