@@ -62,8 +62,8 @@ class ClassReport:
     accuracy: float
 
     def rows(self):
-        """One dict per class: ``digit``, ``precision``, ``recall``, ``f1``, ``support``."""
-        return [{"digit": k, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        """One dict per class: ``class`` (the label), ``precision``, ``recall``, ``f1``, ``support``."""
+        return [{"class": k, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
                 for k, (p, r, f, s) in enumerate(zip(self.precision, self.recall, self.f1, self.support))]
 
     @property

@@ -5,7 +5,7 @@ Each function draws one figure and writes it as a PNG at least 800 pixels wide:
 - `training_curves`: loss and accuracy per epoch from a model file's ``history``;
 - `confusion_matrix`: the counts ``C[i, j]`` (true ``i``, predicted ``j``) with a colour scale;
 - `first_layer_weights`: each first-hidden-layer unit's incoming weights ``W1[1:, j]`` as a 28×28 image;
-- `mistakes`: a grid of misclassified test images with the true and predicted digit and confidence.
+- `mistakes`: a grid of misclassified test images with the true and predicted class and confidence.
 
 Figures are built on `matplotlib.figure.Figure` with an explicit Agg canvas, so nothing here touches
 ``pyplot``'s global state or the user's backend setting.
@@ -90,10 +90,11 @@ def training_curves(history, path, test_loss=None, test_accuracy=None):
     return _save(fig, path)
 
 
-def confusion_matrix(C, path, title="Confusion matrix"):
-    """The confusion matrix ``C (K, K)`` as a heat map with every count written in its cell.
+def confusion_matrix(C, path, title="Confusion matrix", names=None):
+    """The confusion matrix ``C (K, K)`` as a heat map with every count written in its cell; ``names[k]``
+    labels class ``k`` (default: the labels ``0 … K-1``).
 
-    The colour scale is logarithmic: the diagonal holds about a thousand per digit and the mistakes a
+    The colour scale is logarithmic: the diagonal holds about a thousand per class and the mistakes a
     handful, and on a linear scale every mistake would look the same. Cells with no example are white.
     """
     C = np.asarray(C)
@@ -110,10 +111,12 @@ def confusion_matrix(C, path, title="Confusion matrix"):
                 bright = np.log(C[i, j]) > 0.6 * np.log(max(C.max(), 2))
                 ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=11,
                         color="black" if bright else "white")
-    ax.set_xticks(range(K))
-    ax.set_yticks(range(K))
-    ax.set_xlabel("predicted digit", fontsize=13)
-    ax.set_ylabel("true digit", fontsize=13)
+    names = list(names) if names is not None else [str(k) for k in range(K)]
+    ax.set_xticks(range(K), names, rotation=45 if max(map(len, names)) > 2 else 0, ha="right"
+                  if max(map(len, names)) > 2 else "center")
+    ax.set_yticks(range(K), names)
+    ax.set_xlabel("predicted class", fontsize=13)
+    ax.set_ylabel("true class", fontsize=13)
     ax.set_title(f"{title} (diagonal: correct, elsewhere: mistakes)", fontsize=14)
     fig.tight_layout()
     return _save(fig, path)
@@ -154,15 +157,17 @@ def first_layer_weights(W1, path, max_units=200):
     return _save(fig, path)
 
 
-def mistakes(X, y, P, path, n=40):
-    """A grid of misclassified images, the most confident mistakes first.
+def mistakes(X, y, P, path, n=40, names=None):
+    """A grid of misclassified images, the most confident mistakes first; ``names[k]`` labels class ``k``
+    (default: the labels ``0 … K-1``).
 
     Parameters
     ----------
     X : ndarray (N, 784), the images (uint8 pixels or floats in [0, 1])
     y : ndarray (N,), true labels
-    P : ndarray (N, 10), predicted probabilities ``ŷ``
+    P : ndarray (N, K), predicted probabilities ``ŷ``
     n : int, at most this many mistakes are drawn
+    names : sequence of K str, optional
 
     Each tile is titled ``true → predicted`` with the network's probability for its prediction.
     """
@@ -171,6 +176,7 @@ def mistakes(X, y, P, path, n=40):
     P = np.asarray(P)
     side = _image_side(X.shape[1])
     pred = P.argmax(axis=1)
+    names = list(names) if names is not None else [str(k) for k in range(P.shape[1])]
     wrong = np.flatnonzero(pred != y)
     confidence = P[wrong, pred[wrong]]
     chosen = wrong[np.argsort(-confidence, kind="stable")][:n]
@@ -189,7 +195,8 @@ def mistakes(X, y, P, path, n=40):
         if i is None:
             continue
         ax.imshow(X[i].reshape(side, side), cmap="gray_r", interpolation="nearest")
-        ax.set_title(f"{y[i]} → {pred[i]}  {P[i, pred[i]]:.2f}", fontsize=10, pad=3)
+        ax.set_title(f"{names[y[i]]} → {names[pred[i]]}  {P[i, pred[i]]:.2f}", fontsize=10 if len(names[y[i]])
+                     + len(names[pred[i]]) < 8 else 7, pad=3)
     fig.suptitle(f"The {len(chosen)} most confident of {len(wrong)} mistakes "
                  "(true → predicted, probability of the prediction)", fontsize=13, y=1 - 0.2 / height)
     return _save(fig, path)

@@ -8,7 +8,7 @@ with `scratchnet.plots` and writes the Markdown next to them::
     DIR/confusion_matrix.png     counts of (true, predicted) with a colour scale
     DIR/first_layer_weights.png  each first-hidden-layer unit's weights W1[1:, j] as a 28×28 image
     DIR/mistakes.png             the most confident misclassified test images
-    DIR/report.md                the above, embedded, with precision, recall and F1 per digit
+    DIR/report.md                the above, embedded, with precision, recall and F1 per class
 """
 
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics, plots
+from .data.classes import class_names
 from .errors import ScratchnetError
 from .losses import log_loss
 
@@ -24,7 +25,7 @@ PICTURES = ("training_curves.png", "confusion_matrix.png", "first_layer_weights.
 
 
 @dataclass
-class Evaluation:
+class ModelEvaluation:
     """A network's results on a labelled set of ``N`` images with ``K`` classes."""
 
     P: np.ndarray
@@ -48,7 +49,7 @@ class Evaluation:
 
 
 def evaluate_model(net, X, y):
-    """Run ``net`` over ``X (N, n_0)`` with labels ``y (N,)``; returns an `Evaluation`."""
+    """Run ``net`` over ``X (N, n_0)`` with labels ``y (N,)``; returns a `ModelEvaluation`."""
     X = np.asarray(X)
     y = np.asarray(y)
     if len(X) == 0:
@@ -58,35 +59,37 @@ def evaluate_model(net, X, y):
     predicted = P.argmax(axis=1)
     C = metrics.confusion_matrix(y, predicted, net.sizes[-1])
     classes = metrics.per_class(C)
-    return Evaluation(P, predicted, C, classes, log_loss(P, y), classes.accuracy)
+    return ModelEvaluation(P, predicted, C, classes, log_loss(P, y), classes.accuracy)
 
 
-def markdown_table(classes):
-    """Per-class precision, recall, F1 and support of a `metrics.ClassReport` as a Markdown table."""
-    lines = ["| digit | precision | recall | F1 | support |", "|---:|---:|---:|---:|---:|"]
+def markdown_table(classes, names):
+    """Per-class precision, recall, F1 and support of a `metrics.ClassReport` as a Markdown table;
+    ``names[k]`` is class ``k``'s name."""
+    lines = ["| class | precision | recall | F1 | support |", "|---:|---:|---:|---:|---:|"]
     for row in classes.rows():
-        lines.append(f"| {row['digit']} | {row['precision']:.4f} | {row['recall']:.4f} | "
+        lines.append(f"| {names[row['class']]} | {row['precision']:.4f} | {row['recall']:.4f} | "
                      f"{row['f1']:.4f} | {row['support']} |")
     p, r, f = classes.macro
     lines.append(f"| **mean** | {p:.4f} | {r:.4f} | {f:.4f} | {int(classes.support.sum())} |")
     return "\n".join(lines)
 
 
-def markdown_confusion(C):
-    """The confusion matrix ``C (K, K)`` as a Markdown table, rows true, columns predicted."""
+def markdown_confusion(C, names):
+    """The confusion matrix ``C (K, K)`` as a Markdown table, rows true, columns predicted; ``names[k]``
+    is class ``k``'s name."""
     K = C.shape[0]
-    lines = ["| true ↓ / predicted → | " + " | ".join(map(str, range(K))) + " |",
+    lines = ["| true ↓ / predicted → | " + " | ".join(names) + " |",
              "|---:|" + "---:|" * K]
     for i in range(K):
         cells = [f"**{C[i, j]}**" if i == j else str(C[i, j]) for j in range(K)]
-        lines.append(f"| **{i}** | " + " | ".join(cells) + " |")
+        lines.append(f"| **{names[i]}** | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def write_report(net, X, y, out_dir, *, model_name="model", dataset="mnist", evaluation=None):
     """Write the four pictures and ``report.md`` for ``net`` on ``X (N, n_0)``, ``y (N,)`` into ``out_dir``.
 
-    The folder is created if needed. Returns ``(evaluation, paths)``: the `Evaluation` and a dict from
+    The folder is created if needed. Returns ``(evaluation, paths)``: the `ModelEvaluation` and a dict from
     file name to the `Path` written (the four pictures and ``report.md``).
     """
     out = Path(out_dir)
@@ -94,22 +97,24 @@ def write_report(net, X, y, out_dir, *, model_name="model", dataset="mnist", eva
         raise ScratchnetError(f"cannot write the report to {out}: it is a file; give a folder")
     out.mkdir(parents=True, exist_ok=True)
     ev = evaluation or evaluate_model(net, X, y)
+    names = class_names(dataset, net.sizes[-1])
     history = net.metadata.get("history") or []
     paths = {
         "training_curves.png": plots.training_curves(history, out / "training_curves.png", ev.loss, ev.accuracy),
-        "confusion_matrix.png": plots.confusion_matrix(ev.C, out / "confusion_matrix.png"),
+        "confusion_matrix.png": plots.confusion_matrix(ev.C, out / "confusion_matrix.png", names=names),
         "first_layer_weights.png": plots.first_layer_weights(net.weights[0], out / "first_layer_weights.png"),
-        "mistakes.png": plots.mistakes(X, y, ev.P, out / "mistakes.png"),
+        "mistakes.png": plots.mistakes(X, y, ev.P, out / "mistakes.png", names=names),
     }
     paths["report.md"] = out / "report.md"
-    paths["report.md"].write_text(_markdown(net, ev, history, model_name, dataset, len(y)), encoding="utf-8")
+    paths["report.md"].write_text(_markdown(net, ev, history, model_name, dataset, len(y), names),
+                                  encoding="utf-8")
     return ev, paths
 
 
-def _markdown(net, ev, history, model_name, dataset, n):
+def _markdown(net, ev, history, model_name, dataset, n, names):
     n_wrong = int(n - np.trace(ev.C))
     confusions = ev.top_confusions()
-    confusion_text = "; ".join(f"{i} taken for {j} ({c}×)" for i, j, c in confusions) or "none"
+    confusion_text = "; ".join(f"{names[i]} taken for {names[j]} ({c}×)" for i, j, c in confusions) or "none"
     curves = (f"{len(history)} epochs recorded in the model file." if history else
               "This model file holds no training history, so the picture only says so.")
     n_units = net.weights[0].shape[1]
@@ -127,19 +132,19 @@ was trained with one); the dotted line is the final model on the test set.
 
 ## Per-class precision, recall and F1
 
-Precision: of the images predicted as the digit, the share that are it. Recall: of the images of the
-digit, the share found. F1: their harmonic mean. Support: test images of the digit.
+Precision: of the images predicted as the class, the share that are it. Recall: of the images of the
+class, the share found. F1: their harmonic mean. Support: test images of the class.
 
-{markdown_table(ev.classes)}
+{markdown_table(ev.classes, names)}
 
 ## Confusion matrix
 
-Row: the true digit; column: the predicted one. The diagonal holds the correct answers. The most
+Row: the true class; column: the predicted one. The diagonal holds the correct answers. The most
 frequent mistakes: {confusion_text}.
 
 ![confusion matrix](confusion_matrix.png)
 
-{markdown_confusion(ev.C)}
+{markdown_confusion(ev.C, names)}
 
 ## What the first hidden layer looks for
 

@@ -36,7 +36,7 @@ def test_precision_recall_f1_by_hand():
     assert np.allclose(r.f1, [0.5, 2 * 0.5 * 1 / 1.5, 2 * 1 * (1 / 3) / (4 / 3)])
     assert r.support.tolist() == [2, 2, 3]
     assert r.accuracy == pytest.approx(4 / 7)
-    assert r.rows()[1] == {"digit": 1, "precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3),
+    assert r.rows()[1] == {"class": 1, "precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3),
                            "support": 2}
 
 
@@ -93,6 +93,16 @@ def test_write_report_files(tmp_path):
     row = ev.classes.rows()[3]
     assert f"| 3 | {row['precision']:.4f} | {row['recall']:.4f} | {row['f1']:.4f} | {row['support']} |" in md
     assert sorted(paths) == sorted(PICTURES + ("report.md",))
+
+
+def test_fashion_report_names_the_clothes_not_digits(tmp_path):
+    net, X, y = small_setup()
+    ev, _ = write_report(net, X, y, tmp_path, dataset="fashion-mnist")
+    md = (tmp_path / "report.md").read_text()
+    row = ev.classes.rows()[9]
+    assert f"| Ankle boot | {row['precision']:.4f} |" in md
+    assert "| **Trouser** |" in md and "digit" not in md
+    assert "| 3 | " not in md
 
 
 def test_report_without_history_or_mistakes(tmp_path):

@@ -38,8 +38,10 @@ def command(model, dataset, data_dir, as_json, report_dir):
     _output.stdout.print(f"{net} from {model}")
     _output.stdout.print(f"test accuracy {accuracy:.4f}  test loss {loss:.4f}  on {len(y):,} {dataset} test images")
     if ev is not None:
+        from ..data.classes import class_names
         from ._report_tables import confusion_table, per_class_table
-        _output.stdout.print(per_class_table(ev.classes))
-        _output.stdout.print(confusion_table(ev.C))
+        names = class_names(dataset, net.sizes[-1])
+        _output.stdout.print(per_class_table(ev.classes, names))
+        _output.stdout.print(confusion_table(ev.C, names))
         _output.stdout.print(f"report written to {paths['report.md']} with "
                              + ", ".join(name for name in paths if name != "report.md"))

@@ -7,7 +7,7 @@ Thin: it builds a network and a random batch from ``--seed``, calls `scratchnet.
 import click
 import numpy as np
 
-from ..experiment import SEED_ACTIVATIONS, SEED_LAYERS
+from ..network import SEED_ACTIVATIONS, SEED_SIZES
 from ..gradcheck import gradient_check
 from ..network import Network
 from ..reference_torch import TorchNotInstalled, compare_with_torch, import_torch
@@ -22,7 +22,7 @@ class TorchMissing(click.ClickException):
 
 
 @click.command("gradcheck")
-@click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_LAYERS)), show_default=True,
+@click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_SIZES)), show_default=True,
               help="Layer sizes n_0,…,n_L, input first and classes last.")
 @click.option("--activations", type=ACTIVATION_NAMES, default=None,
               help="One activation per layer (sigmoid, tanh, relu), softmax last "
