@@ -86,3 +86,24 @@ def per_class(C):
     total = C.sum()
     accuracy = float(tp.sum() / total) if total else 0.0
     return ClassReport(precision, recall, f1, actual.astype(np.int64), accuracy)
+
+
+def confident_mistakes(y, P, n=None):
+    """Indices of the misclassified examples, the most confident mistake first.
+
+    Parameters
+    ----------
+    y : ndarray (N,), true labels
+    P : ndarray (N, K), predicted probabilities ``ŷ``
+    n : int, optional, return at most this many
+
+    Returns
+    -------
+    ndarray (k,) of int: the ``i`` with ``argmax P[i] != y[i]``, sorted by ``max P[i]`` descending (ties
+    keep the data set's order)
+    """
+    P = np.asarray(P)
+    predicted = P.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != np.asarray(y))
+    order = wrong[np.argsort(-P[wrong, predicted[wrong]], kind="stable")]
+    return order if n is None else order[:n]

@@ -19,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from . import metrics
 from .errors import ScratchnetError
 
 DPI = 100
@@ -177,9 +178,8 @@ def mistakes(X, y, P, path, n=40, names=None):
     side = _image_side(X.shape[1])
     pred = P.argmax(axis=1)
     names = list(names) if names is not None else [str(k) for k in range(P.shape[1])]
-    wrong = np.flatnonzero(pred != y)
-    confidence = P[wrong, pred[wrong]]
-    chosen = wrong[np.argsort(-confidence, kind="stable")][:n]
+    wrong = metrics.confident_mistakes(y, P)
+    chosen = wrong[:n]
     cols = 10
     rows = max(1, math.ceil(len(chosen) / cols))
     height = 1.5 * rows + 0.7

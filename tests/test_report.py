@@ -160,3 +160,12 @@ def test_evaluate_report_command(tmp_path, monkeypatch):
     assert "Per-class precision, recall and F1" in result.output
     assert "Confusion matrix" in result.output
     assert (tmp_path / "r2" / "report.md").is_file()
+
+
+def test_confident_mistakes_are_sorted_by_confidence():
+    P = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.7, 0.3], [0.05, 0.95]])
+    y = np.array([1, 1, 0, 0, 0])
+    from scratchnet.metrics import confident_mistakes
+    assert confident_mistakes(y, P).tolist() == [4, 0, 2]
+    assert confident_mistakes(y, P, n=2).tolist() == [4, 0]
+    assert confident_mistakes(np.array([0, 1, 1, 0, 1]), P).tolist() == []
