@@ -23,9 +23,9 @@ import time
 import numpy as np
 
 import scratchnet as sn
-from scratchnet.gradcheck import float64_copy
+from scratchnet.finite_differences import numerical_gradient
 
-SEED = ([784, 100, 10, 10], ["sigmoid", "sigmoid", "softmax"])
+SEED = (list(sn.SEED_SIZES), list(sn.SEED_ACTIVATIONS))
 
 
 def cli_problem(sizes=SEED[0], activations=SEED[1], seed=0, B=16):
@@ -38,18 +38,9 @@ def cli_problem(sizes=SEED[0], activations=SEED[1], seed=0, B=16):
 def central_differences(net, l, X, y, eps=1e-6):
     """Analytic and numeric ``∂L/∂W_l`` for every entry of ``W_l`` of a float64 network."""
     _, grads = net.loss_and_grads(X, y)
-    a = grads[l - 1].copy()
-    W, n = net.weights[l - 1], np.empty_like(a)
-    for i in range(W.shape[0]):
-        for j in range(W.shape[1]):
-            w = W[i, j]
-            W[i, j] = w + eps
-            plus = net.loss_and_grads(X, y)[0]
-            W[i, j] = w - eps
-            minus = net.loss_and_grads(X, y)[0]
-            W[i, j] = w
-            n[i, j] = (plus - minus) / 2 / eps
-    return a, n
+    W = net.weights[l - 1]
+    n = numerical_gradient(lambda: net.loss_and_grads(X, y)[0], W, np.arange(W.size), eps)
+    return grads[l - 1].copy(), n.reshape(W.shape)
 
 
 def rounding_noise():
@@ -64,7 +55,7 @@ def rounding_noise():
 
 def pure_relative():
     net, X, y, _ = cli_problem()
-    a, n = central_differences(float64_copy(net), 2, X, y)
+    a, n = central_differences(net.astype("float64"), 2, X, y)
     rel = np.abs(a - n) / np.maximum(np.abs(a), np.abs(n))
     k = np.unravel_index(np.argmax(rel), rel.shape)
     print(f"2. W2 of the seed network, purely relative error: max {rel.max():.1e} at |a| = "
@@ -75,7 +66,7 @@ def pure_relative():
 def resolvable():
     net, X, y, rng = cli_problem()
     report = sn.gradient_check(net, X, y, rng=rng)
-    _, grads = float64_copy(net).loss_and_grads(X, y)
+    _, grads = net.astype("float64").loss_and_grads(X, y)
     shares = [f"W{l} {np.mean(np.abs(g) > 1000 * report.atol):.2%}" for l, g in enumerate(grads, 1)]
     print(f"3. entries with |g| > 1000 * atol = {1000 * report.atol:.1e} (a 0.1 % error exceeds atol): "
           f"{', '.join(shares)}")
@@ -88,7 +79,7 @@ def torch_floor(seeds=range(40)):
         for sizes, acts in [([784, 64, 32, 10], ["relu", "tanh", "softmax"]), SEED,
                             ([784, 128, 64, 10], ["relu", "relu", "softmax"])]:
             net, X, y, _ = cli_problem(sizes, acts, seed)
-            net = float64_copy(net)
+            net = net.astype("float64")
             _, grads = net.loss_and_grads(X, y)
             _, torch_grads = torch_loss_and_grads(net.sizes, net.activations, net.weights, X, y)
             for a, t in zip(grads, torch_grads):
