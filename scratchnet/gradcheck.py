@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ScratchnetError
+from .finite_differences import central_difference, sample_entries
 from .losses import cross_entropy
 
 RTOL = 1e-6
@@ -61,22 +62,14 @@ SAMPLE = 1_000
 """Entries drawn at random (besides the bias row) from a larger weight matrix."""
 
 
-def entries_to_check(shape, full=False, rng=None):
+def weight_entries(shape, full=False, rng=None):
     """Row-major flat indices of the entries of a weight matrix ``(n_in + 1, n_out)`` to check.
 
     Every entry when ``full`` or when there are at most `FULL_LIMIT`; otherwise all of row 0 (the bias
     row) and `SAMPLE` other entries drawn without replacement by ``rng`` (a ``numpy.random.Generator``),
-    sorted. Returns an int array.
+    sorted (`finite_differences.sample_entries`). Returns an int array.
     """
-    rows, cols = shape
-    size = rows * cols
-    if full or size <= FULL_LIMIT:
-        return np.arange(size)
-    if rng is None:
-        raise ScratchnetError("sampling the entries of a large weight matrix needs a numpy Generator")
-    bias_row = np.arange(cols)
-    others = cols + rng.choice(size - cols, size=min(SAMPLE, size - cols), replace=False)
-    return np.concatenate([bias_row, np.sort(others)])
+    return sample_entries(shape, np.inf if full else FULL_LIMIT, SAMPLE, rng)
 
 
 def _loss_and_pattern(net, X, y):
@@ -88,25 +81,19 @@ def _loss_and_pattern(net, X, y):
     return cross_entropy(zL, y), pattern, zL
 
 
-def central_difference(net, W, i, j, X, y, eps, pattern=None):
-    """``(L(w + ε) - L(w - ε)) / 2ε`` for ``w = W[i, j]``, a view into ``net``'s weights; ``W`` is restored.
+def weight_difference(net, W, i, j, X, y, eps, pattern=None):
+    """The central difference of the loss for ``w = W[i, j]``, a view into ``net``'s weights (restored).
 
-    The denominator is the step actually taken, ``fl(w + ε) - fl(w - ε)``, not ``2ε``. Returns the
-    derivative and whether the step switched a ReLU unit on or off, compared with ``pattern`` (the
-    unperturbed pattern from `_loss_and_pattern`).
+    `finite_differences.central_difference` divides by the step actually taken, ``fl(w + ε) - fl(w - ε)``.
+    Returns the derivative and whether the step switched a ReLU unit on or off, compared with ``pattern``
+    (the unperturbed pattern from `_loss_and_pattern`).
     """
-    w = W[i, j]
-    W[i, j] = w + eps
-    up = W[i, j]
-    L_plus, pattern_plus, _ = _loss_and_pattern(net, X, y)
-    W[i, j] = w - eps
-    down = W[i, j]
-    L_minus, pattern_minus, _ = _loss_and_pattern(net, X, y)
-    W[i, j] = w
+    derivative, (_, pattern_plus, _), (_, pattern_minus, _) = central_difference(
+        lambda: _loss_and_pattern(net, X, y), W, (i, j), eps)
     kink = pattern is not None and not all(
         np.array_equal(p, q) and np.array_equal(p, r)
         for p, q, r in zip(pattern, pattern_plus, pattern_minus))
-    return (L_plus - L_minus) / (up - down), kink
+    return derivative, kink
 
 
 @dataclass(frozen=True)
@@ -267,7 +254,7 @@ def gradient_check(net, X, y, eps=1e-6, full=False, rng=None, seed=0):
     if "relu" not in net64.activations[:-1]:
         pattern = None                                       # no kinks to look for
     layers = [_check_layer(net64, l, np.array(grads[l - 1], dtype=np.float64), X, y, eps, atol,
-                           entries_to_check(net64.weights[l - 1].shape, full, rng), pattern)
+                           weight_entries(net64.weights[l - 1].shape, full, rng), pattern)
               for l in range(1, net64.n_layers + 1)]
     return GradCheckReport(network=repr(net), layers=tuple(layers), loss=float(loss), batch=len(X),
                            eps=float(eps), rtol=RTOL, atol=float(atol), full=bool(full))
@@ -281,7 +268,7 @@ def _check_layer(net, l, dW, X, y, eps, atol, flat, pattern):
     n = np.empty(len(flat))                                             # numeric
     kink = np.zeros(len(flat), dtype=bool)
     for k, (i, j) in enumerate(zip(rows, cols)):
-        n[k], kink[k] = central_difference(net, W, i, j, X, y, eps, pattern)
+        n[k], kink[k] = weight_difference(net, W, i, j, X, y, eps, pattern)
     a, n, rows, cols = a[~kink], n[~kink], rows[~kink], cols[~kink]
     abs_error = np.abs(a - n)
     rel_error = abs_error / np.maximum(np.maximum(np.abs(a), np.abs(n)), atol / RTOL)

@@ -7,7 +7,7 @@ import pytest
 
 import scratchnet as sn
 from scratchnet.errors import ScratchnetError
-from scratchnet.gradcheck import FULL_LIMIT, RTOL, SAMPLE, central_difference, entries_to_check, gradient_check
+from scratchnet.gradcheck import FULL_LIMIT, RTOL, SAMPLE, gradient_check, weight_difference, weight_entries
 
 from conftest import planted
 
@@ -84,12 +84,12 @@ def test_no_global_random_state_is_used(rng):
 
 
 def test_sample_contains_the_bias_row_and_distinct_entries():
-    idx = entries_to_check((785, 100), rng=np.random.default_rng(0))
+    idx = weight_entries((785, 100), rng=np.random.default_rng(0))
     assert len(idx) == 100 + SAMPLE and len(np.unique(idx)) == len(idx)
     assert set(range(100)) <= set(idx.tolist()) and idx.max() < 785 * 100
-    other = entries_to_check((785, 100), rng=np.random.default_rng(1))
+    other = weight_entries((785, 100), rng=np.random.default_rng(1))
     assert not np.array_equal(idx, other)
-    assert np.array_equal(entries_to_check((101, 10)), np.arange(1010))
+    assert np.array_equal(weight_entries((101, 10)), np.arange(1010))
 
 
 def test_astype_float64_keeps_the_class_and_is_independent():
@@ -199,9 +199,9 @@ def test_steps_across_a_relu_kink_are_detected_and_left_out(rng):
     net.weights[0][:, 0] = 0            # unit 1 of layer 1 sits exactly on its kink: z = 0 for every row
     X, y = batch(net, 5, rng)
     base = sn.gradcheck._loss_and_pattern(net, X, y)[1]
-    _, kink = central_difference(net, net.weights[0], 3, 0, X, y, 1e-6, base)
+    _, kink = weight_difference(net, net.weights[0], 3, 0, X, y, 1e-6, base)
     assert kink
-    _, kink = central_difference(net, net.weights[0], 3, 1, X, y, 1e-6, base)
+    _, kink = weight_difference(net, net.weights[0], 3, 1, X, y, 1e-6, base)
     assert not kink
     report = gradient_check(net, X, y, rng=rng)
     assert report.passed, report

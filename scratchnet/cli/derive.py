@@ -8,14 +8,14 @@ import click
 from ..derivation.derive import derive
 from ..derivation.render import RENDERERS
 from ..errors import ScratchnetError
-from ..experiment import SEED_LAYERS
+from ..network import SEED_SIZES
 from ._params import ACTIVATION_NAMES, LAYER_SIZES
 
 
 def network_options(function):
     """``--layers``, ``--activations``, ``--convention`` and ``--seed``, shared with ``check``."""
     options = [
-        click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_LAYERS)), show_default=True,
+        click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_SIZES)), show_default=True,
                      help="Layer sizes n_0,…,n_L, input first and classes last."),
         click.option("--activations", type=ACTIVATION_NAMES, default=None,
                      help="One activation per layer (sigmoid, tanh, relu), softmax last "
