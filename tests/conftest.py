@@ -31,6 +31,21 @@ def run_cli(*args, env=None, cwd=None, timeout=120, input=None):
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd, input=input)
 
 
+@pytest.fixture
+def invoke(capsys):
+    """``invoke(*args)`` runs ``scratchnet ARGS`` in this process (faster than `run_cli`, same exit codes
+    and output); returns a `subprocess.CompletedProcess` with ``returncode``, ``stdout``, ``stderr``."""
+    from scratchnet.cli import main
+
+    def run(*args):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit:
+            main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, exit.value.code, out, err)
+    return run
+
+
 def assert_one_line_error(result, code, *fragments):
     """``result`` failed with exit ``code`` and exactly one line ``scratchnet: error: …`` on standard error
     that contains every fragment, and no traceback."""

@@ -9,36 +9,30 @@ import scratchnet as sn
 from scratchnet.cli import main
 from scratchnet.reference_torch import TORCH_MISSING
 
+from conftest import assert_one_line_error
+
 SMALL = ["--layers", "12,9,7,5", "--batch", "4"]
 
 
-def run(capsys, *args):
-    """Run ``scratchnet gradcheck ARGS`` in this process; returns (exit status, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exit:
-        main(["gradcheck", *args])
-    out, err = capsys.readouterr()
-    return exit.value.code, out, err
+@pytest.fixture
+def run(invoke):
+    """``run(*args)`` runs ``scratchnet gradcheck ARGS``; returns (exit status, stdout, stderr)."""
+    def gradcheck(*args):
+        result = invoke("gradcheck", *args)
+        return result.returncode, result.stdout, result
+    return gradcheck
 
 
-def assert_one_line_error(code, err, expected_code, *fragments):
-    assert code == expected_code, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("scratchnet: error: "), err
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0]
-
-
-def test_seed_network_passes_by_default(capsys):
-    code, out, _ = run(capsys)
+def test_seed_network_passes_by_default(run):
+    code, out, _ = run()
     assert code == 0, out
     assert "W1 785×100" in out and "1,100/78,500" in out and "W3 11×10" in out
     assert "784 → 100 σ → 10 σ → 10 softmax" in out
     assert out.strip().splitlines()[-1].startswith("PASS")
 
 
-def test_json_reports_every_layer(capsys):
-    code, out, _ = run(capsys, *SMALL, "--activations", "tanh,relu,softmax", "--json")
+def test_json_reports_every_layer(run):
+    code, out, _ = run(*SMALL, "--activations", "tanh,relu,softmax", "--json")
     data = json.loads(out)
     assert code == 0 and data["passed"] is True and data["torch"] is None
     layers = data["gradcheck"]["layers"]
@@ -46,19 +40,19 @@ def test_json_reports_every_layer(capsys):
     assert all(layer["max_rel_error"] <= data["gradcheck"]["rtol"] for layer in layers)
 
 
-def test_full_checks_every_entry_of_a_large_matrix(capsys):
-    code, out, _ = run(capsys, "--layers", "200,60,3", "--batch", "2", "--full", "--json")
+def test_full_checks_every_entry_of_a_large_matrix(run):
+    code, out, _ = run("--layers", "200,60,3", "--batch", "2", "--full", "--json")
     assert code == 0 and json.loads(out)["gradcheck"]["layers"][0]["checked"] == 201 * 60
 
 
-def test_same_seed_same_report_other_seed_other_report(capsys):
-    a = json.loads(run(capsys, *SMALL, "--json", "--seed", "3")[1])
-    b = json.loads(run(capsys, *SMALL, "--json", "--seed", "3")[1])
-    c = json.loads(run(capsys, *SMALL, "--json", "--seed", "4")[1])
+def test_same_seed_same_report_other_seed_other_report(run):
+    a = json.loads(run(*SMALL, "--json", "--seed", "3")[1])
+    b = json.loads(run(*SMALL, "--json", "--seed", "3")[1])
+    c = json.loads(run(*SMALL, "--json", "--seed", "4")[1])
     assert a == b and a["gradcheck"]["loss"] != c["gradcheck"]["loss"]
 
 
-def test_a_wrong_gradient_exits_1(capsys, monkeypatch):
+def test_a_wrong_gradient_exits_1(run, monkeypatch):
     correct = sn.Network.loss_and_grads
 
     def one_entry_off(self, X, y, out=None):
@@ -67,26 +61,26 @@ def test_a_wrong_gradient_exits_1(capsys, monkeypatch):
         return loss, grads
 
     monkeypatch.setattr(sn.Network, "loss_and_grads", one_entry_off)
-    code, out, _ = run(capsys, *SMALL)
+    code, out, _ = run(*SMALL)
     assert code == 1
     assert "FAIL 1" in out and "[2, 3]" in out
     assert out.strip().splitlines()[-1] == "FAIL: the gradient of W2 disagrees with finite differences"
 
 
-def test_against_torch_agrees_to_1e_10(capsys):
+def test_against_torch_agrees_to_1e_10(run):
     pytest.importorskip("torch")
-    code, out, _ = run(capsys, "--against", "torch", "--json")
+    code, out, _ = run("--against", "torch", "--json")
     data = json.loads(out)
     assert code == 0 and data["passed"] is True
     assert data["torch"]["max_rel_error"] <= 1e-10
-    code, out, _ = run(capsys, *SMALL, "--against", "torch")
+    code, out, _ = run(*SMALL, "--against", "torch")
     assert code == 0 and "PASS: PyTorch autograd (float64) agrees" in out
 
 
-def test_against_torch_without_torch_says_how_to_install_it(capsys, monkeypatch):
+def test_against_torch_without_torch_says_how_to_install_it(run, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)        # makes `import torch` fail
-    code, out, err = run(capsys, *SMALL, "--against", "torch")
-    assert_one_line_error(code, err, 2, TORCH_MISSING)
+    code, out, err = run(*SMALL, "--against", "torch")
+    assert_one_line_error(err, 2, TORCH_MISSING)
     assert "pip install torch==2.13.0" in err and out == ""
 
 
@@ -100,6 +94,6 @@ def test_against_torch_without_torch_says_how_to_install_it(capsys, monkeypatch)
     (["--layers", "12,9,5", "--activations", "sigmoid,sigmoid,softmax"], 1, "2 activations"),
     (["--layers", "12,9,5", "--activations", "sigmoid,relu"], 1, "softmax"),
 ])
-def test_bad_options_give_one_line(capsys, args, expected_code, fragment):
-    code, _, err = run(capsys, *args)
-    assert_one_line_error(code, err, expected_code, fragment)
+def test_bad_options_give_one_line(run, args, expected_code, fragment):
+    code, _, err = run(*args)
+    assert_one_line_error(err, expected_code, fragment)
