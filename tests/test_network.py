@@ -1,5 +1,5 @@
-"""Forward shapes, the seed's notation, stability, and a finite-difference check of the backward pass."""
-
+"""Forward shapes, the seed's notation, the loss on extreme inputs, the backward pass written out as the
+derivation's matrix products, and the public methods other modules use."""
 
 import numpy as np
 import pytest
