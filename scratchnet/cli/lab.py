@@ -1,0 +1,91 @@
+"""``scratchnet lab [MODEL]``: serve the lab, a local web page to draw digits and watch the network
+think, learn and backpropagate. Thin: it loads the model, binds the socket and runs uvicorn."""
+
+import socket
+import threading
+import webbrowser
+from pathlib import Path
+
+import click
+
+from ..errors import ScratchnetError
+from ..modelfile import load
+from ..preprocess import FIELD
+from . import _output
+
+DEFAULT_MODEL = "model.npz"
+
+
+def _load_model(model):
+    """The `LabModel` for MODEL, ``model.npz`` here when it exists, or a fresh seed network."""
+    from ..lab.model import LabModel
+    if model is None and Path(DEFAULT_MODEL).is_file():
+        model = DEFAULT_MODEL
+    if model is None:
+        return LabModel()
+    net = load(model)
+    if net.sizes[0] != FIELD * FIELD or net.sizes[-1] != 10:
+        raise ScratchnetError(f"{model} is a {net.sizes[0]} → … → {net.sizes[-1]} network; the lab needs "
+                              f"{FIELD * FIELD} inputs (28×28 pictures) and 10 classes")
+    return LabModel(net, source=str(model), trained=True)
+
+
+def _bind(host, port):
+    """A listening TCP socket on ``host:port`` (port 0: a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise ScratchnetError(f"cannot listen on {host}:{port} ({e.strerror}); "
+                              "choose another --port (0 picks a free one)") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+@click.command("lab")
+@click.argument("model", required=False, type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 serves everyone on your network (a classroom).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one; the printed URL says which).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.option("--save-to", type=click.Path(dir_okay=False), default="lab-model.npz", show_default=True,
+              help="Where the page's Save button writes the model.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of the MNIST files [default: $SCRATCHNET_DATA or the user cache].")
+def command(model, host, port, no_browser, save_to, data_dir):
+    """Open the lab in your browser: draw a digit and see the seed network's activations, its backward
+    pass for that digit, check your own gradient formula, train live and browse its mistakes.
+
+    MODEL defaults to model.npz in this folder when there is one; without a model the lab starts from a
+    freshly initialised seed network (784 → 100 σ → 10 σ → 10 softmax) and offers to train it.
+    """
+    import uvicorn
+
+    from ..lab import Lab, create_app
+
+    lab = Lab(_load_model(model), save_path=save_to, data_dir=data_dir)
+    sock = _bind(host, port)
+    port = sock.getsockname()[1]
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        _output.stderr.print(f"lab: warning: listening on {host}: anyone who can reach this machine can use "
+                             "the lab and start training runs", markup=False, soft_wrap=True)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host
+    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+    click.echo(f"lab: {url}")
+    config = uvicorn.Config(create_app(lab, bind_host=host), log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=3)
+    server = uvicorn.Server(config)
+    if not no_browser:
+        def open_when_up():
+            while not server.started and not server.should_exit:
+                threading.Event().wait(0.05)
+            if server.started:
+                webbrowser.open(url)
+        threading.Thread(target=open_when_up, daemon=True).start()
+    server.run(sockets=[sock])
+    return 0

@@ -1,0 +1,122 @@
+// Section 4, Train live: start a run, stream its loss and accuracy into a chart, stop it, save the network.
+import { getJSON, postJSON } from "./api.js";
+import { css, diverging } from "./colors.js";
+import { emit, fmt } from "./state.js";
+
+const form = document.getElementById("train-form");
+const startButton = document.getElementById("train-start");
+const stopButton = document.getElementById("train-stop");
+const status = document.getElementById("train-status");
+const chart = document.getElementById("train-chart");
+const LOSS = getComputedStyle(document.documentElement).getPropertyValue("--loss").trim() || "#d95f02";
+const ACC = getComputedStyle(document.documentElement).getPropertyValue("--acc").trim() || "#1b9e77";
+let points = [], epochs = 0, planned = 1, source = null;
+
+function say(text, error = false) { status.textContent = text; status.classList.toggle("error", error); }
+
+// The chart: x in epochs (fractional), loss on the left axis, accuracy (0–100 %) on the right.
+function drawChart() {
+  const ratio = window.devicePixelRatio || 1, W = chart.clientWidth || 640, H = Math.round(W * 0.47);
+  chart.width = Math.round(W * ratio); chart.height = Math.round(H * ratio);
+  const ctx = chart.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, W, H);
+  const left = 48, right = 52, top = 12, bottom = 34, pw = W - left - right, ph = H - top - bottom;
+  const xmax = Math.max(planned, epochs, ...points.map((p) => p.x), 1);
+  const lmax = Math.max(0.5, ...points.map((p) => p.loss)) * 1.05;
+  const X = (x) => left + (x / xmax) * pw, YL = (v) => top + ph - (v / lmax) * ph, YA = (a) => top + ph - a * ph;
+  ctx.font = "11px system-ui, sans-serif"; ctx.lineWidth = 1;
+  for (let k = 0; k <= 4; k++) {                                  // grid and both axes' labels
+    const y = top + (ph * k) / 4;
+    ctx.strokeStyle = "#e6e8ee"; ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + pw, y); ctx.stroke();
+    ctx.fillStyle = LOSS; ctx.textAlign = "right"; ctx.fillText(fmt(lmax * (1 - k / 4), 2), left - 6, y + 4);
+    ctx.fillStyle = ACC; ctx.textAlign = "left"; ctx.fillText(`${100 - 25 * k} %`, left + pw + 6, y + 4);
+  }
+  ctx.strokeStyle = "#9aa3b5"; ctx.setLineDash([3, 4]);           // ends of epochs
+  for (let e = 1; e <= epochs; e++) { ctx.beginPath(); ctx.moveTo(X(e), top); ctx.lineTo(X(e), top + ph); ctx.stroke(); }
+  ctx.setLineDash([]);
+  ctx.fillStyle = "#5b6475"; ctx.textAlign = "center";
+  const tick = Math.max(1, Math.ceil(xmax / 10));
+  for (let e = 0; e <= xmax; e += tick) ctx.fillText(e, X(e), top + ph + 14);
+  ctx.fillText("epochs", left + pw / 2, H - 4);
+  ctx.strokeStyle = "#1d2330"; ctx.strokeRect(left, top, pw, ph);
+  for (const [key, color, Y] of [["loss", LOSS, YL], ["accuracy", ACC, YA]]) {
+    ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2; ctx.beginPath();
+    points.forEach((p, i) => (i ? ctx.lineTo(X(p.x), Y(p[key])) : ctx.moveTo(X(p.x), Y(p[key]))));
+    ctx.stroke();
+    for (const p of points) { ctx.beginPath(); ctx.arc(X(p.x), Y(p[key]), 2, 0, 7); ctx.fill(); }
+  }
+  chart.dataset.points = points.length;                           // for tests and assistive tools
+}
+
+// First-layer weights: one 28×28 tile per hidden unit, int8 codes on a diverging map.
+function drawWeights(w) {
+  const codes = Uint8Array.from(atob(w.codes), (c) => c.charCodeAt(0));
+  const side = w.side, per = Math.ceil(Math.sqrt(w.units)), gap = 1, size = per * (side + gap) - gap;
+  const canvas = document.getElementById("weights"), ctx = canvas.getContext("2d");
+  canvas.width = canvas.height = size;
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, size, size);
+  const img = ctx.createImageData(side, side);
+  for (let u = 0; u < w.units; u++) {
+    for (let k = 0; k < side * side; k++) {
+      const c = codes[u * side * side + k], v = c > 127 ? c - 256 : c;   // int8
+      img.data.set([...diverging(v, 127), 255], k * 4);
+    }
+    ctx.putImageData(img, (u % per) * (side + gap), Math.floor(u / per) * (side + gap));
+  }
+  canvas.dataset.updates = Number(canvas.dataset.updates || 0) + 1;
+}
+
+function listen() {
+  if (source) source.close();
+  source = new EventSource("/api/train/events");
+  source.addEventListener("start", (e) => {
+    const d = JSON.parse(e.data);
+    points = []; epochs = 0; planned = d.recipe.epochs; drawChart();
+    say(`training on ${d.examples.toLocaleString()} images, ${d.steps_per_epoch} batches an epoch…`);
+  });
+  source.addEventListener("progress", (e) => {
+    const d = JSON.parse(e.data);
+    points.push({ x: d.epoch - 1 + d.batch / d.n_batches, loss: d.loss, accuracy: d.accuracy });
+    drawChart();
+    say(`epoch ${d.epoch}, batch ${d.batch}/${d.n_batches}: loss ${fmt(d.loss)}, accuracy ${(100 * d.accuracy).toFixed(1)} %` +
+      ` (${d.seconds.toFixed(1)} s)`);
+  });
+  source.addEventListener("epoch", (e) => { epochs = JSON.parse(e.data).epoch; drawChart(); });
+  source.addEventListener("weights", (e) => drawWeights(JSON.parse(e.data)));
+  source.addEventListener("done", async (e) => {
+    const d = JSON.parse(e.data);
+    source.close(); source = null;
+    running(false);
+    say(`${d.status}: ${d.message}`, d.status === "failed");
+    if (d.status !== "failed") emit("model", { model: await getJSON("/api/model") });
+  });
+  source.addEventListener("idle", () => { source.close(); source = null; });
+}
+
+function running(on) { startButton.disabled = on; stopButton.disabled = !on; }
+
+export async function initTrain(model) {
+  drawChart();
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = new FormData(form), body = {};
+    for (const key of ["epochs", "batch_size", "shift", "examples"]) body[key] = parseInt(f.get(key), 10);
+    body.lr = Number(f.get("lr")); body.optimizer = f.get("optimizer"); body.continue = f.get("continue") === "on";
+    try {
+      await postJSON("/api/train", body);
+      running(true); say("starting (loading MNIST)…"); listen();
+    } catch (err) { say(err.message, true); }
+  });
+  stopButton.addEventListener("click", async () => {
+    try { await postJSON("/api/train/stop"); say("stopping after this batch…"); } catch (err) { say(err.message, true); }
+  });
+  document.getElementById("save").addEventListener("click", async () => {
+    try { say(`saved ${(await postJSON("/api/save")).saved}`); } catch (err) { say(err.message, true); }
+  });
+  window.addEventListener("resize", drawChart);
+  const run = await getJSON("/api/train");
+  if (run.status === "running") { running(true); listen(); }
+  else if (model.trained) say(`No run yet in this lab. The network came from ${model.source}.`);
+  else say("No run yet: the network is freshly initialised; press Start to train it.");
+}
