@@ -63,6 +63,9 @@ SUPPORTED = ("H_1, W_{3}, \\delta_2, W^{(2)}; \\hat{y}; ^T, ^\\top, ^{T}, ^\\int
              "\\frac{…}{…}; \\left( \\right), \\big( \\big); {…}; \\begin{bmatrix}…\\end{bmatrix}; "
              "\\, \\  \\; \\quad ~ (spaces); $ … $")
 
+MAX_LENGTH = 4000
+"""Longer LaTeX is refused before it is translated (the plain language has its own limits)."""
+
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_σδŷ₀₁₂₃₄₅₆₇₈₉")
 _OPERAND_END = _NAME_CHARS | set(")]ᵀ'")
 _LAYER_INDEX = re.compile(r"^\s*[(\[]\s*(\d+)\s*[)\]]\s*(T|\\top|\\intercal)?\s*$")
@@ -182,6 +185,9 @@ def to_plain(text):
     FormulaError
         an unsupported command or construct, pointing into ``text``.
     """
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})", text, 0,
+                           len(text))
     try:
         return _Translator(text).run()
     except _Unsupported as error:
