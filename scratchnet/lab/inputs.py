@@ -44,14 +44,16 @@ def decode_picture(url):
         data = base64.b64decode(url.split(",", 1)[1], validate=True)
     except (binascii.Error, ValueError):
         raise LabRequestError('"image" is not valid base64') from None
+    too_large = f"the picture is larger than {MAX_SIDE}×{MAX_SIDE} pixels, the most the lab takes"
     try:
-        img = Image.open(io.BytesIO(data), formats=_FORMATS)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        img = Image.open(io.BytesIO(data), formats=_FORMATS)            # reads the header only
+    except Image.DecompressionBombError:                                # Pillow's own, larger limit
+        raise LabRequestError(too_large, status=413) from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise LabRequestError('"image" is not a picture (give a PNG or JPEG)') from None
     width, height = img.size
     if width > MAX_SIDE or height > MAX_SIDE:
-        raise LabRequestError(f"the picture is {width}×{height} pixels; the lab takes at most "
-                              f"{MAX_SIDE}×{MAX_SIDE}", status=413)
+        raise LabRequestError(f"{too_large} ({width}×{height})", status=413)
     try:
         img.load()
         return ImageOps.exif_transpose(img)

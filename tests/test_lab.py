@@ -1,0 +1,406 @@
+"""The lab's JSON API, in process (Starlette's test client), and ``scratchnet lab`` as a real server.
+
+The answers are compared with the library called directly: the page shows what `Network.forward`,
+`Network.loss_and_grads`, `preprocess.to_mnist` and `derivation.check` say, nothing computed apart.
+The browser tests are in test_lab_browser.py.
+"""
+
+import base64
+import io
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+import scratchnet as sn
+from scratchnet.data import checksums as data_checksums
+from scratchnet.derivation.check import check
+from scratchnet.preprocess import to_mnist
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+from starlette.testclient import TestClient  # noqa: E402
+
+from scratchnet.lab import Lab, LabModel, create_app  # noqa: E402
+from scratchnet.lab.guard import HostPolicy  # noqa: E402
+
+import tinydata  # noqa: E402
+
+SEED_FORMULA = "[1 H1]^T (yhat - y) W3^T H2(1-H2)"
+BASE = "http://127.0.0.1:8000"
+
+
+def picture_url(draw, size=(280, 280), fmt="PNG"):
+    """A data URL of a white picture with dark strokes drawn by ``draw(ImageDraw)``."""
+    img = Image.new("RGB", size, "white")
+    draw(ImageDraw.Draw(img))
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def a_one(d):
+    d.line([(140, 40), (150, 240)], fill="black", width=18)
+
+
+@pytest.fixture
+def net():
+    return sn.seed_network(seed=3)
+
+
+@pytest.fixture
+def lab(net, tmp_path):
+    return Lab(LabModel(net, source="test net", trained=True), save_path=tmp_path / "saved.npz")
+
+
+@pytest.fixture
+def client(lab):
+    with TestClient(create_app(lab), base_url=BASE) as c:
+        yield c
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """A miniature MNIST (600 train, 200 test) taken for MNIST inside this process."""
+    folder = tinydata.make(tmp_path / "tiny")
+    monkeypatch.setitem(data_checksums.SHA256, "mnist", tinydata.checksums(folder))
+    return folder
+
+
+# ---------------------------------------------------------------------------------------- forward pass
+
+def test_predict_from_a_picture_is_what_predict_sees_and_the_network_says(client, net):
+    url = picture_url(a_one)
+    r = client.post("/api/predict", json={"image": url})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    img = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    x = to_mnist(img).reshape(-1) / 255.0                      # scratchnet predict's preprocessing
+    np.testing.assert_allclose(out["input"], x, atol=1e-4)
+    H0, H1, H2, yhat = net.forward(x.reshape(1, -1))
+    np.testing.assert_allclose(out["probabilities"], yhat[0], rtol=1e-6)
+    np.testing.assert_allclose(out["activations"]["H1"], H1[0], atol=1e-6)
+    np.testing.assert_allclose(out["activations"]["H2"], H2[0], atol=1e-6)
+    np.testing.assert_allclose(out["z"]["z3"], net.logits(x.reshape(1, -1))[0], atol=1e-5)
+    assert out["digit"] == int(np.argmax(yhat[0]))
+    assert (len(out["activations"]["H1"]), len(out["activations"]["yhat"]), len(out["z"]["z1"])) == (100, 10, 100)
+    assert abs(sum(out["probabilities"]) - 1) < 1e-5
+
+
+def test_predict_from_pixels_takes_them_as_the_input(client, net):
+    x = np.random.default_rng(0).random(784).round(3)
+    out = client.post("/api/predict", json={"pixels": x.tolist()}).json()
+    np.testing.assert_allclose(out["input"], x, atol=1e-4)
+    np.testing.assert_allclose(out["probabilities"], net.forward(x.reshape(1, -1))[-1][0], rtol=1e-6)
+
+
+def test_a_blank_picture_is_a_json_error(client):
+    r = client.post("/api/predict", json={"image": picture_url(lambda d: None)})
+    assert r.status_code == 422
+    assert "no ink" in r.json()["error"]
+
+
+# ---------------------------------------------------------------------------------------- backward pass
+
+def test_backprop_answers_the_library_gradients_and_the_deltas(client, net):
+    x = np.random.default_rng(1).random(784).round(3)
+    out = client.post("/api/backprop", json={"pixels": x.tolist(), "label": 4, "unit": 7}).json()
+    loss, grads = net.loss_and_grads(x.reshape(1, -1), np.array([4]))
+    assert out["label"] == 4 and abs(out["loss"] - loss) < 1e-5
+    assert out["gradients"]["W3"]["shape"] == [11, 10] and out["gradients"]["W2"]["shape"] == [101, 10]
+    np.testing.assert_allclose(np.reshape(out["gradients"]["W2"]["values"], (101, 10)), grads[1], atol=1e-7)
+    np.testing.assert_allclose(np.reshape(out["gradients"]["W3"]["values"], (11, 10)), grads[2], atol=1e-7)
+    yhat = net.forward(x.reshape(1, -1))[-1][0]
+    np.testing.assert_allclose(out["deltas"]["delta3"]["values"], yhat - np.eye(10)[4], atol=1e-6)   # δ3 = ŷ − y
+    assert [out["deltas"][f"delta{l}"]["shape"] for l in (1, 2, 3)] == [[1, 100], [1, 10], [1, 10]]
+    # ∂L/∂W1[:, 7] = [1 x]ᵀ δ1[7]: the bias entry is δ1[7], the pixels are x · δ1[7]
+    d1 = out["deltas"]["delta1"]["values"][7]
+    assert out["W1_unit"]["unit"] == 7 and out["W1_unit"]["bias"] == pytest.approx(d1, rel=1e-6)
+    np.testing.assert_allclose(out["W1_unit"]["values"], grads[0][1:, 7], atol=1e-8)
+    np.testing.assert_allclose(out["W1_unit"]["values"], x * d1, atol=1e-7)
+
+
+def test_backprop_label_defaults_to_the_prediction_and_unit_to_the_largest_delta(client):
+    x = np.random.default_rng(2).random(784).round(3).tolist()
+    out = client.post("/api/backprop", json={"pixels": x}).json()
+    assert out["label"] == out["digit"]
+    assert out["W1_unit"]["unit"] == int(np.argmax(np.abs(out["deltas"]["delta1"]["values"])))
+
+
+def test_one_step_lowers_the_loss_and_leaves_the_labs_network_alone(client, net):
+    before = net.params.copy()
+    x = np.random.default_rng(3).random(784).round(3).tolist()
+    out = client.post("/api/step", json={"pixels": x, "label": 2, "lr": 1.0}).json()
+    assert out["loss_after"] < out["loss_before"]
+    assert out["after"][2] > out["before"][2]
+    np.testing.assert_array_equal(net.params, before)
+    assert client.post("/api/step", json={"pixels": x}).status_code == 422          # a step needs a label
+
+
+# ---------------------------------------------------------------------------------------- formulas
+
+def test_check_answers_exactly_what_scratchnet_check_json_prints(client):
+    r = client.post("/api/check", json={"formula": SEED_FORMULA, "wrt": "W2", "convention": "row", "batch": 1})
+    assert r.status_code == 200
+    assert r.json() == json.loads(json.dumps(check(SEED_FORMULA, "W2", batch=1, seed=0).to_json()))
+    assert r.json()["verdict"] == "shape_error"
+    assert {"elementwise_product", "bias_row"} <= set(r.json()["diagnoses"])
+
+
+def test_check_a_correct_formula_and_an_unreadable_one(client):
+    good = "[1 H1]^T (((yhat - y) W3[1:]^T) * H2 * (1 - H2))"
+    assert client.post("/api/check", json={"formula": good, "wrt": "W2"}).json()["verdict"] == "correct"
+    r = client.post("/api/check", json={"formula": "[1 H1]^T (yhat - y", "wrt": "W2"})
+    assert r.status_code == 422
+    assert "error" in r.json() and r.json()["start"] >= 0
+    r = client.post("/api/check", json={"formula": good, "wrt": "W9"})
+    assert r.status_code == 422 and "error" in r.json()
+
+
+def test_render_gives_mathml_and_null_for_an_unreadable_formula(client):
+    out = client.post("/api/render", json={"formulas": [SEED_FORMULA, "(("]}).json()["mathml"]
+    assert out[0].startswith("<math") and "<msub>" in out[0]
+    assert out[1] is None
+
+
+def test_derivation_has_every_equation_with_its_shapes(client):
+    d = client.get("/api/derivation").json()
+    steps = {s["name"]: s for s in d["steps"]}
+    assert d["verified"] and d["architecture"] == "784 → 100 σ → 10 σ → 10 softmax"
+    assert steps["dW3"]["shape_one"] == "11 × 10" and steps["dW2"]["shape_one"] == "101 × 10"
+    assert steps["delta2"]["shape_batch"] == "B × 10"
+    assert steps["delta2"]["formula"] == "(delta3 W3[1:]^T) * sigma'(z2)"
+    assert all(s["mathml"].startswith("<math") for s in d["steps"])
+    assert client.get("/api/derivation?convention=diagonal").status_code == 422
+
+
+# ---------------------------------------------------------------------------------------- safety
+
+def test_foreign_host_and_cross_origin_writes_are_refused(client):
+    r = client.get("/api/model", headers={"Host": "evil.example:8000"})          # DNS rebinding
+    assert r.status_code == 403 and "error" in r.json()
+    assert client.get("/api/model", headers={"Host": "localhost:8000"}).status_code == 200
+    pixels = {"pixels": [0.0] * 784}
+    r = client.post("/api/predict", json=pixels, headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and "origin" in r.json()["error"]
+    r = client.post("/api/predict", json=pixels, headers={"Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 403
+    r = client.post("/api/predict", content=json.dumps(pixels), headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415                                                  # what a cross-site form sends
+    assert client.post("/api/predict", json=pixels, headers={"Origin": BASE}).status_code == 200
+
+
+def test_host_policy_on_every_interface_takes_ip_addresses_but_not_other_names():
+    local, everyone = HostPolicy("127.0.0.1"), HostPolicy("0.0.0.0")
+    assert local.allows("127.0.0.1:8000") and local.allows("localhost") and local.allows("[::1]:8000")
+    assert not local.allows("192.168.1.5:8000") and not local.allows("attacker.example")
+    assert everyone.allows("192.168.1.5:8000") and not everyone.allows("attacker.example:8000")
+
+
+def test_limits_answer_json_errors_and_the_server_keeps_serving(client):
+    big = b'{"pixels": "' + b"0" * (2 * 1024 * 1024) + b'"}'
+    r = client.post("/api/predict", content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "body" in r.json()["error"]
+
+    def chunks():                                             # no Content-Length: counted while read
+        for _ in range(40):
+            yield b" " * 65536
+    r = client.post("/api/predict", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+
+    for side in (5000, 20000):                                # a few kB of PNG, up to 400 megapixels decoded
+        bomb = Image.new("1", (side, side))
+        buf = io.BytesIO()
+        bomb.save(buf, "PNG")
+        assert len(buf.getvalue()) < 2 * 1024 * 1024
+        url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+        r = client.post("/api/predict", json={"image": url})
+        assert r.status_code == 413 and "4096×4096" in r.json()["error"]
+
+    r = client.post("/api/check", json={"formula": "x" * 2001, "wrt": "W2"})
+    assert r.status_code == 413 and "2000" in r.json()["error"]
+    for body, status in [(b"{", 400), (b"[1, 2]", 400)]:
+        assert client.post("/api/predict", content=body, headers={"Content-Type": "application/json"}).status_code == status
+    for bad in [{}, {"pixels": [0.5] * 783}, {"pixels": [2.0] * 784}, {"pixels": ["a"] * 784},
+                {"image": "data:image/png;base64,!!!"}, {"image": "data:image/png;base64,aGVsbG8="},
+                {"image": "/etc/passwd"}]:
+        r = client.post("/api/predict", json=bad)
+        assert r.status_code == 422 and set(r.json()) == {"error"}, (bad, r.text)
+    assert client.post("/api/backprop", json={"pixels": [0.0] * 784, "label": 10}).status_code == 422
+    assert client.post("/api/check", json={"formula": "x", "batch": 10 ** 6}).status_code == 422
+    assert client.get("/api/nothing").status_code == 404
+    assert client.get("/api/predict").status_code == 405
+    assert client.post("/api/predict", json={"pixels": [0.0] * 784}).status_code == 200      # still serving
+
+
+def test_an_unexpected_failure_is_a_json_500_and_serving_goes_on(lab, monkeypatch):
+    from scratchnet.lab import model
+
+    def broken(*args):
+        raise RuntimeError("planted")
+    monkeypatch.setattr(model, "predict", broken)
+    with TestClient(create_app(lab), base_url=BASE, raise_server_exceptions=False) as c:
+        r = c.post("/api/predict", json={"pixels": [0.0] * 784})
+        assert r.status_code == 500 and "RuntimeError" in r.json()["error"]
+        assert c.get("/api/model").status_code == 200
+
+
+def test_save_writes_only_to_the_labs_own_path(client, lab, net):
+    r = client.post("/api/save", json={"path": str(lab.save_path.parent / "elsewhere.npz")})
+    assert r.status_code == 200 and r.json()["saved"] == str(lab.save_path)
+    assert not (lab.save_path.parent / "elsewhere.npz").exists()
+    np.testing.assert_array_equal(sn.load(lab.save_path).params, net.params)
+
+
+# ---------------------------------------------------------------------------------------- mistakes
+
+def test_mistakes_are_wrong_and_the_most_confident_first(client, lab, tiny):
+    lab.data_dir = tiny
+    out = client.get("/api/mistakes?n=5").json()
+    X, y = sn.load_mnist("test", data_dir=tiny)
+    P = lab.model.net.predict_proba(X)
+    assert out["n_test"] == 200 and out["n_wrong"] == int(np.sum(P.argmax(1) != y))
+    conf = [m["confidence"] for m in out["mistakes"]]
+    assert len(conf) == 5 and conf == sorted(conf, reverse=True)
+    for m in out["mistakes"]:
+        assert m["digit"] != m["label"] == y[m["index"]]
+        np.testing.assert_allclose(m["pixels"], X[m["index"]] / 255, atol=1e-4)
+
+
+def test_mistakes_without_the_test_set_is_a_503(client, lab, tmp_path):
+    lab.data_dir = tmp_path / "empty"
+    lab.data_dir.mkdir()
+    import scratchnet.lab.app as app_module
+    original = app_module.load_mnist
+    app_module.load_mnist = lambda *a, **k: original(*a, download=False, **k)
+    try:
+        r = client.get("/api/mistakes")
+    finally:
+        app_module.load_mnist = original
+    assert r.status_code == 503 and "test set" in r.json()["error"]
+
+
+# ---------------------------------------------------------------------------------------- training
+
+def events(client):
+    """The run's server-sent events as (type, data) pairs, until the stream ends."""
+    out = []
+    with client.stream("GET", "/api/train/events") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        kind = None
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                out.append((kind, json.loads(line[6:])))
+    return out
+
+
+def test_a_run_streams_progress_epochs_and_weights_then_becomes_the_labs_network(client, lab, tiny):
+    lab.data_dir = tiny
+    r = client.post("/api/train", json={"epochs": 2, "batch_size": 20, "lr": 0.01, "shift": 0, "examples": 600})
+    assert r.status_code == 202
+    seen = events(client)
+    kinds = [k for k, _ in seen]
+    assert kinds[0] == "start" and kinds[-1] == "done"
+    progress = [d for k, d in seen if k == "progress"]
+    assert sum(1 for p in progress if p["epoch"] == 1) >= 5                     # several points per epoch
+    assert [d["epoch"] for k, d in seen if k == "epoch"] == [1, 2]
+    assert seen[-1][1]["status"] == "finished"
+    assert kinds.count("weights") >= 2
+    w = next(d for k, d in seen if k == "weights")
+    assert w["units"] == 100 and len(base64.b64decode(w["codes"])) == 100 * 784
+    assert lab.model.source.startswith("trained in the lab")
+    assert client.get("/api/model").json()["version"] == 1
+    assert progress[-1]["accuracy"] > 0.5                        # the miniature is easy to learn
+
+
+def test_one_run_at_a_time_and_stop_ends_it_cleanly(client, lab, tiny):
+    lab.data_dir = tiny
+    body = {"epochs": 100, "batch_size": 1, "lr": 0.01, "shift": 0, "examples": 600}
+    assert client.post("/api/train", json=body).status_code == 202
+    r = client.post("/api/train", json=body)
+    assert r.status_code == 409 and "one run at a time" in r.json()["error"]
+    assert client.post("/api/save", json={}).status_code == 409
+    deadline = time.time() + 30
+    while not any(e["type"] == "progress" for e in lab.run.events) and time.time() < deadline:
+        time.sleep(0.05)
+    assert client.post("/api/train/stop", json={}).json()["stopping"] is True
+    seen = events(client)
+    assert seen[-1][0] == "done" and seen[-1][1]["status"] == "stopped"
+    assert np.isfinite(lab.model.net.params).all() and lab.model.source == "trained in the lab (stopped)"
+    assert client.post("/api/train", json={**body, "epochs": 1}).status_code == 202              # free again
+    lab.run.stop()
+    lab.run.join(30)
+
+
+def test_a_bad_recipe_is_a_json_error(client):
+    for bad in [{"epochs": 0}, {"optimizer": "rmsprop"}, {"lr": -1}, {"examples": 10}, {"batch_size": "x"}]:
+        r = client.post("/api/train", json=bad)
+        assert r.status_code == 422 and "error" in r.json(), bad
+
+
+# ---------------------------------------------------------------------------------------- the command
+
+def start_lab(*args, cwd):
+    """``scratchnet lab ARGS --port 0 --no-browser`` as a real uvicorn process; returns (process, URL)."""
+    p = subprocess.Popen([sys.executable, "-c", "from scratchnet.cli import main; main()", "lab", *map(str, args),
+                          "--port", "0", "--no-browser"], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    line = p.stdout.readline()
+    match = re.fullmatch(r"lab: (http://127\.0\.0\.1:\d+/)\n", line)
+    if not match:
+        p.kill()
+        raise AssertionError(f"no URL line: {line!r} {p.stderr.read()}")
+    return p, match.group(1)
+
+
+def test_the_command_serves_the_page_and_stops_on_ctrl_c(tmp_path, net):
+    import httpx
+    sn.save(net, tmp_path / "model.npz")
+    p, url = start_lab(cwd=tmp_path)                         # model.npz in the folder is the default
+    try:
+        for _ in range(100):
+            try:
+                r = httpx.get(url + "api/model", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert r.json()["source"] == "model.npz" and r.json()["trained"]
+        page = httpx.get(url, timeout=5)
+        assert page.status_code == 200 and 'id="draw"' in page.text
+        for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
+            assert httpx.get(url + asset[1:], timeout=5).status_code == 200, asset
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=10) in (0, 130)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_the_command_without_a_model_starts_a_fresh_seed_network(tmp_path):
+    import httpx
+    p, url = start_lab(cwd=tmp_path)
+    try:
+        for _ in range(100):
+            try:
+                r = httpx.get(url + "api/model", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert r.json()["trained"] is False and "fresh seed network" in r.json()["source"]
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+
+
+def test_the_command_refuses_a_missing_model_in_one_line(tmp_path):
+    from conftest import assert_one_line_error, run_cli
+    assert_one_line_error(run_cli("lab", "missing.npz", "--no-browser", cwd=tmp_path), 1, "missing.npz")
