@@ -1,8 +1,9 @@
-"""``scratchnet check --wrt W2 "FORMULA"``: check a learner's gradient formula, shapes then value.
+"""``scratchnet check --wrt W2 "FORMULA"``: check a learner's gradient formula, shapes then value;
+``scratchnet check --factor dz3/dH2 "FORMULA"``: check one Jacobian factor of their chain.
 
 Thin: it parses the options, calls `scratchnet.derivation.check` and prints the result. Exit status:
 0 correct, 1 shape_error or wrong_value, 2 an unparsable formula, unknown name or bad option (the
-message points at the offending character or name).
+message points at the offending character or name; with --json it is one JSON object with "error").
 """
 
 import sys
@@ -19,7 +20,9 @@ from .derive import network_options, resolve_activations
 _VERDICT_STYLE = {"correct": "bold green", "shape_error": "bold red", "wrong_value": "bold red"}
 
 
-def _formula_error(e):
+def _formula_error(e, as_json):
+    if as_json:
+        emit_json(e.to_json())
     click.echo(f"scratchnet: error: {e.message} (at character {e.start + 1})", err=True)
     click.echo(e.pointer(), err=True)
     return 2
@@ -27,8 +30,11 @@ def _formula_error(e):
 
 def _print_human(result):
     out = stdout
-    out.print(f"∂L/∂{result.wrt} ({result.convention} convention, B = {result.batch}) should be "
-              f"{shape_text(result.expected_shape)}.")
+    bias = ", separate bias" if result.bias == "separate" else ""
+    out.print(f"{result.target} ({result.convention} convention{bias}, B = {result.batch}) should be "
+              f"{shape_text(result.expected_shape)}.", markup=False)
+    if result.jacobian_note:
+        out.print(result.jacobian_note, markup=False, soft_wrap=True)
     out.print("Shapes, subexpression by subexpression:")
     width = max((len(e.text) for e in result.trace), default=0)
     for entry in result.trace:
@@ -44,34 +50,45 @@ def _print_human(result):
     out.print(result.message, markup=False, soft_wrap=True)
     for hint in result.hints:
         out.print(f"Hint: {hint}", markup=False, soft_wrap=True)
-    if result.verdict != "correct":
+    if result.verdict != "correct" and result.factor is not None and result.factor != f"∂L/∂{result.wrt}":
+        out.print(f"The true factor: {result.factor} = {result.derivation}", markup=False, soft_wrap=True)
+    elif result.verdict != "correct":
         out.print(f"The derivation gives: ∂L/∂{result.wrt} = {result.derivation}", markup=False, soft_wrap=True)
 
 
 @click.command("check")
 @click.option("--wrt", default="W2", show_default=True,
-              help="What the formula is the gradient of L with respect to: W_l, z_l or H_l (x = H0).")
+              help="What the formula is the gradient of L with respect to: W_l, b_l (--bias separate), "
+                   "z_l or H_l (x = H0).")
+@click.option("--factor", default=None, metavar="dA/dB",
+              help="Instead: check FORMULA as one Jacobian factor of the chain, dA/dB for A, B among L, "
+                   "yhat, z_l, H_l, W_l, b_l (e.g. dz3/dH2); J[i, j] = dA_i/dB_j, rows follow A.")
 @network_options
 @click.option("--batch", default=1, show_default=True, type=click.IntRange(min=1),
               help="B: rows in the random batch (the loss is the mean, so for B > 1 write /B).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.argument("formula")
-def command(wrt, layers, activations, convention, seed, batch, as_json, formula):
-    """Check FORMULA as a formula for the gradient dL/d(WRT) of the mean loss.
+def command(wrt, factor, layers, activations, convention, bias, seed, batch, as_json, formula):
+    """Check FORMULA as a formula for the gradient dL/d(WRT) of the mean loss, or as a factor.
 
-    Works out the shape of every subexpression, then compares the value with the true gradient at a
-    random point, and diagnoses the usual mistakes (bias_row, elementwise_product, transposed, sign,
-    batch_factor, activation_derivative). Example:
+    Works out the shape of every subexpression, then compares the value with the truth at a random
+    point, and diagnoses the usual mistakes (bias_row, elementwise_product, transposed, sign,
+    batch_factor, batch_sum, activation_derivative, wrong_layer; for a factor also diagonal_jacobian,
+    softmax_jacobian, third_order). FORMULA may be LaTeX. Examples:
 
         scratchnet check --wrt W2 "[1 H1]^T (((yhat - y) W3[1:]^T) * H2 * (1 - H2))"
+        scratchnet check --factor dH2/dz2 "H2(1-H2)"
     """
     activations = resolve_activations(layers, activations)
     try:
-        result = check(formula, wrt, layers, activations, convention=convention, batch=batch, seed=seed)
+        result = check(formula, wrt, layers, activations, convention=convention, batch=batch, seed=seed,
+                       factor=factor, bias=bias)
     except FormulaError as e:
-        sys.exit(_formula_error(e))
+        sys.exit(_formula_error(e, as_json))
     except ScratchnetError as e:
-        raise click.BadParameter(str(e), param_hint="--wrt" if "gradient" in str(e) else None) from None
+        hint = "--factor" if factor is not None and "factor" in str(e) else \
+            ("--wrt" if "gradient" in str(e) else None)
+        raise click.BadParameter(str(e), param_hint=hint) from None
     if as_json:
         emit_json(result.to_json())
     else:

@@ -1,10 +1,12 @@
 """``scratchnet derive``: print the backpropagation derivation of a network, every step verified.
 
-Thin: it parses the options, calls `scratchnet.derivation.derive` and prints one of its renderings.
+Thin: it parses the options, calls `scratchnet.derivation.derive` (or `chain` for ``--chain W2``) and
+prints one of its renderings.
 """
 
 import click
 
+from ..derivation.chain import chain
 from ..derivation.derive import derive
 from ..derivation.render import RENDERERS
 from ..errors import ScratchnetError
@@ -22,6 +24,9 @@ def network_options(function):
                           "[default: sigmoid hidden layers, then softmax]."),
         click.option("--convention", type=click.Choice(["row", "column"]), default="row", show_default=True,
                      help="row: vectors are rows, z = [1 H] W (the seed's); column: z = W [1; H]."),
+        click.option("--bias", type=click.Choice(["row", "separate"]), default="row", show_default=True,
+                     help="row: the bias is row 0 of W_l, z = [1 H] W (the seed's); separate: "
+                          "z = H W + b (row) or z = W h + b (column), with names b1 … bL."),
         click.option("--seed", default=0, show_default=True, type=int,
                      help="Seeds the random point (weights, batch, labels)."),
     ]
@@ -50,17 +55,26 @@ def resolve_activations(layers, activations):
               help="text (Unicode, for the terminal), markdown (with LaTeX math) or latex (a document).")
 @click.option("--batch", default=4, show_default=True, type=click.IntRange(min=1),
               help="B of the batch evaluation (one example, B = 1, is always evaluated too).")
-def command(layers, activations, convention, seed, fmt, batch):
+@click.option("--chain", "chain_wrt", default=None, metavar="W_l",
+              help="Instead: the learner's chain for dL/dW_l (or b_l), factor by factor, each Jacobian with "
+                   "its shape, next to the δ form, evaluated at a random example.")
+def command(layers, activations, convention, bias, seed, fmt, batch, chain_wrt):
     """Derive backpropagation for a network and verify every step.
 
     Prints the forward pass and each backward equation with the shape of every factor, for one example
     and for a batch of B (with the 1/B of the mean loss), explains the diagonal Jacobian, the outer
     product and the dropped bias row where they arise, and checks each equation against finite
-    differences at a random point. Exits 1 if an equation fails its check.
+    differences at a random point. Exits 1 if an equation fails its check. With --chain W2 it prints
+    the chain dL/dyhat · dyhat/dz3 · dz3/dH2 · dH2/dz2 · dz2/dW2 instead, and shows that it equals the
+    δ form (exit 1 if it does not).
     """
     activations = resolve_activations(layers, activations)
     try:
-        derivation = derive(layers, activations, convention=convention, batch=batch, seed=seed)
+        if chain_wrt is not None:
+            view = chain(chain_wrt, layers, activations, convention=convention, bias=bias, seed=seed)
+            click.echo(view.text())
+            return 0 if view.agrees else 1
+        derivation = derive(layers, activations, convention=convention, batch=batch, seed=seed, bias=bias)
     except ScratchnetError as e:
         raise click.UsageError(str(e)) from None
     click.echo(RENDERERS[fmt](derivation), nl=fmt == "text")

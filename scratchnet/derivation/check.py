@@ -1,59 +1,109 @@
-"""Check a learner's formula for a gradient: shapes first, then the value at a random point.
+"""Check a learner's formula for a gradient, or for one factor of their chain: shapes first, then the
+value at a random point.
 
 Verdicts:
 
-* ``correct``: every shape fits and the value equals the true gradient (to float64 rounding);
+* ``correct``: every shape fits and the value equals the truth (to float64 rounding);
 * ``shape_error``: some operation's shapes do not fit, or the result has the wrong shape;
 * ``wrong_value``: the shape is right and the value is not.
 
-The truth is the gradient of the **mean** cross-entropy over the batch (see `truth`), so for ``B > 1``
-a formula must carry the ``1/B`` (write ``/B``); without it the verdict is ``wrong_value`` with the
-diagnosis ``batch_factor``. At ``B = 1`` the factor is 1 and either form is correct.
+A **gradient** (``wrt``) is that of the **mean** cross-entropy over the batch (see `truth`), so for
+``B > 1`` a formula must carry the ``1/B`` (write ``/B``); without it the verdict is ``wrong_value`` with
+the diagnosis ``batch_factor``. At ``B = 1`` the factor is 1 and either form is correct.
 
-Diagnoses come from `repairs.search`: the fewest named repairs that turn the formula into the gradient
-(or its transpose, negative, ``B``-multiple). When none does, the message says the value is wrong for
-another reason.
+A **factor** (``factor="dz3/dH2"``) is one Jacobian of the learner's chain for one example, in the
+convention `JACOBIAN_CONVENTION` states (see `jacobians`). ``∂z_l/∂W_l`` is a third-order tensor: no
+formula is it, and the answer explains its contraction with ``δ_l`` instead (``third_order``).
+
+Diagnoses come from `repairs.search`: the fewest named repairs that turn the formula into the truth
+(or its transpose, negative, ``B``-multiple, batch sum or diagonal). When none does, the message says
+the value is wrong for another reason.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ScratchnetError
 from ..network import SEED_ACTIVATIONS, SEED_SIZES
 from .bindings import random_point
-from .equations import gradient_formula
+from .equations import gradient_formula, weight_gradient
 from .evaluate import Environment, check_names, evaluate, shape_text
 from .formula import parse
+from .jacobians import parse_factor, tensor_content, true_factor
 from .notation import render
-from .repairs import matches, search
+from .repairs import gradient_relations, jacobian_relations, matches, search, truth_scale
 from .truth import parse_wrt, true_gradient
 
 EXIT_CODES = {"correct": 0, "shape_error": 1, "wrong_value": 1}
 
+JACOBIAN_CONVENTION = (
+    "Convention: the Jacobian ∂A/∂B is the matrix J with J[i, j] = ∂A_i/∂B_j (rows follow A). In the row "
+    "convention it is the factor a row gradient multiplies on the right, ∂L/∂B = ∂L/∂A · J, so the chain "
+    "reads left to right; in the column convention the same J acts transposed on column gradients, "
+    "∂L/∂B = Jᵀ ∂L/∂A, read right to left.")
 
-def hints(code, wrt, convention, B, L):
-    """One sentence per diagnosis code, in the words of the derivation."""
+
+def read_formula(formula):
+    """Parse the plain formula language or LaTeX (`latex.parse_any`); spans index ``formula`` itself."""
+    try:
+        from .latex import parse_any
+    except ImportError:                      # pragma: no cover - latex.py ships with the package
+        return parse(formula)
+    return parse_any(formula)
+
+
+def hints(code, what, convention, B, L, bias="row"):
+    """One sentence per diagnosis code, in the words of the derivation; ``what`` is ``∂L/∂W2`` or a
+    factor such as ``∂z3/∂H2``."""
     row = convention == "row"
     wbar = "W_l[1:]" if row else "W_l[:, 1:]"
     ones = "[1 H_{l-1}]" if row else "[1; H_{l-1}]"
     outer = "[1 H_{l-1}]^T δ_l" if row else "δ_l [1; H_{l-1}]^T"
     back = "(δ_{l+1} W_{l+1}[1:]^T) * f'(z_l)" if row else "(W_{l+1}[:, 1:]^T δ_{l+1}) * f'(z_l)"
+    if bias == "separate":
+        outer = "H_{l-1}^T δ_l" if row else "δ_l H_{l-1}^T"
+        back = "(δ_{l+1} W_{l+1}^T) * f'(z_l)" if row else "(W_{l+1}^T δ_{l+1}) * f'(z_l)"
+    summed = "sum(δ_l), or ones^T δ_l" if row else "sum(δ_l), or δ_l ones"
     return {
         "elementwise_product":
             "σ'(z) enters by an elementwise (Hadamard) product: an elementwise activation has a diagonal "
             "Jacobian, and multiplying by diag(σ'(z)) is the same as ⊙ σ'(z). Write * (or diag(·) for "
             "an explicit matrix).",
+        "diagonal_jacobian":
+            "H = σ(z) acts elementwise (H_i depends on z_i alone), so ∂H/∂z is the n×n diagonal matrix "
+            "diag(σ'(z)), not a vector. Your vector is its diagonal: as a vector it enters the chain by ⊙ "
+            "(g · diag(σ'(z)) = g ⊙ σ'(z)); as the factor itself write diag(…).",
+        "softmax_jacobian":
+            "softmax is not elementwise: every ŷ_i depends on every z_j, so ∂ŷ/∂z is the full K×K matrix "
+            + ("diag(ŷ) − ŷᵀŷ" if row else "diag(ŷ) − ŷŷᵀ") + "; ŷ ⊙ (1 − ŷ) is only its diagonal. With the "
+            "cross-entropy loss the product ∂L/∂ŷ · ∂ŷ/∂z collapses to ŷ − y, so it is never needed alone.",
+        "third_order":
+            f"{what} is a third-order tensor, not a matrix: z_l depends on a whole matrix W_l, and "
+            f"∂z_k/∂W_ij = [1 H]_i [j = k] (n_l × (n_(l-1)+1) × n_l entries). Contracting it with "
+            f"δ_l = ∂L/∂z_l gives Σ_k δ_k [1 H]_i [j = k] = [1 H]_i δ_j, the outer product {outer}: write "
+            f"∂L/∂W_l = {outer} instead of a factor ∂z_l/∂W_l (check it with --wrt W_l).",
         "bias_row":
             f"The bias row of W_l multiplies the constant 1, not H_{{l-1}}, so no gradient flows back "
-            f"through it: carry the gradient back with {wbar}. The gradient of W_l itself needs {ones}: "
-            f"its ones give the bias row's gradient.",
+            f"through it: carry the gradient back with {wbar} (∂z_l/∂H_(l-1) = "
+            f"{'W_l[1:]ᵀ' if row else 'W_l[:, 1:]'}, so W3ᵀ is one column too wide). The gradient of W_l "
+            f"itself needs {ones}: its ones give the bias row's gradient.",
+        "wrong_layer":
+            "A quantity of another layer: z_l = f(H_(l-1) W_l) involves only layer l's weights W_l, its "
+            "input H_(l-1) and, through f', its own z_l; count the layers again.",
         "transposed":
-            f"The result is the transpose of ∂L/∂{wrt}: ∂L/∂W_l = {outer} has the shape of W_l.",
+            f"The result is the transpose of {what}"
+            + (": ∂L/∂W_l = " + outer + " has the shape of W_l." if what.startswith("∂L/∂W") else
+               ": a Jacobian's rows follow the numerator, J[i, j] = ∂A_i/∂B_j." if not what.startswith("∂L")
+               else "."),
         "sign":
-            f"The result is minus the gradient: ∂L/∂z{L} = ŷ − y (not y − ŷ), and the update subtracts it.",
+            f"The result is minus {what}: ∂L/∂z{L} = ŷ − y (not y − ŷ), and the update subtracts it.",
         "batch_factor":
             f"The result is off by a factor of B = {B}: the loss is the mean over the batch, so "
             f"δ_{L} = (ŷ − y)/B, and a matrix product over the batch adds up the B examples.",
+        "batch_sum":
+            f"b_l is added to every example of the batch, so its gradient adds up the examples' δ_l: "
+            f"∂L/∂b_l = {summed}, one entry per unit, not one row per example.",
         "activation_derivative":
             f"A σ' factor is missing, extra, or at the wrong layer: δ_l = {back}, with f the activation "
             f"of layer l and z_l that layer's own pre-activation.",
@@ -62,7 +112,11 @@ def hints(code, wrt, convention, B, L):
 
 @dataclass
 class CheckResult:
-    """What `check` found. ``trace`` lists every subexpression's shape up to ``failure`` (if any)."""
+    """What `check` found. ``trace`` lists every subexpression's shape up to ``failure`` (if any).
+
+    ``factor`` is the checked Jacobian (``"dz3/dH2"``) or None for a gradient (``wrt``);
+    ``jacobian_note`` states the Jacobian convention for a factor.
+    """
 
     formula: str
     wrt: str
@@ -80,36 +134,56 @@ class CheckResult:
     repairs: list = field(default_factory=list)
     hints: list = field(default_factory=list)
     derivation: str = None
+    factor: str = None
+    bias: str = "row"
+    jacobian_note: str = None
 
     @property
     def exit_code(self):
         return EXIT_CODES[self.verdict]
 
+    @property
+    def target(self):
+        """What the formula was checked as: ``∂L/∂W2`` or a factor such as ``∂z3/∂H2``."""
+        return self.factor if self.factor is not None else f"∂L/∂{self.wrt}"
+
     def to_json(self):
-        """The object ``scratchnet check --json`` prints."""
+        """The object ``scratchnet check --json`` prints (and the lab answers)."""
         return {"verdict": self.verdict,
                 "shape": list(self.shape) if self.shape is not None else None,
                 "expected_shape": list(self.expected_shape),
                 "max_abs_error": self.max_abs_error,
                 "diagnoses": list(self.diagnoses),
                 "message": self.message,
-                "wrt": self.wrt, "convention": self.convention, "batch": self.batch,
-                "corrected": self.corrected, "derivation": self.derivation}
+                "wrt": self.wrt, "factor": self.factor, "convention": self.convention, "bias": self.bias,
+                "batch": self.batch, "corrected": self.corrected, "derivation": self.derivation,
+                "hints": list(self.hints), "jacobian_note": self.jacobian_note,
+                "trace": [{"text": e.text, "shape": list(e.shape), "note": e.note} for e in self.trace
+                          if type(e.node).__name__ != "Num"],
+                "failure": None if self.failure is None else {"text": self.failure.text,
+                                                              "message": self.failure.message}}
+
+    def _repr_html_(self):
+        """The result as HTML in a notebook (`html`)."""
+        from .html import check_html
+        return check_html(self)
 
 
 def check(formula, wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="row", batch=1,
-          seed=0, rng=None):
-    """Check ``formula`` as a formula for ``∂L/∂wrt`` of the mean loss.
+          seed=0, rng=None, factor=None, bias="row"):
+    """Check ``formula`` as ``∂L/∂wrt`` of the mean loss, or as the Jacobian ``factor``.
 
     Parameters
     ----------
-    formula : str, in the formula language (see `formula`)
-    wrt : str, ``W_l``, ``z_l`` or ``H_l`` (``x`` = ``H0``)
+    formula : str, in the formula language (see `formula`) or LaTeX (see `latex`)
+    wrt : str, ``W_l``, ``b_l`` (separate bias), ``z_l`` or ``H_l`` (``x`` = ``H0``); ignored with ``factor``
     sizes, activations : the network, default the seed's ``784 → 100 σ → 10 σ → 10 softmax``
     convention : ``"row"`` (``z = [1 H] W``) or ``"column"`` (``z = W [1; H]``)
-    batch : int, ``B``
+    batch : int, ``B`` (a factor is checked for one example, ``B = 1``)
     seed : int, seeds ``numpy.random.default_rng`` when ``rng`` is not given
     rng : numpy.random.Generator, optional
+    factor : str, optional, ``dA/dB`` for A, B among ``L``, ``yhat``, ``z_l``, ``H_l``, ``W_l``, ``b_l``
+    bias : ``"row"`` (the bias is row 0 of ``W_l``) or ``"separate"`` (``z = H W + b``, names ``b_l``)
 
     Returns
     -------
@@ -118,39 +192,62 @@ def check(formula, wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
     Raises
     ------
     FormulaError
-        The formula cannot be parsed or names something unknown (the message points at it).
+        The formula cannot be parsed, names something unknown, or cannot be computed (a division by
+        zero); the message points at it.
     ScratchnetError
-        A bad ``wrt``, network or batch size.
+        A bad ``wrt``, ``factor``, network or batch size.
     """
-    tree = parse(formula)
+    tree = read_formula(formula)
     rng = rng if rng is not None else np.random.default_rng(seed)
-    point = random_point(sizes, activations, batch, convention, rng)
-    wrt = parse_wrt(wrt, point.L)
+    point = random_point(sizes, activations, batch, convention, rng, bias=bias)
     env = Environment.from_point(point)
+    target = None
+    if factor is not None:
+        target = parse_factor(factor, point.L, bias)
+        if target.is_gradient:
+            wrt = target.denominator
+    wrt = parse_wrt(wrt, point.L, bias) if target is None or target.is_gradient else None
     check_names(tree, formula, env)
+    if target is not None and not target.is_gradient:
+        return _check_factor(formula, tree, point, env, target)
+    return _check_gradient(formula, tree, point, env, wrt, target)
+
+
+def _check_gradient(formula, tree, point, env, wrt, target):
     truth = true_gradient(point, wrt)
     expected = truth.shape
     ev = evaluate(tree, env, formula)
     B = point.B
-
+    scale = truth_scale(truth)
     shape, error = ev.shape, None
     if ev.failure is None and np.ndim(ev.value) and ev.value.shape == expected:
         error = float(np.max(np.abs(ev.value - truth)))
     if ev.failure is not None or shape != expected:
         verdict = "shape_error"
-    elif matches(ev.value, truth, truth):
+    elif matches(ev.value, truth, scale):
         verdict = "correct"
     else:
         verdict = "wrong_value"
-
-    result = CheckResult(formula, wrt, convention, B, verdict, shape, expected, error, [], "", ev.trace,
-                         ev.failure)
+    result = CheckResult(formula, wrt, point.convention, B, verdict, shape, expected, error, [], "", ev.trace,
+                         ev.failure, bias=point.bias)
+    if target is not None:
+        result.factor = target.symbol()
+        result.jacobian_note = "∂L/∂B of the scalar loss is the gradient itself, shaped like B."
+    what = f"∂L/∂{wrt}"
     if verdict == "correct":
-        result.message = (f"correct: the formula is ∂L/∂{wrt} ({shape_text(expected)}); at a random point "
+        result.message = (f"correct: the formula is {what} ({shape_text(expected)}); at a random point "
                           f"it agrees to {error:.1e}")
         return result
+    relations = gradient_relations(truth, B, env.batch_axis, summed=wrt[0] == "b")
+    found = search(tree, env, relations, scale)
+    _diagnose(result, ev, found, what, point)
+    result.derivation = gradient_formula(wrt, point.activations, point.convention, point.bias)
+    result.message = _message(result, ev, expected, found, what)
+    return result
 
-    found = search(tree, env, truth, B)
+
+def _diagnose(result, ev, found, what, point):
+    """Fill in diagnoses, repairs, the corrected formula and the hints from the search."""
     if found is not None:
         result.diagnoses = list(found.codes)
         result.repairs = [r.description for r in found.repairs]
@@ -158,32 +255,81 @@ def check(formula, wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
             result.corrected = render(found.tree, "formula")
     elif ev.failure is not None and ev.failure.elementwise_would_fit:
         result.diagnoses = ["elementwise_product"]
-    result.derivation = gradient_formula(wrt, point.activations, convention)
-    L = point.L
-    result.hints = [hints(code, wrt, convention, B, L) for code in result.diagnoses]
-    result.message = _message(result, ev, expected, found)
+    result.hints = [hints(code, what, point.convention, point.B, point.L, point.bias)
+                    for code in result.diagnoses]
+
+
+def _check_factor(formula, tree, point, env, factor):
+    if point.B != 1:
+        raise ScratchnetError(f"--factor checks the Jacobian {factor.symbol()} of one example (batch 1); "
+                              f"for a batch, check the gradient with --wrt")
+    truth = true_factor(point, factor)
+    what = factor.symbol()
+    ev = evaluate(tree, env, formula)
+    shape = ev.shape
+    result = CheckResult(formula, factor.denominator, point.convention, 1, "shape_error", shape, truth.shape,
+                         None, [], "", ev.trace, ev.failure, factor=what, bias=point.bias,
+                         jacobian_note=JACOBIAN_CONVENTION)
+    if factor.is_tensor:
+        return _third_order(result, ev, point, factor, truth)
+    J = truth.value
+    scale = truth_scale(J)
+    if ev.failure is None and shape == J.shape:
+        result.max_abs_error = float(np.max(np.abs(ev.value - J)))
+        result.verdict = "correct" if matches(ev.value, J, scale) else "wrong_value"
+    result.derivation = truth.formula
+    if result.verdict == "correct":
+        result.message = (f"correct: the formula is the Jacobian {what} ({shape_text(J.shape)}); at a random "
+                          f"point it agrees to {result.max_abs_error:.1e}")
+        return result
+    found = search(tree, env, jacobian_relations(J, truth.softmax), scale)
+    _diagnose(result, ev, found, what, point)
+    if "diagonal_jacobian" in result.diagnoses and "elementwise_product" in result.diagnoses and \
+            not any(r.code == "elementwise_product" for r in found.repairs):
+        result.diagnoses.remove("elementwise_product")     # the vector reading is the diagonal's story
+        result.hints = [hints(code, what, point.convention, 1, point.L, point.bias) for code in result.diagnoses]
+    result.message = _message(result, ev, truth.shape, found, what)
     return result
 
 
-def _message(result, ev, expected, found):
-    """One paragraph: what failed, which repairs make it the gradient, and the derivation's formula."""
-    wrt = result.wrt
+def _third_order(result, ev, point, factor, truth):
+    """``∂A/∂W_l``: a tensor that no formula is; say what its entries are and what to write instead."""
+    l = int(factor.denominator[1:])
+    result.diagnoses = ["third_order"]
+    result.hints = [hints("third_order", factor.symbol(), point.convention, 1, point.L, point.bias)]
+    gradient = weight_gradient(l, f"delta{l}", point.convention, point.bias)
+    result.derivation = f"∂L/∂W{l} = {gradient}   ({truth.formula})"
+    given = shape_text(ev.shape) if ev.failure is None else "a formula whose shapes do not fit"
+    content = ""
+    if ev.failure is None and factor.numerator == f"z{l}" and np.ndim(ev.value):
+        entries = tensor_content(point, l)
+        if any(matches(ev.value, e, truth_scale(entries)) for e in (entries, entries.T)):
+            content = (f" Its entries are right, though: they are the tensor's nonzero entries, "
+                       f"∂z_k/∂W_ik = {'H' if point.bias == 'separate' else '[1 H]'}_i.")
+    result.message = (f"shape error: {factor.symbol()} is a third-order tensor "
+                      f"({shape_text(truth.shape)}), and {given} cannot be it.{content} Contract it with "
+                      f"δ{l} instead: ∂L/∂W{l} = {gradient}")
+    return result
+
+
+def _message(result, ev, expected, found, what):
+    """One paragraph: what failed, which repairs make it the truth, and the right formula."""
     if ev.failure is not None:
         head = f"shape error at '{ev.failure.text}': {ev.failure.message}"
     elif result.verdict == "shape_error":
-        head = (f"shape error: the formula gives {shape_text(result.shape)}, but ∂L/∂{wrt} is "
+        head = (f"shape error: the formula gives {shape_text(result.shape)}, but {what} is "
                 f"{shape_text(expected)}")
     else:
         head = (f"wrong value: the shape {shape_text(expected)} is right, but the value differs from "
-                f"∂L/∂{wrt} by up to {result.max_abs_error:.3g}")
+                f"{what} by up to {result.max_abs_error:.3g}")
     if found is None:
         return (f"{head}. It is wrong for another reason: no repair of the bias row, the ⊙, a σ' factor, "
-                f"the transpose, the sign or the 1/B makes it ∂L/∂{wrt}")
+                f"a layer number, the transpose, the sign or the 1/B makes it {what}")
     fixes = [r.description for r in found.repairs]
     if ev.failure is not None and "elementwise_product" in found.codes and \
             not any(r.code == "elementwise_product" for r in found.repairs):
         fixes.append("the matrix products that do not fit read as ⊙")
     said = f"{head}. With " + "; ".join(fixes) + ", it" if fixes else f"{head}. It"
     if found.relation:
-        return f"{said} is {found.relation}∂L/∂{wrt}"
-    return f"{said} is ∂L/∂{wrt}: {result.corrected}"
+        return f"{said} is {found.relation}{what}"
+    return f"{said} is {what}: {result.corrected}"

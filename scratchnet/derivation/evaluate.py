@@ -262,8 +262,8 @@ class _Evaluator:
             out = a - b
         else:
             if np.any(np.asarray(b) == 0):
-                self.refuse(node, f"'{_text(node, self.formula)}' divides by zero: "
-                                  f"'{_text(node.right, self.formula)}' has an entry 0")
+                where = "" if not np.ndim(b) else f": '{_text(node.right, self.formula)}' has an entry 0"
+                self.refuse(node, f"'{_text(node, self.formula)}' divides by zero{where}")
             out = a / b
         note = "broadcast" if sa and sb and sa != sb else ""
         return self.record(node, out, note)

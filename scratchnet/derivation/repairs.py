@@ -1,17 +1,23 @@
 """Small, named repairs of a formula, each tied to one diagnosis code, and the search that tries them.
 
 A diagnosis is *computed*: the checker rewrites the learner's tree with a repair (or two, or three),
-evaluates it at the same random point, and keeps the smallest set of repairs whose result equals the
-true gradient, or its transpose, its negative, or ``B`` times or ``1/B`` times it. The codes:
+evaluates it at the same random point, and keeps the smallest set of repairs whose result stands in a
+known `Relation` to the truth: equal, or its transpose, its negative, ``B`` or ``1/B`` times it, summed
+over the batch, or (for a Jacobian) its diagonal. The repairs, one small generator each:
 
-* ``elementwise_product``: a matrix product whose shapes do not fit, read as ``⊙`` (or a fitting
-  matrix product of two same-shaped factors replaced by ``⊙``);
-* ``bias_row``: a full ``W_l`` replaced by ``W_l[1:]`` (row) or ``W_l[:, 1:]`` (column); a bare ``H``
-  replaced by ``[1 H]`` / ``[1; H]``; a ``[1 H]`` of the wrong convention turned around;
-* ``activation_derivative``: a ``σ′(z_k)`` factor inserted after a subexpression shaped like ``z_k``; a
-  factor (or run of factors) whose value is some activation's derivative at some layer, replaced by the
-  right layer's ``f′(z)`` or removed;
-* ``transposed``, ``sign``, ``batch_factor``: how the repaired value relates to the truth.
+* `bias_row_weights`, `bias_row_ones`, `bias_row_turned` (``bias_row``): a full ``W_l`` replaced by
+  ``W_l[1:]`` (row) or ``W_l[:, 1:]`` (column); a bare ``H`` by ``[1 H]`` / ``[1; H]``; a ``[1 H]`` of
+  the other convention turned around (the seed's bias-row notation only);
+* `elementwise_products` (``elementwise_product``): a fitting matrix product of two same-shaped factors
+  replaced by ``⊙`` (a product that does not fit is read as ``⊙`` by the evaluation itself);
+* `missing_derivatives`, `derivative_factors` (``activation_derivative``): a ``σ′(z_k)`` factor inserted
+  after a subexpression shaped like ``z_k``; a factor (or run of factors) whose value is some
+  activation's derivative at some layer replaced by the right layer's ``f′(z)``, or removed;
+* `wrong_layers` (``wrong_layer``): a weight matrix, pre-activation or activation named with another
+  layer's number.
+
+The relations add ``transposed``, ``sign``, ``batch_factor``, ``batch_sum``, ``diagonal_jacobian`` and
+``softmax_jacobian``.
 """
 
 import itertools
@@ -22,10 +28,16 @@ import numpy as np
 
 from ..activations import ACTIVATIONS, HIDDEN, derivative_at
 from .evaluate import evaluate
-from .formula import BinOp, Call, Concat, Name, Node, Num, Slice, walk
+from .formula import BinOp, Call, Concat, FormulaError, Name, Node, Num, Slice, walk
 from .notation import level, render
 
-CODES = ("elementwise_product", "bias_row", "transposed", "sign", "batch_factor", "activation_derivative")
+CODES = ("elementwise_product", "diagonal_jacobian", "softmax_jacobian", "third_order", "bias_row",
+         "wrong_layer", "transposed", "sign", "batch_factor", "batch_sum", "activation_derivative")
+"""Every diagnosis code, in the order they are listed."""
+
+MAX_SEARCH_NODES = 120
+"""Formulas with more nodes than this are not searched for repairs (the search grows with the square of
+the formula); the seed's answer has 17."""
 
 
 @dataclass(eq=False)
@@ -116,12 +128,126 @@ def _window_builder(window_uids, replacement, substituted):
     return build
 
 
-# ---------------------------------------------------------------------------------------------- candidates
+# ---------------------------------------------------------------------------------------------- context
+
+@dataclass
+class Context:
+    """What every repair generator reads, computed once per formula.
+
+    ``values`` maps a node's uid to its value (with misfitting matrix products read as ⊙), including
+    subexpressions the whole formula never reached; ``substituted`` holds the uids of the products read
+    as ⊙; ``parents`` maps a uid to its parent node; ``bias_row`` says whether ``W_l`` carries its bias in
+    row 0 (the seed's notation) rather than in a separate ``b_l``.
+    """
+
+    tree: object
+    env: object
+    values: dict
+    substituted: set
+    parents: dict
+    bias_row: bool
+
+    @property
+    def column(self):
+        return self.env.convention == "column"
+
+    @property
+    def L(self):
+        return len(self.env.activations)
+
+
+def context(tree, env, evaluation):
+    """The `Context` of ``tree`` given its evaluation with ``auto_elementwise``."""
+    values, substituted = dict(evaluation.values), {n.uid for n in evaluation.substituted}
+    for node in walk(tree):                 # subexpressions the whole formula never reached
+        if node.uid not in values:
+            try:
+                sub = evaluate(node, env, auto_elementwise=True)
+            except FormulaError:
+                continue
+            if sub.failure is None:
+                values[node.uid] = sub.value
+                substituted |= {n.uid for n in sub.substituted}
+    parents = {child.uid: node for node in walk(tree) for child in node.children()}
+    return Context(tree, env, values, substituted, parents, "b1" not in env.names)
+
 
 def _derivative(layer, env):
     """``f_l'(z_l)`` as a node, in the layer's own activation."""
-    name = env.activations[layer - 1]
-    return Call(name + "'", Name(f"z{layer}"))
+    return Call(env.activations[layer - 1] + "'", Name(f"z{layer}"))
+
+
+def _layer_name(node):
+    """``(kind, layer)`` of a name such as ``W3`` or ``z2``, else None."""
+    if isinstance(node, Name) and node.name[:1] in "WHzb" and node.name[1:].isdigit():
+        return node.name[0], int(node.name[1:])
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- repairs
+
+def bias_row_weights(ctx):
+    """``W_l`` → ``W_l[1:]`` (row) or ``W_l[:, 1:]`` (column): the bias row does not carry a gradient back."""
+    if not ctx.bias_row:
+        return
+    items = (slice(None), slice(1, None)) if ctx.column else (slice(1, None),)
+    for node in walk(ctx.tree):
+        if _layer_name(node) and node.name[0] == "W" and not isinstance(ctx.parents.get(node.uid), Slice):
+            yield Repair("bias_row", node.uid, lambda n: Slice(n, items),
+                         f"{node.name} → {render(Slice(node, items))}")
+
+
+def bias_row_ones(ctx):
+    """``H`` → ``[1 H]`` (row) or ``[1; H]`` (column): the gradient of ``W_l`` needs the ones."""
+    if not ctx.bias_row:
+        return
+
+    def with_ones(n):
+        return Concat(((Num(1.0),), (n,)) if ctx.column else ((Num(1.0), n),))
+
+    for node in walk(ctx.tree):
+        if _layer_name(node) and node.name[0] == "H" and not isinstance(ctx.parents.get(node.uid), Concat):
+            yield Repair("bias_row", node.uid, with_ones, f"{render(node)} → {render(with_ones(node))}")
+
+
+def bias_row_turned(ctx):
+    """A ``[1 H]`` of the other convention turned around: ``[1 H]`` ↔ ``[1; H]``."""
+    if not ctx.bias_row:
+        return
+    for node in walk(ctx.tree):
+        if isinstance(node, Concat):
+            flat = node.children()
+            if len(flat) == 2 and isinstance(flat[0], Num):
+                rows = ((flat[0],), (flat[1],)) if len(node.rows) == 1 else ((flat[0], flat[1]),)
+                yield Repair("bias_row", node.uid, lambda n, rows=rows: Concat(rows),
+                             f"{render(node)} → {render(Concat(rows))}")
+
+
+def elementwise_products(ctx):
+    """A fitting matrix product of two same-shaped factors (``H2ᵀ H2`` of 1×1 vectors, square matrices)
+    replaced by ``⊙``."""
+    for node in walk(ctx.tree):
+        if isinstance(node, BinOp) and node.op == "matmul" and node.uid not in ctx.substituted:
+            sa = np.shape(ctx.values.get(node.left.uid, 0.0))
+            sb = np.shape(ctx.values.get(node.right.uid, 0.0))
+            if sa and sb and sa == sb:
+                yield Repair("elementwise_product", node.uid,
+                             lambda n: BinOp("mul", n.left, n.right, "*", uid=n.uid),
+                             f"{render(node)} → {render(BinOp('mul', node.left, node.right, '*'))}")
+
+
+def missing_derivatives(ctx):
+    """``f_k'(z_k)`` inserted (by ⊙) after a subexpression shaped like ``z_k``."""
+    for node in walk(ctx.tree):
+        value = ctx.values.get(node.uid)
+        if isinstance(node, Num) or value is None or not np.ndim(value):
+            continue
+        for k in range(1, ctx.L):
+            if np.shape(value) == np.shape(ctx.env.names[f"z{k}"]):
+                d = _derivative(k, ctx.env)
+                yield Repair("activation_derivative", node.uid,
+                             lambda n, k=k: BinOp("mul", n, _derivative(k, ctx.env), "*"),
+                             f"{render(node)} → {render(BinOp('mul', node, d, '*'))}")
 
 
 def _derivative_values(env):
@@ -129,8 +255,7 @@ def _derivative_values(env):
     from the output by some activation's rule, such as ``H ⊙ (1 − H)`` (right only for a sigmoid layer):
     ``(layer, activation, how) → array`` in the convention."""
     out = {}
-    L = len(env.activations)
-    for k in range(1, L):
+    for k in range(1, len(env.activations)):
         H = np.array(env.names[f"H{k}"], dtype=np.float64)
         for g in HIDDEN:
             for at in ("z", "H"):
@@ -139,134 +264,167 @@ def _derivative_values(env):
     return out
 
 
-def candidates(tree, env, evaluation):
-    """All single repairs worth trying on ``tree``, given its evaluation with ``auto_elementwise``."""
-    out = []
-    values, substituted = dict(evaluation.values), {n.uid for n in evaluation.substituted}
-    for node in walk(tree):                 # subexpressions the whole formula never reached
-        if node.uid not in values:
-            sub = evaluate(node, env, auto_elementwise=True)
-            if sub.failure is None:
-                values[node.uid] = sub.value
-                substituted |= {n.uid for n in sub.substituted}
-    column = env.convention == "column"
-    L = len(env.activations)
-    parents = {}
-    for node in walk(tree):
-        for child in node.children():
-            parents[child.uid] = node
+def _window_product(ctx, window):
+    """The elementwise product of the values of ``window`` (factors of one chain), or None."""
+    if any(f.uid not in ctx.values for f in window):
+        return None
+    if len(window) == 1:
+        return ctx.values[window[0].uid]
+    try:
+        return np.prod(np.broadcast_arrays(*[ctx.values[f.uid] for f in window]), axis=0)
+    except ValueError:
+        return None
 
-    for node in walk(tree):
-        parent = parents.get(node.uid)
-        # bias_row: W_l → W_l without its bias row (column)
-        if isinstance(node, Name) and node.name.startswith("W") and not isinstance(parent, Slice):
-            items = (slice(None), slice(1, None)) if column else (slice(1, None),)
-            out.append(Repair("bias_row", node.uid, lambda n, items=items: Slice(n, items),
-                              f"{node.name} → {render(Slice(node, items))}"))
-        # bias_row: H → [1 H]
-        if isinstance(node, Name) and node.name.startswith("H") and not isinstance(parent, Concat):
-            def with_ones(n):
-                return Concat(((Num(1.0),), (n,)) if column else ((Num(1.0), n),))
-            out.append(Repair("bias_row", node.uid, with_ones,
-                              f"{render(node)} → {render(with_ones(node))}"))
-        # bias_row: [1 H] of the other convention
-        if isinstance(node, Concat):
-            flat = node.children()
-            if len(flat) == 2 and isinstance(flat[0], Num):
-                flipped = ((flat[0],), (flat[1],)) if len(node.rows) == 1 else ((flat[0], flat[1]),)
-                out.append(Repair("bias_row", node.uid, lambda n, rows=flipped: Concat(rows),
-                                  f"{render(node)} → {render(Concat(flipped))}"))
-        # elementwise_product: a fitting matrix product of two same-shaped factors
-        if isinstance(node, BinOp) and node.op == "matmul" and node.uid not in substituted:
-            sa, sb = np.shape(values.get(node.left.uid, 0.0)), np.shape(values.get(node.right.uid, 0.0))
-            if sa and sb and sa == sb:
-                out.append(Repair("elementwise_product", node.uid,
-                                  lambda n: BinOp("mul", n.left, n.right, "*", uid=n.uid),
-                                  f"{render(node)} → {render(BinOp('mul', node.left, node.right, '*'))}"))
 
-    # activation_derivative: insert f'(z_k) after a subexpression shaped like z_k
-    for node in walk(tree):
-        if isinstance(node, Num) or node.uid not in values or not np.ndim(values[node.uid]):
-            continue
-        for k in range(1, L):
-            if np.shape(values[node.uid]) == np.shape(env.names[f"z{k}"]):
-                d = _derivative(k, env)
-                out.append(Repair("activation_derivative", node.uid,
-                                  lambda n, k=k: BinOp("mul", n, _derivative(k, env), "*"),
-                                  f"{render(node)} → {render(BinOp('mul', node, d, '*'))}"))
-
-    # activation_derivative: a run of factors equal to some derivative, at the wrong layer, of the wrong
-    # function, taken at H instead of z, or one too many
-    known = _derivative_values(env)
-    seen = set()
-    for node in walk(tree):
-        factors, _ = flatten(node, substituted)
+def derivative_factors(ctx):
+    """A run of up to three factors of an elementwise chain whose value is some derivative — at the wrong
+    layer, of the wrong activation, taken at ``H`` instead of ``z`` — replaced by each hidden layer's own
+    ``f'(z)``; or such a run removed (one too many)."""
+    known = _derivative_values(ctx.env)
+    for node in walk(ctx.tree):
+        if _is_product_joint(ctx.parents.get(node.uid), ctx.substituted):
+            continue                                        # only whole chains, from their root
+        factors, _ = flatten(node, ctx.substituted)
         for i in range(len(factors)):
             for j in range(i, min(i + 3, len(factors))):
                 window = factors[i:j + 1]
-                if any(f.uid not in values for f in window):
-                    continue
-                key = (node.uid, tuple(f.uid for f in window))
-                if key in seen:
-                    continue
-                seen.add(key)
-                try:
-                    product = np.prod(np.broadcast_arrays(*[values[f.uid] for f in window]), axis=0) \
-                        if len(window) > 1 else values[window[0].uid]
-                except ValueError:
-                    continue
-                if not np.ndim(product):
+                product = _window_product(ctx, window)
+                if product is None or not np.ndim(product):
                     continue
                 for (k, g, at), D in known.items():
                     if D.shape != product.shape or not np.allclose(product, D, rtol=1e-9, atol=1e-12):
                         continue
                     text = " * ".join(f"({render(f)})" if level(f) < 3 else render(f) for f in window)
                     uids = frozenset(f.uid for f in window)
-                    root = node if len(factors) > 1 else window[0]
-                    subs = substituted
-                    for j2 in range(1, L):
-                        if (j2, g, at) == (j2, env.activations[j2 - 1], "z") and j2 == k:
-                            continue
-                        repl = _derivative(j2, env)
-                        if len(factors) > 1:
-                            build = _window_builder(uids, repl, subs)
+                    for right in range(1, ctx.L):
+                        if right == k and (g, at) == (ctx.env.activations[right - 1], "z"):
+                            continue                        # already the right derivative
+                        repl = _derivative(right, ctx.env)
+                        if len(window) > 1:
+                            build, target = _window_builder(uids, repl, ctx.substituted), node.uid
                         else:
-                            build = (lambda n, j2=j2: _derivative(j2, env))
-                        out.append(Repair("activation_derivative", root.uid, build,
-                                          f"{text} → {render(repl)}"))
+                            build, target = (lambda n, right=right: _derivative(right, ctx.env)), window[0].uid
+                        yield Repair("activation_derivative", target, build, f"{text} → {render(repl)}")
                     if len(factors) > 1 and len(window) < len(factors):
-                        out.append(Repair("activation_derivative", node.uid,
-                                          _window_builder(uids, None, subs), f"{text} removed"))
+                        yield Repair("activation_derivative", node.uid,
+                                     _window_builder(uids, None, ctx.substituted), f"{text} removed")
+
+
+def wrong_layers(ctx):
+    """``W_k``, ``z_k``, ``H_k`` (or ``b_k``) → the same quantity of another layer; a derivative's own
+    argument is left to `derivative_factors`."""
+    limits = {"W": range(1, ctx.L + 1), "b": range(1, ctx.L + 1), "z": range(1, ctx.L + 1),
+              "H": range(0, ctx.L)}
+    for node in walk(ctx.tree):
+        named = _layer_name(node)
+        if named is None or isinstance(ctx.parents.get(node.uid), Call) or node.name not in ctx.env.names:
+            continue
+        kind, k = named
+        for other in limits[kind]:
+            if other != k:
+                new = f"{kind}{other}"
+                yield Repair("wrong_layer", node.uid, lambda n, new=new: Name(new),
+                             f"{render(node)} → {render(Name(new))}")
+
+
+GENERATORS = (bias_row_weights, bias_row_ones, bias_row_turned, elementwise_products, missing_derivatives,
+              derivative_factors, wrong_layers)
+"""Every repair generator, in the order their repairs are tried."""
+
+
+def candidates(ctx):
+    """All single repairs worth trying, one of each description, in the order of `GENERATORS`."""
     unique = {}
-    for r in out:
-        unique.setdefault((r.code, r.description), r)
+    for generate in GENERATORS:
+        for r in generate(ctx):
+            unique.setdefault((r.code, r.description), r)
     return list(unique.values())
 
 
-# ---------------------------------------------------------------------------------------------- search
+# ---------------------------------------------------------------------------------------------- relations
 
-def relations(truth, B):
-    """How a value may relate to the truth: ``(codes, words, expected array)``, simplest first."""
-    out = []
+@dataclass(frozen=True)
+class Relation:
+    """A way a value may stand to the truth: ``reduce(value)`` equals ``expected``. ``codes`` are the
+    diagnoses it stands for (none for equality), ``words`` how a message says it ("minus ")."""
+
+    codes: tuple
+    words: str
+    expected: np.ndarray
+    reduce: object = None
+
+    def holds(self, value, scale):
+        if self.reduce is not None:
+            if not np.ndim(value):
+                return False
+            value = self.reduce(value)
+        return matches(value, self.expected, scale)
+
+
+def gradient_relations(truth, B, batch_axis=0, summed=False):
+    """How a value may relate to a gradient: sign, transpose, a factor ``B`` or ``1/B``, and (for a
+    gradient summed over the batch, ``summed``) a ``B×n`` value whose sum over the batch is it.
+    Simplest first."""
     scales = [((), "", 1.0)]
     if B > 1:
-        scales += [(("batch_factor",), f"{B:g} times ", float(B)), (("batch_factor",), f"1/{B:g} times ",
-                                                                    1.0 / B)]
+        scales += [(("batch_factor",), f"{B:g} times ", float(B)), (("batch_factor",), f"1/{B:g} times ", 1.0 / B)]
+    sums = [((), "", None)]
+    if summed and B > 1:
+        per = "row" if batch_axis == 0 else "column"
+        sums.append((("batch_sum",), f"one {per} per example of what, summed over the batch, is ",
+                     lambda v: v.sum(axis=batch_axis, keepdims=True)))
+    out = []
     for sign_codes, sign_words, sign in (((), "", 1.0), (("sign",), "minus ", -1.0)):
         for t_codes, t_words, transpose in (((), "", False), (("transposed",), "the transpose of ", True)):
             for b_codes, b_words, factor in scales:
-                T = truth.T if transpose else truth
-                out.append((b_codes + sign_codes + t_codes, sign_words + b_words + t_words, sign * factor * T))
-    return sorted(out, key=lambda r: len(r[0]))
+                for s_codes, s_words, reduce in sums:
+                    if transpose and reduce is not None:
+                        continue
+                    T = truth.T if transpose else truth
+                    out.append(Relation(b_codes + sign_codes + t_codes + s_codes,
+                                        sign_words + b_words + t_words + s_words, sign * factor * T, reduce))
+    return sorted(out, key=lambda r: len(r.codes))
 
 
-def matches(value, expected, truth):
-    """Whether ``value`` equals ``expected`` to within float64 rounding (relative to the truth's size)."""
+def jacobian_relations(J, softmax=False):
+    """How a value may relate to a Jacobian ``J (m, n)``: sign and transpose; and, where ``J`` is square,
+    its diagonal given as a vector (``diagonal_jacobian``, or ``softmax_jacobian`` when ``J`` is the
+    softmax's full Jacobian, whose diagonal alone — as a vector or as ``diag(·)`` — is not it)."""
+    out = []
+    for sign_codes, sign_words, sign in (((), "", 1.0), (("sign",), "minus ", -1.0)):
+        out.append(Relation(sign_codes, sign_words, sign * J))
+        if J.shape[0] != J.shape[1] or not np.allclose(J, J.T, rtol=0, atol=0):
+            out.append(Relation(sign_codes + ("transposed",), sign_words + "the transpose of ", sign * J.T))
+        if J.shape[0] == J.shape[1]:
+            d = sign * np.diag(J)
+            diagonal = not np.any(J - np.diag(np.diag(J)))
+            code = ("softmax_jacobian",) if softmax else (("diagonal_jacobian",) if diagonal else None)
+            if code is None:
+                continue
+            out.append(Relation(sign_codes + code, sign_words + "the diagonal of ", d[None, :]))
+            out.append(Relation(sign_codes + code, sign_words + "the diagonal of ", d[:, None]))
+            if diagonal and np.all(d == d[0]):              # c·I, e.g. ∂z/∂b = I given as 1
+                out.append(Relation(sign_codes + code, sign_words + "the number on the diagonal of ",
+                                    np.array(d[0])))
+            if softmax:
+                out.append(Relation(sign_codes + code, sign_words + "the diagonal part of ", np.diag(d)))
+    return sorted(out, key=lambda r: len(r.codes))
+
+
+def matches(value, expected, scale):
+    """Whether ``value`` equals ``expected`` to within float64 rounding, relative to ``scale`` (the size of
+    the truth)."""
     if np.shape(value) != np.shape(expected):
         return False
-    scale = float(np.max(np.abs(truth))) if np.size(truth) else 1.0
     return float(np.max(np.abs(value - expected))) <= 1e-7 * scale + 1e-14
 
+
+def truth_scale(truth):
+    """The size of the truth that `matches` measures errors against."""
+    return float(np.max(np.abs(truth))) if np.size(truth) else 1.0
+
+
+# ---------------------------------------------------------------------------------------------- search
 
 def _as_elementwise(node):
     return Repair("elementwise_product", node.uid, lambda n: BinOp("mul", n.left, n.right, "*", uid=n.uid),
@@ -276,7 +434,7 @@ def _as_elementwise(node):
 @dataclass
 class Diagnosis:
     """The smallest repair found: the codes, the repairs, the corrected tree (matrix products read as ⊙
-    made explicit), how the result relates to the gradient (words, empty when equal) and its value."""
+    made explicit), how the result relates to the truth (words, empty when equal) and its value."""
 
     codes: list
     repairs: list
@@ -285,17 +443,35 @@ class Diagnosis:
     value: object
 
 
-def search(tree, env, truth, B, max_repairs=3, budget_s=3.0, max_evaluations=6000):
-    """Find the fewest repairs (0 to ``max_repairs``) that make ``tree`` equal the truth up to a relation.
+def _evaluate(tree, env):
+    try:
+        return evaluate(tree, env, auto_elementwise=True)
+    except FormulaError:                   # a repair may divide by zero: not a candidate
+        return None
+
+
+def search(tree, env, relations, scale, max_repairs=3, budget_s=3.0, max_evaluations=6000):
+    """Find the fewest repairs (0 to ``max_repairs``) after which ``tree`` stands in one of ``relations``
+    to the truth (the fewest relation codes among those).
+
+    Parameters
+    ----------
+    tree : formula.Node
+    env : Environment
+    relations : list of `Relation`, simplest first
+    scale : float, the size of the truth (`truth_scale`)
 
     Returns
     -------
-    Diagnosis or None
+    Diagnosis or None (also for a formula of more than `MAX_SEARCH_NODES` nodes, or past the budget)
     """
-    base = evaluate(tree, env, auto_elementwise=True)
-    pool = candidates(tree, env, base)
+    if sum(1 for _ in walk(tree)) > MAX_SEARCH_NODES:
+        return None
+    base = _evaluate(tree, env)
+    if base is None:
+        return None
+    pool = candidates(context(tree, env, base))
     started, evaluations = time.monotonic(), 0
-    rels = relations(truth, B)
     for size in range(max_repairs + 1):
         if size == 3 and len(pool) > 40:
             break
@@ -307,18 +483,18 @@ def search(tree, env, truth, B, max_repairs=3, budget_s=3.0, max_evaluations=600
             evaluations += 1
             if evaluations > max_evaluations or time.monotonic() - started > budget_s:
                 return best[1] if best else None
-            ev = base if not combo else evaluate(repaired, env, auto_elementwise=True)
-            if ev.failure is not None:
+            ev = base if not combo else _evaluate(repaired, env)
+            if ev is None or ev.failure is not None:
                 continue
-            for codes, words, expected in rels:
-                if matches(ev.value, expected, truth):
-                    found = [r.code for r in combo] + list(codes)
+            for rel in relations:
+                if rel.holds(ev.value, scale):
+                    found = [r.code for r in combo] + list(rel.codes)
                     if ev.substituted:
                         found.append("elementwise_product")
                     ordered = [c for c in CODES if c in found]
-                    if best is None or len(codes) < best[0]:
+                    if best is None or len(rel.codes) < best[0]:
                         explicit = apply(repaired, [_as_elementwise(n) for n in ev.substituted])
-                        best = (len(codes), Diagnosis(ordered, list(combo), explicit, words, ev.value))
+                        best = (len(rel.codes), Diagnosis(ordered, list(combo), explicit, rel.words, ev.value))
                     break
             if best is not None and best[0] == 0:
                 return best[1]

@@ -1,0 +1,185 @@
+"""The true Jacobian factors of the learner's chain, ``∂A/∂B``, for one example.
+
+**Convention.** The Jacobian of a vector ``A`` (``m`` entries) by a vector ``B`` (``n`` entries) is the
+``m×n`` matrix ``J[i, j] = ∂A_i/∂B_j``: its rows follow ``A``. In the row convention (the seed's) it is
+the factor that a row gradient multiplies on the right, ``∂L/∂B = ∂L/∂A · J``, so the learner's chain
+reads left to right: ``∂L/∂W2 = ∂L/∂ŷ · ∂ŷ/∂z3 · ∂z3/∂H2 · ∂H2/∂z2 · ∂z2/∂W2``. The column
+convention's counterpart is the same ``J``, used transposed and read right to left on column gradients:
+``∂L/∂B = Jᵀ ∂L/∂A`` (which is why ``W_lᵀ δ`` appears there).
+
+The elementary factors (row convention; ``W̄_l = W_l[1:]``, in the column convention ``W_l[:, 1:]``):
+
+=====================  ==============================  ==========================================
+factor                 J                               shape (seed network)
+=====================  ==============================  ==========================================
+``∂z_l/∂H_{l-1}``      ``W̄_lᵀ`` (column: ``W̄_l``)     ``n_l × n_{l-1}``  (∂z3/∂H2: 10×10)
+``∂H_l/∂z_l``          ``diag(f′(z_l))``               ``n_l × n_l``, diagonal
+``∂ŷ/∂z_L``            ``diag(ŷ) − ŷᵀŷ``               ``K × K``, full: softmax is not elementwise
+``∂z_l/∂b_l``          ``I``                           ``n_l × n_l`` (separate-bias notation)
+``∂z_l/∂W_l``          a third-order tensor            ``n_l × (n_{l-1}+1) × n_l``: ``∂z_k/∂W_ij = [1 H]_i [j = k]``
+=====================  ==============================  ==========================================
+
+A longer factor such as ``∂z3/∂z2`` is the product of the elementary ones along the way. ``∂L/∂B`` of
+the scalar loss is the gradient itself (see `truth`).
+"""
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..activations import ACTIVATIONS, derivative_at
+from ..errors import ScratchnetError
+from .formula import canonical_name
+
+
+@dataclass
+class Factor:
+    """A factor ``∂A/∂B`` to check: canonical names ``numerator`` and ``denominator``, their text as the
+    learner wrote it (``text``)."""
+
+    numerator: str
+    denominator: str
+    text: str
+
+    @property
+    def is_gradient(self):
+        return self.numerator == "L"
+
+    @property
+    def is_tensor(self):
+        return self.denominator[0] == "W"
+
+    def symbol(self):
+        """``∂z3/∂H2``."""
+        return f"∂{self.numerator}/∂{self.denominator}"
+
+
+def _position(name, L):
+    """Where a quantity sits in the forward pass: x = H0 → z1 → H1 → … → z_L → ŷ → L."""
+    if name == "L":
+        return 2 * L + 1
+    if name == "yhat":
+        return 2 * L
+    kind, l = name[0], int(name[1:])
+    return {"H": 2 * l, "z": 2 * l - 1, "W": 2 * l - 1.5, "b": 2 * l - 1.5}[kind]
+
+
+def parse_factor(text, L, bias="row"):
+    """Read ``--factor``: ``dz3/dH2``, ``∂z_3/∂H_2``, ``dyhat/dz3``, ``dL/dW2``, ``dz2/db2`` (separate
+    bias). Raises `ScratchnetError` for anything else, or for a factor that is 0 because ``A`` does not
+    depend on ``B``.
+
+    Returns
+    -------
+    Factor
+    """
+    raw = str(text).strip()
+    match = re.fullmatch(r"[d∂]\s*([^/\s]+)\s*/\s*[d∂]\s*([^/\s]+)", raw)
+    if not match:
+        raise ScratchnetError(f"--factor takes dA/dB, such as dz3/dH2 or dH2/dz2, got {raw!r}")
+    names = []
+    for part in match.groups():
+        name = canonical_name(part.strip("{}"))
+        valid = name in ("L", "yhat") or (re.fullmatch(r"[HzWb]\d+", name) is not None and _valid(name, L, bias))
+        if not valid:
+            biases = f", b1…b{L}" if bias == "separate" else ""
+            raise ScratchnetError(f"--factor: {part!r} is not a quantity of this network; use L, yhat, "
+                                  f"z1…z{L}, H0 (x) … H{L - 1}, W1…W{L}{biases}")
+        names.append(name)
+    A, B = names
+    if B == "L" or A[0] in "Wb":
+        raise ScratchnetError(f"--factor {raw}: the numerator is what is differentiated (L, yhat, z_l or "
+                              f"H_l), the denominator what it is differentiated by")
+    if _position(A, L) <= _position(B, L):
+        raise ScratchnetError(f"--factor {raw}: {A} does not depend on {B} (it comes before it in the "
+                              f"forward pass), so the derivative is 0; did you mean d{B}/d{A}?")
+    return Factor(A, B, raw)
+
+
+def _valid(name, L, bias):
+    kind, l = name[0], int(name[1:])
+    if kind == "H":
+        return 0 <= l < L
+    if kind == "b":
+        return bias == "separate" and 1 <= l <= L
+    return 1 <= l <= L
+
+
+@dataclass
+class TrueFactor:
+    """The true factor: ``value`` (None for a tensor), its ``shape`` and its ``formula`` in the formula
+    language of the convention (or words where the language has no spelling, such as ``I``), plus
+    ``softmax`` when it is the softmax's full Jacobian."""
+
+    value: object
+    shape: tuple
+    formula: str
+    softmax: bool = False
+
+
+def _bar(l, point):
+    """``W̄_l`` as a formula: the weights without the bias row (column)."""
+    if point.bias == "separate":
+        return f"W{l}"
+    return f"W{l}[1:]" if point.convention == "row" else f"W{l}[:, 1:]"
+
+
+def _elementary(point, upper):
+    """The Jacobian from the quantity just below ``upper`` (``z_l`` → ``H_l``/``ŷ``, ``H_{l-1}`` →
+    ``z_l``) to ``upper``: ``(lower name, J, formula, softmax?)``."""
+    L, row = point.L, point.convention == "row"
+    if upper == "yhat":
+        yhat = point.H[L][0]
+        J = np.diag(yhat) - np.outer(yhat, yhat)
+        return f"z{L}", J, "diag(yhat) - yhat^T yhat" if row else "diag(yhat) - yhat yhat^T", True
+    kind, l = upper[0], int(upper[1:])
+    if kind == "H":
+        a = ACTIVATIONS[point.activations[l - 1]]
+        return f"z{l}", np.diag(derivative_at(a.name, point.z[l].copy())[0]), \
+            f"diag({a.derivative_spelling}(z{l}))", False
+    W = point.weights[l - 1]
+    transpose = "^T" if row else ""
+    return f"H{l - 1}", W[1:].T.copy(), _bar(l, point) + transpose, False
+
+
+def true_factor(point, factor):
+    """The Jacobian ``∂A/∂B`` of ``factor`` at ``point`` (one example), as a `TrueFactor`.
+
+    For ``∂z_l/∂W_l`` (and any ``∂A/∂W_l``) only the shape: ``(m, *W_l.shape)`` in the point's
+    convention, a third-order tensor.
+    """
+    A, B = factor.numerator, factor.denominator
+    L = point.L
+    m = point.sizes[-1] if A == "yhat" else point.sizes[int(A[1:])]
+    if B[0] == "W":
+        l = int(B[1:])
+        shape = (m,) + point.oriented(point.weights[l - 1][1:] if point.bias == "separate"
+                                      else point.weights[l - 1]).shape
+        ones = "H" if point.bias == "separate" else "[1 H]"
+        return TrueFactor(None, shape, f"∂z_k/∂W_ij = {ones}_i [j = k] (a third-order tensor)")
+    J, formulas, softmax = None, [], False
+    upper = A
+    stop = f"z{int(B[1:])}" if B[0] == "b" else B
+    while upper != stop:
+        lower, E, text, is_softmax = _elementary(point, upper)
+        J = E if J is None else J @ E
+        formulas.append(f"({text})" if is_softmax else text)
+        softmax = softmax or is_softmax
+        upper = lower
+    alone = len(formulas) == 1
+    text = formulas[0][1:-1] if alone and softmax else " ".join(formulas)
+    if B[0] == "b":
+        n = point.sizes[int(B[1:])]
+        if J is None:
+            return TrueFactor(np.eye(n), (n, n), f"I (the {n}×{n} identity)")
+        return TrueFactor(J, J.shape, text + " (times ∂z/∂b = I)")
+    return TrueFactor(J, J.shape, text, softmax and alone)
+
+
+def tensor_content(point, l):
+    """The nonzero entries of ``∂z_l/∂W_l``: ``[1 H_{l-1}]`` (or ``H_{l-1}`` with a separate bias) of the
+    example, in the point's convention, as a row or column vector."""
+    H = point.H[l - 1]
+    v = H if point.bias == "separate" else np.concatenate([np.ones((1, 1)), H], axis=1)
+    return point.oriented(v)
