@@ -1,0 +1,47 @@
+"""The tutorial notebook runs from top to bottom, so it cannot rot; and it is committed without outputs."""
+
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "docs" / "tutorial.ipynb"
+
+
+def test_the_committed_notebook_is_small_and_has_no_outputs():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert NOTEBOOK.stat().st_size < 40_000
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None
+
+
+def _text(output):
+    data = output.get("data", {})
+    return output.get("text", "") + data.get("text/html", "") + data.get("text/plain", "")
+
+
+def test_the_tutorial_runs_and_shows_each_verdict():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    shown = ["".join(_text(o) for o in cell.outputs) for cell in nb.cells if cell.cell_type == "code"]
+    by_source = {cell.source: text for cell, text in zip([c for c in nb.cells if c.cell_type == "code"], shown)}
+
+    def output_of(fragment):
+        return next(text for source, text in by_source.items() if fragment in source)
+
+    assert "<table" in output_of("sn.derive()")                       # the derivation renders as HTML
+    assert "bias_row" in output_of('factor="dz3/dH2"')                   # each factor of the chain
+    assert "diagonal_jacobian" in output_of(r'sn.check(r"H_2(1-H_2)", factor="dH2/dz2")')
+    assert ">correct<" in output_of(r"\operatorname{diag}(H_2")
+    assert "third_order" in output_of('factor="dz2/dW2"')
+    final = output_of("answer = sn.check")
+    assert "shape error" in final and "bias_row" in final and "elementwise_product" in final
+    assert "<code>[1\\ H_1]^T</code>" in final                          # the trace in the learner's notation
+    assert ">correct<" in output_of(r'sn.check(r"[1\ H_1]^T \left(')          # the corrected formula
+    assert ">correct<" in output_of(r"\frac{1}{B}")                              # and for a batch
+    assert "PASS" in output_of("sn.gradient_check")
+    assert "after four epochs" in output_of("Recipe(epochs=4")
