@@ -19,7 +19,7 @@ def run(invoke):
     """``run(*args)`` runs ``scratchnet gradcheck ARGS``; returns (exit status, stdout, stderr)."""
     def gradcheck(*args):
         result = invoke("gradcheck", *args)
-        return result.returncode, result.stdout, result
+        return result.returncode, result.stdout, result.stderr
     return gradcheck
 
 
@@ -77,11 +77,11 @@ def test_against_torch_agrees_to_1e_10(run):
     assert code == 0 and "PASS: PyTorch autograd (float64) agrees" in out
 
 
-def test_against_torch_without_torch_says_how_to_install_it(run, monkeypatch):
+def test_against_torch_without_torch_says_how_to_install_it(invoke, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)        # makes `import torch` fail
-    code, out, err = run(*SMALL, "--against", "torch")
-    assert_one_line_error(err, 2, TORCH_MISSING)
-    assert "pip install torch==2.13.0" in err and out == ""
+    result = invoke("gradcheck", *SMALL, "--against", "torch")
+    assert_one_line_error(result, 2, TORCH_MISSING)
+    assert "pip install torch==2.13.0" in result.stderr and result.stdout == ""
 
 
 @pytest.mark.parametrize("args, expected_code, fragment", [
@@ -94,6 +94,5 @@ def test_against_torch_without_torch_says_how_to_install_it(run, monkeypatch):
     (["--layers", "12,9,5", "--activations", "sigmoid,sigmoid,softmax"], 1, "2 activations"),
     (["--layers", "12,9,5", "--activations", "sigmoid,relu"], 1, "softmax"),
 ])
-def test_bad_options_give_one_line(run, args, expected_code, fragment):
-    code, _, err = run(*args)
-    assert_one_line_error(err, expected_code, fragment)
+def test_bad_options_give_one_line(invoke, args, expected_code, fragment):
+    assert_one_line_error(invoke("gradcheck", *args), expected_code, fragment)
