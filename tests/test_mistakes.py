@@ -67,3 +67,10 @@ def test_the_checker_judges_the_mistake_as_a_teacher_would(path):
     assert set(result.diagnoses) == set(expected["diagnoses"]), result.message
     if expected["verdict"] != "correct":
         assert result.hints or result.message
+
+
+def test_docs_list_every_mistake_with_its_link():
+    text = (Path(__file__).parent.parent / "docs" / "mistakes.md").read_text(encoding="utf-8")
+    for path in FIXTURES:
+        fixture = load(path)
+        assert fixture["id"] in text and fixture["source"]["url"] in text, fixture["id"]
