@@ -5,7 +5,7 @@ import pytest
 
 from scratchnet.derivation.bindings import random_point
 from scratchnet.derivation.evaluate import Environment, check_names, evaluate
-from scratchnet.derivation.formula import FormulaError, parse
+from scratchnet.derivation.formula import FormulaError, parse, walk
 from scratchnet.derivation.latex import looks_like_latex, parse_any, to_plain
 from scratchnet.derivation.notation import render
 
@@ -111,3 +111,25 @@ def test_the_check_reads_the_seeds_latex_as_its_plain_spelling():
     assert (latex.verdict, latex.diagnoses) == (plain.verdict, plain.diagnoses) == \
         ("shape_error", ["elementwise_product", "bias_row"])
     assert latex.failure.text == r"[1\ H_1]^T(\hat{y}-y)W_3^TH_2"
+
+
+def test_deep_nesting_is_refused_in_one_line():
+    with pytest.raises(FormulaError, match="nested"):
+        parse_any("{" * 1500 + "x" + "}" * 1500)
+
+
+def test_random_latex_never_raises_anything_but_a_formula_error():
+    from scratchnet.errors import ScratchnetError
+    pieces = ["\\", "{", "}", "^", "_", "T", "H", "1", "W", "\\hat", "\\frac", "\\left", "\\right", "(", ")",
+              "[", "]", " ", "\\ ", "\\odot", "\\sigma", "'", "$", "\\begin{bmatrix}", "\\end{bmatrix}", "&",
+              "\\\\", "y", "\\top", "\\mathbf", "\\operatorname", "diag", ":", ",", "-", "=", "\\in",
+              "\\mathbb{R}", "\\times", "\\delta", ".", "x", "B", "/", "ᵀ", "\\prime", "\\text", "\\big"]
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces, size=rng.integers(1, 14)))
+        try:
+            tree = parse_any(text)
+        except ScratchnetError as error:
+            assert 0 <= error.start <= len(text)
+            continue
+        assert all(0 <= n.start <= n.end <= len(text) for n in walk(tree) if n.start >= 0)

@@ -35,7 +35,7 @@ L}{\\partial W_2} =``) and a trailing shape claim ``\\in \\mathbb{R}^{101\\times
 import re
 from dataclasses import dataclass, field
 
-from .formula import FormulaError, parse, walk
+from .formula import MAX_NESTING, FormulaError, parse, walk
 
 _SPACES = {",": " ", ";": " ", ":": " ", " ": " ", "!": "", "quad": " ", "qquad": " ", "enspace": " ",
            "thinspace": " ", "medspace": " ", "thickspace": " "}
@@ -202,6 +202,7 @@ class _Translator:
         self.chars, self.spans = [], []
         self.kinds = []                 # per plain character: 'name', 'num', 'sep' or 'other'
         self.stack = []                 # open brackets of the output: '[' or '('
+        self.depth = 0                  # groups and arguments being read, one inside another
 
     # -- output
     def emit(self, text, start, end, kind="other"):
@@ -326,8 +327,12 @@ class _Translator:
         return i, i + 1, i + 1
 
     def sequence(self, i, end):
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _Unsupported(f"the formula is nested more than {MAX_NESTING} levels deep", i, i + 1)
         while i < end:
             i = self.item(i, end)
+        self.depth -= 1
 
     def item(self, i, end):
         src = self.src
