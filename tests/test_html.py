@@ -8,6 +8,7 @@ import pytest
 from scratchnet.derivation.check import check
 from scratchnet.derivation.derive import derive
 from scratchnet.derivation.formula import Name
+from scratchnet.derivation.evaluate import shape_text
 from scratchnet.derivation.html import check_html, derivation_html
 from scratchnet.gradcheck import gradient_check
 from scratchnet.html import escape, gradcheck_html, math
@@ -81,3 +82,15 @@ def test_results_show_themselves_in_a_notebook(what):
     if not hasattr(obj, "_repr_html_"):
         pytest.xfail(f"{type(obj).__name__}._repr_html_ is not wired yet (owner asked in REQUESTS.md)")
     assert obj._repr_html_() == expected
+
+
+def test_the_chain_view_lists_each_factor_and_agrees_with_the_delta_form():
+    from scratchnet.derivation.chain import chain
+    from scratchnet.derivation.html import chain_html
+    view = chain("W2", sizes=(5, 4, 3, 2), activations=("sigmoid", "tanh", "softmax"))
+    page = chain_html(view)
+    assert page.count("<tr>") == len(view.factors) + 1
+    assert ">agree<" in page and "third-order tensor" in page
+    for factor in view.factors:
+        assert escape(shape_text(factor.shape)) in page
+    assert view._repr_html_() == page

@@ -38,6 +38,7 @@ def test_the_tutorial_runs_and_shows_each_verdict():
     assert "diagonal_jacobian" in output_of(r'sn.check(r"H_2(1-H_2)", factor="dH2/dz2")')
     assert ">correct<" in output_of(r"\operatorname{diag}(H_2")
     assert "third_order" in output_of('factor="dz2/dW2"')
+    assert ">agree<" in output_of('chain("W2")')                          # the chain is the δ form
     final = output_of("answer = sn.check")
     assert "shape error" in final and "bias_row" in final and "elementwise_product" in final
     assert "<code>[1\\ H_1]^T</code>" in final                          # the trace in the learner's notation

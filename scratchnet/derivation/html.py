@@ -129,7 +129,37 @@ def derivation_html(derivation):
 
 
 def chain_html(view):
-    """A chain view (``derive --chain``) as HTML: each of its ``to_json()`` fields, escaped."""
-    data = view.to_json() if hasattr(view, "to_json") else vars(view)
-    rows = [(key, value if isinstance(value, str) else repr(value)) for key, value in data.items()]
-    return "<div>" + table(("field", "value"), rows) + "</div>"
+    """A `chain.ChainView` (``derive --chain W2``) as HTML: the learner's chain factor by factor, each
+    Jacobian with its true shape, formula and finite-difference error, then the δ form and how far apart
+    the two are.
+
+    Parameters
+    ----------
+    view : chain.ChainView
+
+    Returns
+    -------
+    str
+    """
+    rows = []
+    for f in view.factors:
+        formula = f.formula
+        shown = _plain_math(formula) if f.J is not None else escape(formula)
+        fd = f"{f.fd_error:.1e}" if f.fd_error is not None else "not measured"
+        rows.append((math(_factor_latex(f), fallback=f.symbol()), escape(shape_text(f.shape)), shown,
+                     escape(fd), escape(f.note)))
+    target = math(rf"\frac{{\partial L}}{{\partial {name_text(view.wrt, 'latex')}}}", fallback=f"dL/d{view.wrt}")
+    verdict = badge("agree", "correct") if view.agrees else badge("disagree", "fail")
+    table_html = table(("factor", "true shape", "formula", "finite differences", "note"), rows,
+                       raw_columns=(0, 1, 2, 3, 4))
+    return (f"<div><p>The chain for {target} at one random example ({escape(view.convention)} convention, "
+            f"bias {escape(view.bias)}), read left to right:</p>{table_html}"
+            f"<p>The δ form the code uses: {_plain_math(view.delta_form)}. The chain and the δ form "
+            f"{verdict}: they differ by {view.difference_delta_form:.1e}, and the chain and the network's "
+            f"backward pass by {view.difference_backward:.1e}.</p>"
+            + bullets(list(getattr(view, "notes", []))) + "</div>")
+
+
+def _factor_latex(factor):
+    top = "L" if factor.numerator == "L" else name_text(factor.numerator, "latex")
+    return rf"\frac{{\partial {top}}}{{\partial {name_text(factor.denominator, 'latex')}}}"
