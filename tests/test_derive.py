@@ -6,7 +6,7 @@ import pytest
 
 from scratchnet.cli import main
 from scratchnet.derivation.derive import derive
-from scratchnet.derivation.render import render_latex, render_markdown, render_text
+from scratchnet.derivation.render import derivation_latex, derivation_markdown, derivation_text
 
 derive_module = importlib.import_module("scratchnet.derivation.derive")   # the module, not the function
 
@@ -28,7 +28,7 @@ def test_the_seed_networks_gradients_have_the_weights_shapes_and_are_verified(se
 
 
 def test_the_text_shows_shapes_checks_and_the_three_facts(seed_row):
-    text = render_text(seed_row)
+    text = derivation_text(seed_row)
     for shape in ("785×100", "101×10", "11×10"):
         assert f"∈ {shape} | {shape}" in text
     assert "[1 H₁]ᵀ [101×1] · δ₂ [1×10] → 101×10" in text          # one example: an outer product
@@ -52,7 +52,7 @@ def test_column_convention_transposes_everything():
     assert d.step("dW2").formula == "delta2 [1; H1]^T"
     assert d.step("dH1").formula == "W2[:, 1:]^T delta2"
     assert d.verified
-    assert "W̄₂ᵀ [100×10] · δ₂ [10×B] → 100×B" in render_text(d)
+    assert "W̄₂ᵀ [100×10] · δ₂ [10×B] → 100×B" in derivation_text(d)
 
 
 def test_other_networks_verify():
@@ -75,14 +75,14 @@ def test_a_planted_bug_in_an_equation_fails_its_check(monkeypatch):
     d = derive_module.derive((7, 5, 4, 6), ("sigmoid", "sigmoid", "softmax"), batch=2)
     assert not d.verified
     assert not d.step("delta2").verified and d.step("delta3").verified and d.step("dW3").verified
-    assert "FAILED" in render_text(d)
+    assert "FAILED" in derivation_text(d)
 
 
 def test_markdown_and_latex(seed_row):
-    md = render_markdown(seed_row)
+    md = derivation_markdown(seed_row)
     assert r"\frac{\partial L}{\partial W_{2}} = [1\ H_{1}]^\top\, \delta_{2} \in \mathbb{R}^{101 \times 10}" in md
     assert md.count("$$") % 2 == 0 and r"\odot" in md and "third-order tensor" in md
-    tex = render_latex(seed_row)
+    tex = derivation_latex(seed_row)
     assert tex.startswith(r"\documentclass") and tex.rstrip().endswith(r"\end{document}")
     assert tex.count("$") % 2 == 0 and r"\[" in tex
     assert r"\bar{W}_{3}^\top" in tex and tex.count("{") == tex.count("}")
@@ -90,7 +90,7 @@ def test_markdown_and_latex(seed_row):
 
 def test_the_derivation_is_reproducible_from_the_seed():
     a, b = derive((5, 4, 3), ("sigmoid", "softmax"), batch=2, seed=7), derive((5, 4, 3), ("sigmoid", "softmax"), batch=2, seed=7)
-    assert render_text(a) == render_text(b)
+    assert derivation_text(a) == derivation_text(b)
 
 
 def test_cli_derive(capsys):

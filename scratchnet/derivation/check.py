@@ -32,10 +32,13 @@ from .evaluate import Environment, check_names, evaluate, shape_text
 from .formula import parse
 from .jacobians import parse_factor, tensor_content, true_factor
 from .notation import render
-from .repairs import gradient_relations, jacobian_relations, matches, search, truth_scale
+from .repairs import CODES, Relation, gradient_relations, jacobian_relations, matches, search, truth_scale
 from .truth import parse_wrt, true_gradient
 
 EXIT_CODES = {"correct": 0, "shape_error": 1, "wrong_value": 1}
+
+DIAGNOSES = CODES
+"""Every diagnosis code `check` can give, for gradients and factors (see `repairs`)."""
 
 JACOBIAN_CONVENTION = (
     "Convention: the Jacobian ∂A/∂B is the matrix J with J[i, j] = ∂A_i/∂B_j (rows follow A). In the row "
@@ -88,6 +91,14 @@ def hints(code, what, convention, B, L, bias="row"):
             f"through it: carry the gradient back with {wbar} (∂z_l/∂H_(l-1) = "
             f"{'W_l[1:]ᵀ' if row else 'W_l[:, 1:]'}, so W3ᵀ is one column too wide). The gradient of W_l "
             f"itself needs {ones}: its ones give the bias row's gradient.",
+        "missing_transpose":
+            "Going back through W_l needs W_lᵀ (row: δ_l W_lᵀ; column: W_lᵀ δ_l): ∂z_l/∂H_(l-1) has its rows "
+            "indexed by z_l, so a gradient meets it transposed. A square W_l fits either way; only the "
+            "values tell.",
+        "factor_order":
+            "The two factors of a matrix product are in the wrong order: the gradient of a weight matrix "
+            "is an outer product, input on the left and δ on the right in the row convention ("
+            + ("Hᵀ δ" if row else "δ Hᵀ") + "), so that it has the weights' shape.",
         "wrong_layer":
             "A quantity of another layer: z_l = f(H_(l-1) W_l) involves only layer l's weights W_l, its "
             "input H_(l-1) and, through f', its own z_l; count the layers again.",
@@ -257,6 +268,9 @@ def _diagnose(result, ev, found, what, point):
         result.diagnoses = ["elementwise_product"]
     result.hints = [hints(code, what, point.convention, point.B, point.L, point.bias)
                     for code in result.diagnoses]
+    if found is not None and found.relation.startswith("the softmax Jacobian's formula at z"):
+        k = result.diagnoses.index("softmax_jacobian")
+        result.hints[k] += " And it is taken at the output ŷ = softmax(z), not at z itself."
 
 
 def _check_factor(formula, tree, point, env, factor):
@@ -282,7 +296,10 @@ def _check_factor(formula, tree, point, env, factor):
         result.message = (f"correct: the formula is the Jacobian {what} ({shape_text(J.shape)}); at a random "
                           f"point it agrees to {result.max_abs_error:.1e}")
         return result
-    found = search(tree, env, jacobian_relations(J, truth.softmax), scale)
+    relations = jacobian_relations(J, truth.softmax)
+    if truth.softmax:
+        relations += _softmax_at_z(point)
+    found = search(tree, env, relations, scale)
     _diagnose(result, ev, found, what, point)
     if "diagonal_jacobian" in result.diagnoses and "elementwise_product" in result.diagnoses and \
             not any(r.code == "elementwise_product" for r in found.repairs):
@@ -290,6 +307,18 @@ def _check_factor(formula, tree, point, env, factor):
         result.hints = [hints(code, what, point.convention, 1, point.L, point.bias) for code in result.diagnoses]
     result.message = _message(result, ev, truth.shape, found, what)
     return result
+
+
+def _softmax_at_z(point):
+    """The softmax Jacobian's formula taken at ``z_L`` instead of ``ŷ``: ``diag(z) − zᵀz`` and its
+    diagonal ``z ⊙ (1 − z)`` (as a vector or a diagonal matrix): also ``softmax_jacobian``."""
+    z = point.z[point.L][0]
+    d = z * (1 - z)
+    words = "the softmax Jacobian's formula at z instead of ŷ, not "
+    return [Relation(("softmax_jacobian",), words, np.diag(z) - np.outer(z, z)),
+            Relation(("softmax_jacobian",), words, np.diag(d)),
+            Relation(("softmax_jacobian",), words, d[None, :]),
+            Relation(("softmax_jacobian",), words, d[:, None])]
 
 
 def _third_order(result, ev, point, factor, truth):

@@ -147,6 +147,11 @@ def _text(node, formula):
     return render(node, "formula")
 
 
+def _short(text, width=60):
+    """``text`` cut to ``width`` characters for a one-line message."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def evaluate(tree, env, formula=None, auto_elementwise=False):
     """Evaluate ``tree`` on ``env``; never raises for shapes (see `FormulaEvaluation.failure`).
 
@@ -192,10 +197,11 @@ class _Evaluator:
 
     def record(self, node, value, note=""):
         if not np.all(np.isfinite(value)):
-            self.refuse(node, f"'{_text(node, self.formula)}' is not finite at a random point (it overflows "
+            self.refuse(node, f"'{_short(_text(node, self.formula))}' is not finite at a random point (it overflows "
                               f"or divides zero by zero)")
         self.result.values[node.uid] = value
-        self.result.trace.append(TraceEntry(node, _text(node, self.formula), np.shape(value), note))
+        text = _text(node, self.formula) if self.formula is not None else None   # the search needs no text
+        self.result.trace.append(TraceEntry(node, text, np.shape(value), note))
         return value
 
     def run(self, node):
@@ -262,8 +268,8 @@ class _Evaluator:
             out = a - b
         else:
             if np.any(np.asarray(b) == 0):
-                where = "" if not np.ndim(b) else f": '{_text(node.right, self.formula)}' has an entry 0"
-                self.refuse(node, f"'{_text(node, self.formula)}' divides by zero{where}")
+                where = "" if not np.ndim(b) else f": '{_short(_text(node.right, self.formula))}' has an entry 0"
+                self.refuse(node, f"'{_short(_text(node, self.formula))}' divides by zero{where}")
             out = a / b
         note = "broadcast" if sa and sb and sa != sb else ""
         return self.record(node, out, note)

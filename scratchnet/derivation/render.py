@@ -1,11 +1,13 @@
-"""Render a `Derivation` as terminal text (Unicode), markdown (LaTeX math) or a LaTeX document."""
+"""Write a `Derivation` out as terminal text (Unicode), markdown (LaTeX math) or a LaTeX document:
+`derivation_text`, `derivation_markdown`, `derivation_latex`."""
 
 from .notation import name_text, render as render_tree
 
 
-def _facts(convention):
+def _facts(convention, bias="row"):
     """The explanations, keyed by fact, as ``(unicode text, LaTeX text)``."""
     row = convention == "row"
+    ones_u, ones_l = ("1ᵀ δ", r"\mathbf{1}^\top \delta") if row else ("δ 1", r"\delta\,\mathbf{1}")
     if row:
         outer_u = ("[1 H_{l−1}]ᵀ δ_l, (n_{l−1}+1)×1 times 1×n_l", r"[1\ H_{l-1}]^\top \delta_l",
                    r"$(n_{l-1}+1)\times 1$ times $1\times n_l$")
@@ -22,7 +24,19 @@ def _facts(convention):
         batch_u = "δ is n_l×B and [1; H]ᵀ is B×(n+1)"
         batch_l = r"$\delta$ is $n_l\times B$ and $[1;\ H]^\top$ is $B\times(n+1)$"
     bias_what = "row 0" if row else "column 0"
+    if bias == "separate":
+        outer_u = (("H_{l−1}ᵀ δ_l, n_{l−1}×1 times 1×n_l", r"H_{l-1}^\top \delta_l",
+                    r"$n_{l-1}\times 1$ times $1\times n_l$") if row else
+                   ("δ_l H_{l−1}ᵀ, n_l×1 times 1×n_{l−1}", r"\delta_l H_{l-1}^\top",
+                    r"$n_l\times 1$ times $1\times n_{l-1}$"))
     return {
+        "bias_sum": (
+            f"Why a sum: b_l is added to every example of the batch (z = H W + b broadcasts it), so each "
+            f"example's δ_l reaches it: ∂L/∂b_l = sum(δ_l) over the batch = {ones_u}, one entry per unit. "
+            f"For one example it is δ_l itself.",
+            rf"Why a sum: $b_l$ is added to every example of the batch, so each example's $\delta_l$ "
+            rf"reaches it: $\partial L/\partial b_l = \sum_i \delta_{{l,i}} = {ones_l}$, one entry per unit. "
+            rf"For one example it is $\delta_l$ itself."),
         "softmax": (
             "Softmax and cross-entropy fuse: for one example ∂L/∂z_L = ŷ − y, so the softmax Jacobian is "
             "never formed.",
@@ -71,7 +85,7 @@ def _lhs(step, style):
         if style == "latex":
             return rf"\delta_{{{l}}} = \frac{{\partial L}}{{\partial z_{{{l}}}}}"
         return f"{n(kind)} = ∂L/∂{n('z' + l)}"
-    if kind.startswith("dW") or kind.startswith("dH"):
+    if kind[:2] in ("dW", "dH", "db"):
         target = kind[1:]
         if style == "latex":
             return rf"\frac{{\partial L}}{{\partial {n(target)}}}"
@@ -119,12 +133,17 @@ def _check_text(step, derivation, style):
     return f"{mark} {verdict} — " + "; ".join(out)
 
 
-def render_text(derivation):
+def derivation_text(derivation):
     """Terminal text with Unicode symbols."""
-    d, facts = derivation, _facts(derivation.convention)
+    d, facts = derivation, _facts(derivation.convention, derivation.bias)
     conv = ("row convention (the seed's): vectors are rows, z = [1 H] W, W_l is (n_{l−1}+1)×n_l, row 0 "
             "the bias" if d.convention == "row" else
             "column convention: vectors are columns, z = W [1; H], W_l is n_l×(n_{l−1}+1), column 0 the bias")
+    if d.bias == "separate":
+        conv = ("row convention with a separate bias: vectors are rows, z = H W + b, W_l is n_{l−1}×n_l, b_l "
+                "is 1×n_l" if d.convention == "row" else
+                "column convention with a separate bias: vectors are columns, z = W h + b, W_l is n_l×n_{l−1}, "
+                "b_l is n_l×1")
     lines = [f"Backpropagation for {d.architecture()}", conv,
              f"Shapes for one example and for a batch of B; every backward equation is evaluated at a "
              f"random point (seed {d.seed}) for B = 1"
@@ -186,30 +205,35 @@ def _header(d, style):
             r"with row 0 the bias" if d.convention == "row" else
             r"column convention: vectors are columns, $z = W\,[1;\ H]$, "
             r"$W_l \in \mathbb{R}^{n_l\times(n_{l-1}+1)}$ with column 0 the bias")
+    if d.bias == "separate":
+        conv = (r"row convention with a separate bias: $z = H W + b$, $W_l \in \mathbb{R}^{n_{l-1}\times n_l}$, "
+                r"$b_l \in \mathbb{R}^{1\times n_l}$" if d.convention == "row" else
+                r"column convention with a separate bias: $z = W h + b$, "
+                r"$W_l \in \mathbb{R}^{n_l\times n_{l-1}}$, $b_l \in \mathbb{R}^{n_l\times 1}$")
     arch = d.architecture().replace("σ", r"$\sigma$").replace("→", r"$\to$")
     checked = "$B = 1$" + (f" and $B = {d.batch}$" if d.batch != 1 else "")
     return (f"Backpropagation for {arch}, {conv}. Every backward equation is evaluated at a random point "
             f"(seed {d.seed}) for {checked} and compared with central finite differences.")
 
 
-def render_markdown(derivation):
+def derivation_markdown(derivation):
     """Markdown with LaTeX math (``$…$`` and ``$$…$$``)."""
     d = derivation
     lines = ["# Backpropagation, derived and verified", "", _header(d, "markdown"), ""]
-    lines += _latex_steps(d, _facts(d.convention), "markdown")
+    lines += _latex_steps(d, _facts(d.convention, d.bias), "markdown")
     lines.append("All backward equations verified." if d.verified else "**Some backward equation failed its check.**")
     return "\n".join(lines) + "\n"
 
 
-def render_latex(derivation):
+def derivation_latex(derivation):
     """A complete LaTeX document (``amsmath``, ``amssymb``)."""
     d = derivation
     lines = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}", r"\usepackage[margin=2cm]{geometry}",
              r"\begin{document}", r"\section*{Backpropagation, derived and verified}", _header(d, "latex"), ""]
-    lines += _latex_steps(d, _facts(d.convention), "latex")
+    lines += _latex_steps(d, _facts(d.convention, d.bias), "latex")
     lines += ["All backward equations verified." if d.verified else r"\textbf{Some backward equation failed.}",
               r"\end{document}"]
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"text": render_text, "markdown": render_markdown, "latex": render_latex}
+RENDERERS = {"text": derivation_text, "markdown": derivation_markdown, "latex": derivation_latex}

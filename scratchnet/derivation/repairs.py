@@ -14,7 +14,11 @@ over the batch, or (for a Jacobian) its diagonal. The repairs, one small generat
   after a subexpression shaped like ``z_k``; a factor (or run of factors) whose value is some
   activation's derivative at some layer replaced by the right layer's ``f′(z)``, or removed;
 * `wrong_layers` (``wrong_layer``): a weight matrix, pre-activation or activation named with another
-  layer's number.
+  layer's number;
+* `transposes` (``missing_transpose``): a weight matrix (or ``W_l[1:]``) used without ``ᵀ`` where its
+  transpose belongs, or with one where it does not;
+* `factor_orders` (``factor_order``): the two factors of a matrix product in the wrong order, ``δ H``
+  for ``Hᵀ δ``: ``a b`` → ``b a`` or ``bᵀ a``.
 
 The relations add ``transposed``, ``sign``, ``batch_factor``, ``batch_sum``, ``diagonal_jacobian`` and
 ``softmax_jacobian``.
@@ -28,16 +32,20 @@ import numpy as np
 
 from ..activations import ACTIVATIONS, HIDDEN, derivative_at
 from .evaluate import evaluate
-from .formula import BinOp, Call, Concat, FormulaError, Name, Node, Num, Slice, walk
+from .formula import BinOp, Call, Concat, FormulaError, Name, Node, Num, Slice, Transpose, walk
 from .notation import level, render
 
 CODES = ("elementwise_product", "diagonal_jacobian", "softmax_jacobian", "third_order", "bias_row",
-         "wrong_layer", "transposed", "sign", "batch_factor", "batch_sum", "activation_derivative")
+         "wrong_layer", "missing_transpose", "factor_order", "transposed", "sign", "batch_factor", "batch_sum",
+         "activation_derivative")
 """Every diagnosis code, in the order they are listed."""
 
-MAX_SEARCH_NODES = 120
+MAX_SEARCH_NODES = 80
 """Formulas with more nodes than this are not searched for repairs (the search grows with the square of
-the formula); the seed's answer has 17."""
+the formula); the seed's answer has 17 nodes."""
+
+BUDGET_S = 2.0
+"""Seconds the search may take, candidates included; past it, the best diagnosis so far (or none)."""
 
 
 @dataclass(eq=False)
@@ -261,6 +269,9 @@ def _derivative_values(env):
             for at in ("z", "H"):
                 out[(k, g, at)] = derivative_at(g, np.array(env.names[f"{at}{k}"], dtype=np.float64))
             out[(k, g, "output rule")] = ACTIVATIONS[g].derivative(H, np.ones_like(H))
+    L = len(env.activations)
+    yhat = np.array(env.names["yhat"], dtype=np.float64)       # σ' at the softmax output: never a factor
+    out[(L, "sigmoid", "output rule")] = yhat * (1 - yhat)
     return out
 
 
@@ -327,8 +338,39 @@ def wrong_layers(ctx):
                              f"{render(node)} → {render(Name(new))}")
 
 
+def _is_weight(node):
+    return (_layer_name(node) is not None and node.name[0] == "W") or \
+        (isinstance(node, Slice) and _layer_name(node.operand) is not None and node.operand.name[0] == "W")
+
+
+def transposes(ctx):
+    """``W_l`` (or ``W_l[1:]``) → ``W_lᵀ``, and ``W_lᵀ`` → ``W_l``."""
+    for node in walk(ctx.tree):
+        if not _is_weight(node) or isinstance(ctx.parents.get(node.uid), Slice):
+            continue
+        parent = ctx.parents.get(node.uid)
+        if isinstance(parent, Transpose):
+            yield Repair("missing_transpose", parent.uid, lambda n: n.operand,
+                         f"{render(parent)} → {render(node)}")
+        else:
+            yield Repair("missing_transpose", node.uid, lambda n: Transpose(n),
+                         f"{render(node)} → {render(Transpose(node))}")
+
+
+def factor_orders(ctx):
+    """A matrix product ``a b`` → ``b a`` or ``bᵀ a``: the factors of an outer product in the wrong order."""
+    for node in walk(ctx.tree):
+        if isinstance(node, BinOp) and node.op == "matmul" and node.uid not in ctx.substituted:
+            for new in (BinOp("matmul", node.right, node.left, ""),
+                        BinOp("matmul", Transpose(node.right), node.left, "")):
+                yield Repair("factor_order", node.uid,
+                             lambda n, t=isinstance(new.left, Transpose):
+                             BinOp("matmul", Transpose(n.right) if t else n.right, n.left, "", uid=n.uid),
+                             f"{render(node)} → {render(new)}")
+
+
 GENERATORS = (bias_row_weights, bias_row_ones, bias_row_turned, elementwise_products, missing_derivatives,
-              derivative_factors, wrong_layers)
+              derivative_factors, wrong_layers, transposes, factor_orders)
 """Every repair generator, in the order their repairs are tried."""
 
 
@@ -450,7 +492,7 @@ def _evaluate(tree, env):
         return None
 
 
-def search(tree, env, relations, scale, max_repairs=3, budget_s=3.0, max_evaluations=6000):
+def search(tree, env, relations, scale, max_repairs=3, budget_s=BUDGET_S, max_evaluations=6000):
     """Find the fewest repairs (0 to ``max_repairs``) after which ``tree`` stands in one of ``relations``
     to the truth (the fewest relation codes among those).
 
@@ -467,11 +509,11 @@ def search(tree, env, relations, scale, max_repairs=3, budget_s=3.0, max_evaluat
     """
     if sum(1 for _ in walk(tree)) > MAX_SEARCH_NODES:
         return None
+    started, evaluations = time.monotonic(), 0
     base = _evaluate(tree, env)
     if base is None:
         return None
     pool = candidates(context(tree, env, base))
-    started, evaluations = time.monotonic(), 0
     for size in range(max_repairs + 1):
         if size == 3 and len(pool) > 40:
             break
