@@ -1,23 +1,43 @@
-"""``scratchnet train``: train a network (by default the seed network) and save it."""
+"""``scratchnet train``: train a network (by default the seed network) and save it; ``--resume`` goes on
+with an interrupted run.
+
+Thin: it parses the options into a `scratchnet.experiment.Setup` and `scratchnet.training.Recipe` (whose
+defaults are this command's), runs `scratchnet.experiment.Run`, shows progress and translates the
+library's errors, which name settings (``lr``), into this command's options (``--lr``).
+"""
+
+import sys
+from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..data.checksums import DATASETS
-from ..experiment import SEED_ACTIVATIONS, SEED_LAYERS, run_training
+from ..errors import ScratchnetError
+from ..experiment import Conflict, Run, Setup, UnfinishedRun
 from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
-from ..training import Recipe
-from . import _output
+from ..training import Diverged, Recipe
+from . import _output, _signals
 from ._params import ACTIVATION_NAMES, LAYER_SIZES
 
-DEFAULT = Recipe()
+DEFAULT, SETUP = Recipe(), Setup()
+
+FLAGS = {"sizes": "--layers", "activations": "--activations", "epochs": "--epochs",
+         "batch_size": "--batch-size", "optimizer": "--optimizer", "lr": "--lr", "schedule": "--schedule",
+         "seed": "--seed", "shift": "--shift", "val_split": "--val-split", "patience": "--patience",
+         "dataset": "--dataset", "dtype": "--dtype", "n_train": "--n-train", "out": "--out",
+         "checkpoint": "--checkpoint"}
+"""The option of each library setting, for error messages."""
+
+PATHS = ("out", "checkpoint")
 
 
 @click.command("train")
-@click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_LAYERS)), show_default=True,
+@click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SETUP.sizes)), show_default=True,
               help="Layer sizes n_0,…,n_L.")
-@click.option("--activations", type=ACTIVATION_NAMES, default=",".join(SEED_ACTIVATIONS), show_default=True,
+@click.option("--activations", type=ACTIVATION_NAMES, default=",".join(SETUP.activations), show_default=True,
               help="One activation per layer; the last must be softmax.")
 @click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT.epochs, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT.batch_size, show_default=True)
@@ -29,44 +49,132 @@ DEFAULT = Recipe()
               help="Seed of the initialisation, shuffling and shifts.")
 @click.option("--augment/--no-augment", default=DEFAULT.shift > 0, show_default=True,
               help="Random shifts of the training images.")
-@click.option("--shift", type=click.IntRange(min=1, max=4), default=DEFAULT.shift or 2, show_default=True,
+@click.option("--shift", type=click.IntRange(min=1, max=4), default=DEFAULT.shift or 1, show_default=True,
               help="Largest shift in pixels, with --augment.")
-@click.option("--val-split", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--val-split", type=click.IntRange(min=0), default=SETUP.val_split, show_default=True,
               help="Hold out the last N training images for monitoring and early stopping.")
-@click.option("--patience", type=click.IntRange(min=0), default=5, show_default=True,
+@click.option("--patience", type=click.IntRange(min=0), default=DEFAULT.patience, show_default=True,
               help="With --val-split: stop after N epochs without a better validation accuracy (0: never).")
-@click.option("--dataset", type=click.Choice(list(DATASETS)), default="mnist", show_default=True)
+@click.option("--n-train", type=click.IntRange(min=0), default=SETUP.n_train, show_default=True,
+              help="Train on the first N training images only, for a quick trial (0: all).")
+@click.option("--dataset", type=click.Choice(list(DATASETS)), default=SETUP.dataset, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Folder of the IDX files [default: $SCRATCHNET_DATA or the user cache].")
-@click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True)
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default=SETUP.dtype, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default="model.npz", show_default=True,
-              help="Where to save the model.")
+              help="Where to save the model (with --resume: default, where the interrupted run would have).")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
+              help="Where to keep the checkpoint saved after every epoch [default: beside --out, "
+                   "model.npz → model.ckpt.npz; with --resume: the checkpoint resumed].")
+@click.option("--resume", type=click.Path(dir_okay=False), default=None, metavar="CHECKPOINT",
+              help="Go on with the interrupted run saved in CHECKPOINT; the other settings come from it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object; progress goes to stderr.")
-def command(layers, activations, epochs, batch_size, optimizer, lr, schedule, seed, augment, shift,
-            val_split, patience, dataset, data_dir, dtype, out, as_json):
-    """Train a network on MNIST and save it (default: the seed network 784 → 100 σ → 10 σ → 10 softmax)."""
+@click.pass_context
+def command(ctx, layers, activations, epochs, batch_size, optimizer, lr, schedule, seed, augment, shift,
+            val_split, patience, n_train, dataset, data_dir, dtype, out, checkpoint, resume, as_json):
+    """Train a network on MNIST and save it (default: the seed network 784 → 100 σ → 10 σ → 10 softmax).
+
+    After every epoch the whole state of the run is saved to a checkpoint; Ctrl-C (or SIGTERM) stops the
+    run, and 'scratchnet train --resume model.ckpt.npz' finishes it, bit for bit as if never stopped.
+    """
+    with _signals.handled():
+        _command(ctx, layers, activations, epochs, batch_size, optimizer, lr, schedule, seed, augment, shift,
+                 val_split, patience, n_train, dataset, data_dir, dtype, out, checkpoint, resume, as_json)
+
+
+def _command(ctx, layers, activations, epochs, batch_size, optimizer, lr, schedule, seed, augment, shift,
+             val_split, patience, n_train, dataset, data_dir, dtype, out, checkpoint, resume, as_json):
+    setup = Setup(sizes=tuple(layers), activations=tuple(activations), dtype=dtype, dataset=dataset,
+                  val_split=val_split, n_train=n_train)
     recipe = Recipe(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, schedule=schedule,
-                    shift=shift if augment else 0, patience=patience if val_split else 0, seed=seed)
+                    shift=shift if augment else 0, patience=patience, seed=seed)
+    given = lambda name: ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)  # noqa: E731
+    try:
+        if resume is not None:
+            run = Run.resume(resume, given=_given_settings(setup, recipe, given),
+                             out=out if given("out") else None, checkpoint=checkpoint)
+        else:
+            run = Run.new(setup, recipe, out=out, checkpoint=checkpoint)
+    except Conflict as e:
+        flag = FLAGS.get(e.field, e.field)
+        raise click.UsageError(
+            f"{flag} {_text(e.given)} contradicts the checkpoint {resume}, whose run uses {flag} "
+            f"{_text(e.saved)}; leave {flag} out to resume that run, or start a new run without --resume"
+        ) from None
+    except UnfinishedRun as e:
+        raise ScratchnetError(f"{e.path} holds an unfinished run; finish it with 'scratchnet train --resume "
+                              f"{e.path}', or delete it (or give another --checkpoint) to start afresh") from None
+    except ScratchnetError as e:
+        _translate(e)
+    _train(run, data_dir, as_json)
+
+
+def _given_settings(setup, recipe, given):
+    """The settings the user typed (not defaults), by library name, to compare with a checkpoint's."""
+    settings = {}
+    for name, flag in FLAGS.items():
+        if name in PATHS or name == "shift" or not given(flag.lstrip("-").replace("-", "_")):
+            continue
+        settings[name] = getattr(setup, name) if hasattr(setup, name) else getattr(recipe, name)
+    if given("augment") or given("shift"):
+        settings["shift"] = recipe.shift
+    return settings
+
+
+def _text(value):
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+
+def _translate(e):
+    """Re-raise a library error about a setting as an error about its option."""
+    if e.field in FLAGS and e.field not in PATHS:
+        raise click.BadParameter(str(e), param_hint=f"'{FLAGS[e.field]}'") from None
+    raise e
+
+
+def _train(run, data_dir, as_json):
     console = _output.stderr if as_json else _output.stdout
+    epochs = run.recipe.epochs
     progress = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=_output.stderr, transient=True,
                         disable=not _output.stderr.is_terminal)
-    task = progress.add_task("train", total=1, epoch=1)
+    task = progress.add_task("train", total=1, epoch=f"{run.epochs_done + 1}/{epochs}", start=False)
+    # The epoch lines go above the live bar: through the bar's own console when both streams are the
+    # same terminal (two consoles writing to one screen would overwrite each other), else to stdout.
+    epoch_console = progress.console if console.is_terminal and not progress.disable else console
 
-    def on_batch(epoch, b, n):
+    def on_batch(epoch, b, n, **_):
         if b == 1 or b == n or b % 16 == 0:
-            progress.update(task, completed=b, total=n, epoch=epoch)
+            if not progress.live.is_started:
+                progress.start()
+                progress.start_task(task)
+            progress.update(task, completed=b, total=n, epoch=f"{epoch}/{epochs}")
 
     def on_epoch(row):
         val = "" if row.val_accuracy is None else \
             f"  val loss {row.val_loss:.4f}  val acc {row.val_accuracy:.4f}"
-        console.print(f"epoch {row.epoch:3d}/{epochs}  loss {row.train_loss:.4f}  "
-                               f"acc {row.train_accuracy:.4f}{val}  lr {row.lr:.2e}  {row.seconds:.2f} s")
+        epoch_console.print(f"epoch {row.epoch:3d}/{epochs}  loss {row.train_loss:.4f}  "
+                            f"acc {row.train_accuracy:.4f}{val}  lr {row.lr:.2e}  {row.seconds:.2f} s",
+                            markup=False)
 
-    with progress:
-        summary = run_training(layers, activations, recipe, dataset=dataset, data_dir=data_dir,
-                               val_split=val_split, dtype=dtype, out=out, on_batch=on_batch,
-                               on_epoch=on_epoch)
+    def on_message(text):
+        _output.stderr.print(text, markup=False, soft_wrap=True)
+
+    try:
+        try:
+            if run.resumed_from is not None:
+                on_message(f"resuming {run.resumed_from} after epoch {run.epochs_done} of {epochs}")
+            summary = run.execute(data_dir, on_batch=on_batch, on_epoch=on_epoch, on_message=on_message)
+        finally:
+            progress.stop()
+    except KeyboardInterrupt as e:
+        _interrupted(run, e)
+    except Diverged as e:
+        raise ScratchnetError(f"training diverged at epoch {e.epoch}, step {e.step}: the loss went from "
+                              f"{e.start_loss:.3g} to {e.loss:.3g}; no model saved; try a smaller --lr "
+                              f"(e.g. --lr {e.lr / 10:g})") from None
+    except ScratchnetError as e:
+        _translate(e)
     net = summary.pop("network")
     if as_json:
         _output.emit_json(summary)
@@ -74,5 +182,17 @@ def command(layers, activations, epochs, batch_size, optimizer, lr, schedule, se
     best = f" (weights of epoch {summary['best_epoch']}, best on validation)" if summary["best_epoch"] else ""
     console.print(f"{net}: {summary['epochs']} epochs in {summary['seconds']:.1f} s{best}")
     console.print(f"test accuracy {summary['test_accuracy']:.4f}  test loss {summary['test_loss']:.4f}  "
-                  f"on {summary['n_test']:,} {dataset} test images")
+                  f"on {summary['n_test']:,} {run.setup.dataset} test images")
     console.print(f"saved {summary['model']}")
+
+
+def _interrupted(run, interrupt):
+    """One line on how to go on, then exit 130 (SIGINT) or 143 (SIGTERM)."""
+    if run.checkpoint is not None and Path(run.checkpoint).is_file():
+        done = run.state.epoch if run.state is not None else run.epochs_done
+        line = (f"scratchnet: interrupted; epoch {done} of {run.recipe.epochs} is saved in {run.checkpoint}; "
+                f"resume with: scratchnet train --resume {run.checkpoint}")
+    else:
+        line = "scratchnet: interrupted before the first epoch finished; nothing was saved"
+    click.echo(line, err=True)
+    sys.exit(_signals.exit_code(interrupt))

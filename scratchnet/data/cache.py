@@ -10,11 +10,11 @@ import os
 import tempfile
 from pathlib import Path
 
-
+from ..atomic import check_folder_writable, write_atomic
 from ..errors import ScratchnetError
-from .checksums import DATASETS, FILES, SHA256, sha256
-from .idx import decode_idx, read_bytes
-from .sources import ORDER, SOURCES, SourceUnavailable
+from .checksums import DATASETS, FILES, SHA256, SIZES, sha256
+from .idx import UnreadableFile, decode_idx, read_bytes
+from .sources import ORDER, SOURCES, SourceUnavailable, describe
 
 
 def _check_dataset(dataset):
@@ -41,7 +41,8 @@ def _find(folder, name):
 
 
 def status(dataset="mnist", data_dir=None):
-    """One row per file: ``{"file", "path", "state"}`` with state ``verified``, ``missing`` or ``damaged``."""
+    """One row per file: ``{"file", "path", "state"}`` with state ``verified``, ``missing``, ``damaged``
+    (wrong bytes) or ``unreadable`` (no permission to read it, or an I/O error; then also ``reason``)."""
     folder = cache_dir(dataset, data_dir)
     rows = []
     for name in FILES.values():
@@ -50,32 +51,29 @@ def status(dataset="mnist", data_dir=None):
             rows.append({"file": name, "path": str(folder / name), "state": "missing"})
             continue
         try:
-            ok = sha256(read_bytes(path)) == SHA256[dataset][name]
+            ok = sha256(read_bytes(path, SIZES[name])) == SHA256[dataset][name]
+        except UnreadableFile as e:
+            rows.append({"file": name, "path": str(path), "state": "unreadable", "reason": str(e)})
+            continue
         except ScratchnetError:
             ok = False
         rows.append({"file": name, "path": str(path), "state": "verified" if ok else "damaged"})
     return rows
 
 
-def _write_atomic(path, data):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def fetch(dataset="mnist", data_dir=None, sources=None, log=None):
     """Fill the cache with every missing file, trying each source in turn.
 
     Files already present are left alone (a damaged one is reported, never overwritten). Returns the
-    name of the source used, or ``None`` when nothing was missing.
+    name of the source used, or ``None`` when nothing was missing. ``log``, a callable ``(str)``, hears
+    what is fetched from where, and the checksum verification. A folder that cannot be written is
+    refused before anything is downloaded.
     """
     folder = cache_dir(dataset, data_dir)
     rows = status(dataset, data_dir)
+    unreadable = [r for r in rows if r["state"] == "unreadable"]
+    if unreadable:
+        raise UnreadableFile(f"{unreadable[0]['reason']}; give yourself permission to read it")
     damaged = [r for r in rows if r["state"] == "damaged"]
     if damaged:
         raise ScratchnetError(
@@ -84,6 +82,7 @@ def fetch(dataset="mnist", data_dir=None, sources=None, log=None):
     missing = [r["file"] for r in rows if r["state"] == "missing"]
     if not missing:
         return None
+    check_folder_writable(folder, f"save {dataset} in the data folder {folder}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -91,19 +90,27 @@ def fetch(dataset="mnist", data_dir=None, sources=None, log=None):
     reasons = []
     for name in sources if sources is not None else ORDER[dataset]:
         if log:
-            log(f"fetching {dataset} from {name}…")
+            log(f"fetching {dataset} ({len(missing)} files) from {describe(name, dataset)} …")
         with tempfile.TemporaryDirectory(prefix="scratchnet-") as work:
             try:
                 files = SOURCES[name](dataset, work)
             except SourceUnavailable as e:
                 reasons.append(f"{name}: {e}")
+                if log:
+                    log(f"  {name} failed: {e}")
                 continue
+        if log:
+            log(f"verifying the SHA-256 checksums of {', '.join(missing)} …")
         bad = [f for f in missing if sha256(files.get(f, b"")) != SHA256[dataset][f]]
         if bad:
             reasons.append(f"{name}: {', '.join(bad)} did not match its SHA-256")
+            if log:
+                log(f"  {', '.join(bad)} from {name} did not match; not used")
             continue
         for f in missing:
-            _write_atomic(folder / f, files[f])
+            write_atomic(folder / f, lambda out, data=files[f]: out.write(data))
+        if log:
+            log(f"checksums match; {dataset} saved in {folder}")
         return name
     raise ScratchnetError(
         f"could not fetch {dataset} ({'; '.join(reasons)}); place the four files "
@@ -111,7 +118,7 @@ def fetch(dataset="mnist", data_dir=None, sources=None, log=None):
         "SCRATCHNET_DATA at a folder that has them")
 
 
-def load_mnist(split="train", dataset="mnist", data_dir=None, download=True):
+def load_mnist(split="train", dataset="mnist", data_dir=None, download=True, log=None):
     """Load a split of MNIST (or Fashion-MNIST), fetching and verifying the files as needed.
 
     Parameters
@@ -120,6 +127,7 @@ def load_mnist(split="train", dataset="mnist", data_dir=None, download=True):
     dataset : ``"mnist"`` or ``"fashion-mnist"``
     data_dir : folder of the IDX files (default: ``SCRATCHNET_DATA`` or the user cache)
     download : fetch missing files (otherwise a missing file is an error)
+    log : callable ``(str)``, optional, hears what a fetch does (see `fetch`)
 
     Returns
     -------
@@ -131,14 +139,14 @@ def load_mnist(split="train", dataset="mnist", data_dir=None, download=True):
     _check_dataset(dataset)
     folder = cache_dir(dataset, data_dir)
     if download:
-        fetch(dataset, data_dir)
+        fetch(dataset, data_dir, log=log)
     arrays = []
     for kind in ("images", "labels"):
         name = FILES[(split, kind)]
         path = _find(folder, name)
         if path is None:
-            raise ScratchnetError(f"{name} is missing from {folder}; run 'scratchnet data --fetch'")
-        data = read_bytes(path)
+            raise ScratchnetError(f"{name} is missing from {folder}; fetch the data first")
+        data = read_bytes(path, SIZES[name])
         if sha256(data) != SHA256[dataset][name]:
             raise ScratchnetError(
                 f"{path} does not match the SHA-256 of {dataset}'s {name} (damaged or a different "

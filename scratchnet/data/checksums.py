@@ -27,6 +27,15 @@ SHA256 = {
 
 DATASETS = tuple(SHA256)
 
+SIZES = {
+    "train-images-idx3-ubyte": 16 + 60_000 * 28 * 28,
+    "train-labels-idx1-ubyte": 8 + 60_000,
+    "t10k-images-idx3-ubyte": 16 + 10_000 * 28 * 28,
+    "t10k-labels-idx1-ubyte": 8 + 10_000,
+}
+"""Bytes of each raw IDX file (the same for both data sets). A file, or a ``.gz`` once decompressed, may
+not be larger: reading stops there, so a small compressed file cannot expand into gigabytes."""
+
 
 def sha256(data):
     """Hex SHA-256 of bytes."""

