@@ -175,3 +175,12 @@ def test_cli_usage_errors_exit_2(args, words, capsys):
     assert code == 2 and words in err and "Traceback" not in err
     if "W4" in words:
         assert err.splitlines()[-1].index("^") == err.splitlines()[-2].index("W4")
+
+
+@pytest.mark.parametrize("args", [["check", "--layers", "784,10000000000,10", "x"],
+                                  ["check", "--batch", "10000000000", "x"],
+                                  ["derive", "--batch", "10000000000"],
+                                  ["derive", "--chain", "W1", "--layers", "100000000,100000,10"]])
+def test_networks_and_batches_past_memory_are_refused_before_allocating(args, capsys):
+    code, out, err = run(args, capsys)
+    assert code == 2 and "would need about" in err and "Traceback" not in err and len(err.splitlines()) == 1

@@ -35,14 +35,11 @@ import numpy as np
 
 from ..errors import ScratchnetError
 from ..losses import one_hot
+from ..memory import require_network
 from ..network import Network
 
 CONVENTIONS = ("row", "column")
 BIASES = ("row", "separate")
-
-MEMORY_LIMIT = 2 * 1024 ** 3
-"""Bytes a random point (and the arrays a check builds from it) may take: about 2 GiB."""
-
 
 @dataclass(frozen=True)
 class Point:
@@ -117,23 +114,6 @@ class Point:
         return np.shape(self.names()[name])
 
 
-def estimate_bytes(sizes, batch):
-    """Bytes of float64 that a point of ``sizes`` with ``batch`` examples needs, with room for the
-    gradients and the formula's own intermediate arrays (three times the weights and activations)."""
-    weights = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
-    activations = int(batch) * (2 * sum(sizes) + sizes[-1])
-    return 8 * 3 * (weights + activations)
-
-
-def check_memory(sizes, batch, limit=MEMORY_LIMIT):
-    """Raise `ScratchnetError` before allocating anything if the point would not fit in ``limit`` bytes."""
-    need = estimate_bytes(sizes, batch)
-    if need > limit:
-        raise ScratchnetError(
-            f"a network of sizes {','.join(map(str, sizes))} with a batch of {batch} would need about "
-            f"{need / 1024 ** 3:,.1f} GiB (limit {limit / 1024 ** 3:.0f} GiB); choose smaller layers or batch")
-
-
 def random_point(sizes, activations, batch=1, convention="row", rng=None, seed=0, bias="row"):
     """Draw a network and a batch of ``batch`` examples from ``rng`` (or ``default_rng(seed)``).
 
@@ -159,7 +139,7 @@ def random_point(sizes, activations, batch=1, convention="row", rng=None, seed=0
     sizes = [int(n) for n in sizes]
     if len(sizes) < 2 or min(sizes) < 1:
         raise ScratchnetError(f"layer sizes must be at least two positive integers, got {sizes}")
-    check_memory(sizes, batch)
+    require_network(sizes, int(batch), "float64")              # refuse before allocating anything
     rng = rng if rng is not None else np.random.default_rng(seed)
     net = Network(sizes, activations, rng=rng, dtype="float64")
     for W in net.weights:
