@@ -133,3 +133,13 @@ def test_random_latex_never_raises_anything_but_a_formula_error():
             assert 0 <= error.start <= len(text)
             continue
         assert all(0 <= n.start <= n.end <= len(text) for n in walk(tree) if n.start >= 0)
+
+
+def test_the_separate_bias_notation_reads_from_latex():
+    from scratchnet.derivation.check import check
+    text = r"\operatorname{sum}\left(\frac{\hat{y}-y}{B}\right)"
+    result = check(text, wrt="b3", bias="separate", batch=4)
+    assert result.verdict == "correct"
+    assert result.trace[-1].text == text
+    wrong = check(r"\frac{\hat{y}-y}{B}", wrt="b_3", bias="separate", batch=4)
+    assert (wrong.verdict, wrong.diagnoses) == ("shape_error", ["batch_sum"])

@@ -51,7 +51,6 @@ _STYLES = {"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "text", "tex
            "operatorname", "mathnormal"}
 _HATS = {"hat", "widehat"}
 _FRACTIONS = {"frac", "dfrac", "tfrac"}
-_MATH_DELIMITERS = {"(", ")", "[", "]"}
 _TRANSPOSE_MARKS = {"T", r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}", r"\rm T", r"\mathsf T", "{T}",
                     r"{\top}", "top"}
 _PRIME_MARKS = {r"\prime", "'", r"{\prime}", "{'}"}
@@ -107,7 +106,7 @@ class Translation:
         n = len(self.plain)
         if start >= n or not self.spans:
             stop = self.spans[-1][1] if self.spans else len(self.source)
-            return stop, max(stop + 1, stop)
+            return stop, stop + 1
         covered = self.spans[start:max(end, start + 1)]
         return min(s for s, _ in covered), max(e for _, e in covered)
 
