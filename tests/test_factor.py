@@ -23,7 +23,7 @@ def test_the_seeds_claim_dz3_dH2_is_W3T_is_a_bias_row_shape_error():
     assert r.shape == (10, 11) and r.expected_shape == (10, 10)       # W3ᵀ is 10×11 because of the bias row
     assert r.corrected == "W3[1:]^T" and r.derivation == "W3[1:]^T"
     assert check(r.corrected, factor="dz3/dH2").verdict == "correct"
-    assert "bias row" in r.hints[0] and "one column too wide" in r.hints[0]
+    assert "bias row" in r.hints[0] and "the whole W_l has one row too many" in r.hints[0]
 
 
 def test_the_seeds_claim_dH2_dz2_is_H2_1_minus_H2_is_a_diagonal_jacobian():

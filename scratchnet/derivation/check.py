@@ -88,9 +88,9 @@ def hints(code, what, convention, B, L, bias="row"):
             f"∂L/∂W_l = {outer} instead of a factor ∂z_l/∂W_l (check it with --wrt W_l).",
         "bias_row":
             f"The bias row of W_l multiplies the constant 1, not H_{{l-1}}, so no gradient flows back "
-            f"through it: carry the gradient back with {wbar} (∂z_l/∂H_(l-1) = "
-            f"{'W_l[1:]ᵀ' if row else 'W_l[:, 1:]'}, so W3ᵀ is one column too wide). The gradient of W_l "
-            f"itself needs {ones}: its ones give the bias row's gradient.",
+            f"through it: carry the gradient back with {wbar} (the Jacobian ∂z_l/∂H_{{l-1}} is "
+            f"{'W_l[1:]ᵀ' if row else 'W_l[:, 1:]'}; the whole W_l has one {'row' if row else 'column'} too "
+            f"many). The gradient of W_l itself needs {ones}: its ones give the bias row's gradient.",
         "missing_transpose":
             "Going back through W_l needs W_lᵀ (row: δ_l W_lᵀ; column: W_lᵀ δ_l): ∂z_l/∂H_(l-1) has its rows "
             "indexed by z_l, so a gradient meets it transposed. A square W_l fits either way; only the "
@@ -327,14 +327,15 @@ def _third_order(result, ev, point, factor, truth):
     result.diagnoses = ["third_order"]
     result.hints = [hints("third_order", factor.symbol(), point.convention, 1, point.L, point.bias)]
     gradient = weight_gradient(l, f"delta{l}", point.convention, point.bias)
-    result.derivation = f"∂L/∂W{l} = {gradient}   ({truth.formula})"
+    result.derivation = f"{truth.formula}; contracted with δ{l}: ∂L/∂W{l} = {gradient}"
     given = shape_text(ev.shape) if ev.failure is None else "a formula whose shapes do not fit"
     content = ""
     if ev.failure is None and factor.numerator == f"z{l}" and np.ndim(ev.value):
         entries = tensor_content(point, l)
         if any(matches(ev.value, e, truth_scale(entries)) for e in (entries, entries.T)):
+            h = f"H{l - 1}" if point.bias == "separate" else f"[1 H{l - 1}]"
             content = (f" Its entries are right, though: they are the tensor's nonzero entries, "
-                       f"∂z_k/∂W_ik = {'H' if point.bias == 'separate' else '[1 H]'}_i.")
+                       f"∂z_k/∂W_ik = {h}_i.")
     result.message = (f"shape error: {factor.symbol()} is a third-order tensor "
                       f"({shape_text(truth.shape)}), and {given} cannot be it.{content} Contract it with "
                       f"δ{l} instead: ∂L/∂W{l} = {gradient}")

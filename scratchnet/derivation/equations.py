@@ -51,7 +51,19 @@ def weight_gradient(l, delta, convention, bias="row"):
 
 def bias_gradient(l, delta):
     """``∂L/∂b_l`` given the text of ``δ_l``: the sum of ``δ_l`` over the batch (separate bias only)."""
-    return f"sum({delta})"
+    return f"sum({_unwrap(delta)})"
+
+
+def _unwrap(text):
+    """``(a (b) c)`` → ``a (b) c`` when the outer parentheses enclose the whole text."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for k, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and k < len(text) - 1:
+            return text
+    return text[1:-1]
 
 
 def input_gradient(l, delta, convention, bias="row"):

@@ -156,8 +156,8 @@ def true_factor(point, factor):
         l = int(B[1:])
         shape = (m,) + point.oriented(point.weights[l - 1][1:] if point.bias == "separate"
                                       else point.weights[l - 1]).shape
-        ones = "H" if point.bias == "separate" else "[1 H]"
-        return TrueFactor(None, shape, f"∂z_k/∂W_ij = {ones}_i [j = k] (a third-order tensor)")
+        ones = f"H{l - 1}" if point.bias == "separate" else f"[1 H{l - 1}]"
+        return TrueFactor(None, shape, f"a third-order tensor, ∂z_k/∂W_ij = {ones}_i [j = k]")
     J, formulas, softmax = None, [], False
     upper = A
     stop = f"z{int(B[1:])}" if B[0] == "b" else B
