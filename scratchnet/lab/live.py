@@ -10,7 +10,8 @@ once a second. When the run ends (finished, stopped or failed) its network becom
 Event types (each a dict with ``"type"``)::
 
     start     recipe, examples, steps_per_epoch
-    progress  epoch, batch, n_batches, loss, accuracy, seconds
+    progress  epoch, batch, n_batches, loss, accuracy, seconds (loss and accuracy: the running mean
+              over the epoch so far, as the trainer reports it, or on `MONITOR` training images)
     epoch     the training history row (epoch, train_loss, train_accuracy, lr, seconds)
     weights   W1 as int8 codes: for each of the n_1 hidden units, its 784 input weights divided by
               that unit's largest |weight|, times 127 (base64, unit by unit)
@@ -29,11 +30,14 @@ from ..errors import ScratchnetError
 from ..training import Recipe, train
 from ..network import seed_network
 
-POINTS_PER_EPOCH = 20
+POINTS_PER_EPOCH = 10
 """About this many progress points per epoch."""
 WEIGHTS_EVERY_S = 1.0
 """Shortest interval between two first-layer pictures, seconds."""
 MAX_EXAMPLES = 60000
+MONITOR = 500
+"""When the trainer does not hand the running loss to its batch callback, a progress point is the loss
+and accuracy on this many training images."""
 
 
 class _Stop(Exception):
@@ -138,7 +142,7 @@ class TrainingRun:
         self._emit("weights", **weights_picture(net.weights[0]))
         started = time.perf_counter()
         last_picture = [started]
-        monitor_X, monitor_y = X[:1000], y[:1000]
+        monitor_X, monitor_y = X[:MONITOR], y[:MONITOR]
 
         def on_batch(epoch, b, n, *args, **kwargs):
             if self._stop.is_set():

@@ -32,12 +32,18 @@ export function paintCells(box, values, color, describe, out, pick) {
       return cell;
     }));
   }
-  box.onpointerover = box.onfocusin = (e) => {
-    const i = e.target.dataset?.index;
-    if (i !== undefined) out.textContent = box._describe(Number(i));
-  };
-  box.onclick = (e) => { const i = e.target.dataset?.index; if (i !== undefined && box._pick) box._pick(Number(i)); };
-  box.onkeydown = (e) => { if (e.key === "Enter") box.onclick(e); };
+  if (!box._wired) {
+    const show = (e) => {
+      const i = e.target.dataset?.index;
+      if (i !== undefined) out.textContent = box._describe(Number(i));
+    };
+    const choose = (e) => { const i = e.target.dataset?.index; if (i !== undefined && box._pick) box._pick(Number(i)); };
+    box.addEventListener("pointerover", show);
+    box.addEventListener("focusin", show);
+    box.addEventListener("click", choose);
+    box.addEventListener("keydown", (e) => { if (e.key === "Enter") choose(e); });
+    box._wired = true;
+  }
   box._describe = describe;
   box._pick = pick;
   values.forEach((v, i) => {

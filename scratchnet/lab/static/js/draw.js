@@ -39,30 +39,40 @@ pad.addEventListener("pointermove", (e) => {
   for (const ev of e.getCoalescedEvents ? e.getCoalescedEvents() : [e]) strokeTo(position(ev));
   request(false);
 });
-function endStroke() { if (drawing) { drawing = false; request(true); } }
+function endStroke() {
+  if (!drawing) return;
+  drawing = false;
+  clearTimeout(timer); timer = null;          // the stroke's end supersedes a throttled request
+  request(true);
+}
 pad.addEventListener("pointerup", endStroke);
 pad.addEventListener("pointercancel", endStroke);
 document.getElementById("clear").addEventListener("click", () => {
   clearPad(); state.input = null; status.textContent = "";
+  document.getElementById("prediction").dataset.final = "0";
 });
+
+// pad.dataset.busy is "1" while a prediction is pending (in flight, queued or throttled): tests wait on it.
+function busy() { pad.dataset.busy = inFlight || queued || timer ? "1" : "0"; }
 
 // Predict for the pad's picture: throttled while drawing, always once when a stroke ends.
 function request(final) {
   if (!inked) return;
   const wait = THROTTLE_MS - (performance.now() - lastSent);
   if (!final && (inFlight || wait > 0)) {
-    if (!timer) timer = setTimeout(() => { timer = null; request(false); }, Math.max(wait, 20));
+    if (!timer) timer = setTimeout(() => { timer = null; request(false); busy(); }, Math.max(wait, 20));
+    busy();
     return;
   }
   send({ image: pad.toDataURL("image/png") }, final);
 }
 
 async function send(body, final) {
-  if (inFlight) { queued = [body, final || (queued && queued[1])]; return; }
-  inFlight = true; lastSent = performance.now();
+  if (inFlight) { queued = [body, final || (queued && queued[1])]; busy(); return; }
+  inFlight = true; lastSent = performance.now(); busy();
   try {
     const result = await postJSON("/api/predict", body);
-    show(result);
+    show(result, final);
     state.input = body;
     status.textContent = ""; status.classList.remove("error");
     emit("input", { body, result, final });
@@ -71,6 +81,7 @@ async function send(body, final) {
   } finally {
     inFlight = false;
     if (queued) { const [b, f] = queued; queued = null; send(b, f); }
+    busy();
   }
 }
 
@@ -106,10 +117,12 @@ function buildLayers() {
   }));
 }
 
-function show(result) {
+function show(result, final) {
   grey(document.getElementById("input28"), result.input);
   bars(document.getElementById("prob-bars"), result.probabilities, result.digit);
-  document.getElementById("prediction").textContent = result.digit;
+  const prediction = document.getElementById("prediction");
+  prediction.textContent = result.digit;
+  prediction.dataset.final = final ? "1" : "0";
   document.getElementById("confidence").textContent = `(${(100 * result.probabilities[result.digit]).toFixed(1)} %)`;
   for (const name of layerNames(state.model.sizes)) {
     paintCells(document.getElementById(`cells-${name}`), result.activations[name], sequential,

@@ -1,0 +1,237 @@
+"""How fast the lab answers, measured against a real ``scratchnet lab`` server.
+
+Three measurements, each against ``scratchnet lab MODEL --port 0`` started as a subprocess:
+
+* ``predict``: round trips of ``POST /api/predict`` with a drawn 280×280 canvas picture (PNG data URL, as
+  the page sends it), from ``--clients`` concurrent clients (default 8) that each send their next request
+  as soon as the last one is answered (no pause: the worst case; the page itself sends at most one every
+  120 ms per learner). Reports p50/p95/p99 and throughput.
+* ``first-load``: Chromium loads the page in a fresh context (no cache), ``--loads`` times; reports the
+  time to the ``load`` event and to the page's ``data-ready`` mark (every section started).
+* ``training``: the same recipe trained by ``scratchnet train --json`` and by the lab's Train section
+  (``POST /api/train``, its events streamed to a client the whole time), alternately ``--repeats`` times;
+  compares the trainer's own seconds per epoch. The lab's target is at most 10 % slower.
+
+    python benchmarks/lab_latency.py [predict] [first-load] [training] [--model model.npz]
+
+Without ``--model`` a seed network is trained for 2 epochs first (MNIST is downloaded once). Prints one
+JSON object per measurement and a markdown summary, with the machine it ran on.
+"""
+
+import argparse
+import base64
+import contextlib
+import io
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image, ImageDraw
+
+import scratchnet as sn
+from scratchnet.training import Recipe, train
+
+COMMAND = [sys.executable, "-c", "from scratchnet.cli import main; main()"]
+CHROMIUM = "/usr/bin/chromium"
+
+
+def machine():
+    return {"python": platform.python_version(), "numpy": np.__version__, "cpu": platform.processor() or
+            platform.machine(), "cores": os.cpu_count(), "system": platform.platform(terse=True)}
+
+
+@contextlib.contextmanager
+def lab(model, folder):
+    """A ``scratchnet lab`` process on a free port; yields its URL once it answers; always stopped."""
+    process = subprocess.Popen([*COMMAND, "lab", str(model), "--port", "0", "--no-browser",
+                                "--save-to", str(Path(folder) / "saved.npz")], cwd=folder,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        match = re.fullmatch(r"lab: (http://\S+/)\n", process.stdout.readline())
+        if not match:
+            raise SystemExit(f"the lab did not start: {process.stderr.read()}")
+        url = match.group(1)
+        for _ in range(200):
+            try:
+                httpx.get(url + "api/model", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def canvas_pictures(n=16, seed=0):
+    """``n`` data URLs of 280×280 canvas-like pictures (dark strokes on white, 18 px wide)."""
+    rng = np.random.default_rng(seed)
+    urls = []
+    for _ in range(n):
+        img = Image.new("RGBA", (280, 280), (255, 255, 255, 255))
+        d = ImageDraw.Draw(img)
+        points = [tuple(int(v) for v in rng.integers(50, 230, 2)) for _ in range(rng.integers(3, 7))]
+        d.line(points, fill=(17, 17, 17, 255), width=18, joint="curve")
+        buf = io.BytesIO()
+        img.save(buf, "PNG")
+        urls.append("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
+    return urls
+
+
+def measure_predict(url, clients=8, requests=100, warmup=10):
+    """Round-trip times (ms) of /api/predict from ``clients`` threads, ``requests`` each."""
+    pictures = canvas_pictures()
+    times, errors = [], []
+    barrier = threading.Barrier(clients)
+
+    def client(k):
+        with httpx.Client(base_url=url, timeout=30) as c:
+            for i in range(warmup):
+                c.post("api/predict", json={"image": pictures[(k + i) % len(pictures)]})
+            barrier.wait()
+            for i in range(requests):
+                body = {"image": pictures[(k * 7 + i) % len(pictures)]}
+                start = time.perf_counter()
+                r = c.post("api/predict", json=body)
+                times.append((time.perf_counter() - start) * 1e3)
+                if r.status_code != 200:
+                    errors.append(r.text)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    t = np.array(times)
+    return {"measurement": "predict", "clients": clients, "requests": len(t), "errors": len(errors),
+            "p50_ms": float(np.percentile(t, 50)), "p95_ms": float(np.percentile(t, 95)),
+            "p99_ms": float(np.percentile(t, 99)), "max_ms": float(t.max()),
+            "requests_per_s": len(t) / wall}
+
+
+def measure_first_load(url, loads=5):
+    """Milliseconds to the load event and to the page's data-ready mark, each load in a fresh context."""
+    from playwright.sync_api import sync_playwright
+    load, ready = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        try:
+            for _ in range(loads):
+                context = browser.new_context()
+                page = context.new_page()
+                start = time.perf_counter()
+                page.goto(url, wait_until="load")
+                load.append((time.perf_counter() - start) * 1e3)
+                page.wait_for_selector("body[data-ready=true]")
+                ready.append((time.perf_counter() - start) * 1e3)
+                context.close()
+        finally:
+            browser.close()
+    return {"measurement": "first-load", "loads": loads, "load_ms_median": statistics.median(load),
+            "load_ms_max": max(load), "ready_ms_median": statistics.median(ready), "ready_ms_max": max(ready)}
+
+
+RECIPE = {"epochs": 1, "batch_size": 128, "optimizer": "adam", "lr": 0.003, "shift": 1, "seed": 0}
+
+
+def cli_epoch_seconds(folder):
+    """``scratchnet train`` with `RECIPE`: the trainer's seconds for its epoch."""
+    r = RECIPE
+    out = subprocess.run([*COMMAND, "train", "--epochs", str(r["epochs"]), "--batch-size", str(r["batch_size"]),
+                          "--optimizer", r["optimizer"], "--lr", str(r["lr"]), "--shift", str(r["shift"]),
+                          "--seed", str(r["seed"]), "--out", str(Path(folder) / "cli.npz"), "--json"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)["epoch_seconds"][0]
+
+
+def lab_epoch_seconds(url):
+    """The lab's Train section with `RECIPE`, its events streamed until the end: seconds for its epoch."""
+    with httpx.Client(base_url=url, timeout=120) as c:
+        r = c.post("api/train", json={**RECIPE, "examples": 60000})
+        r.raise_for_status()
+        seconds, points = None, 0
+        with c.stream("GET", "api/train/events") as stream:
+            kind = None
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: "):
+                    data = json.loads(line[6:])
+                    points += kind == "progress"
+                    if kind == "epoch":
+                        seconds = data["seconds"]
+                    if kind == "done" and data["status"] != "finished":
+                        raise SystemExit(f"the lab's run ended {data['status']}: {data['message']}")
+        return seconds, points
+
+
+def measure_training(url, folder, repeats=3):
+    cli, labs, points = [], [], 0
+    for _ in range(repeats):
+        cli.append(cli_epoch_seconds(folder))
+        seconds, points = lab_epoch_seconds(url)
+        labs.append(seconds)
+    ratio = statistics.median(labs) / statistics.median(cli)
+    return {"measurement": "training", "recipe": RECIPE, "repeats": repeats, "cli_epoch_s": cli, "lab_epoch_s": labs,
+            "progress_points_per_epoch": points, "lab_over_cli": ratio}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", nargs="*", default=["predict", "first-load", "training"],
+                        choices=["predict", "first-load", "training"])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=100, help="per client")
+    parser.add_argument("--loads", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        model = args.model
+        if model is None:
+            model = Path(folder) / "model.npz"
+            net = sn.seed_network(seed=0)
+            train(net, *sn.load_mnist("train"), Recipe(epochs=2))
+            sn.save(net, model)
+        with lab(model.resolve(), folder) as url:
+            if "predict" in args.what:
+                results.append(measure_predict(url, args.clients, args.requests))
+            if "first-load" in args.what:
+                results.append(measure_first_load(url, args.loads))
+            if "training" in args.what:
+                results.append(measure_training(url, folder, args.repeats))
+    for r in results:
+        print(json.dumps(r))
+    print(json.dumps({"machine": machine()}))
+    print()
+    for r in results:
+        if r["measurement"] == "predict":
+            print(f"| POST /api/predict, {r['clients']} clients, {r['requests']} requests | p50 {r['p50_ms']:.1f} ms, "
+                  f"p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; {r['requests_per_s']:.0f} requests/s |")
+        elif r["measurement"] == "first-load":
+            print(f"| first load, {r['loads']} fresh loads | load event {r['load_ms_median']:.0f} ms (max "
+                  f"{r['load_ms_max']:.0f}), every section ready {r['ready_ms_median']:.0f} ms (max {r['ready_ms_max']:.0f}) |")
+        else:
+            print(f"| one epoch, scratchnet train vs the lab streaming | {statistics.median(r['cli_epoch_s']):.2f} s vs "
+                  f"{statistics.median(r['lab_epoch_s']):.2f} s (median of {r['repeats']}): lab/train = "
+                  f"{r['lab_over_cli']:.3f}, {r['progress_points_per_epoch']} points an epoch |")
+
+
+if __name__ == "__main__":
+    main()

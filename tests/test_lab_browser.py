@@ -1,0 +1,311 @@
+"""The lab in a real browser: Debian's Chromium driven by Playwright, against ``scratchnet lab`` running as
+a real uvicorn process on a free port.
+
+The network is the seed network trained briefly on real MNIST (downloaded once into the cache). Digits
+are drawn with mouse moves along recorded strokes; the tests assert what the page shows, and every test
+fails if the page asks for anything that is not on the local server.
+
+``SCRATCHNET_LAB_SCREENSHOTS=docs/images/lab python -m pytest tests/test_lab_browser.py -k screenshots``
+writes the README's screenshots.
+"""
+
+import contextlib
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import scratchnet as sn
+from scratchnet.training import Recipe, train
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                 reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")]
+ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SEED_FORMULA = "[1 H1]^T (yhat - y) W3^T H2(1-H2)"
+
+
+def ellipse(cx, cy, rx, ry, n=28):
+    return [(round(cx + rx * math.cos(-math.pi / 2 + 2 * math.pi * k / n)),
+             round(cy + ry * math.sin(-math.pi / 2 + 2 * math.pi * k / n))) for k in range(n + 1)]
+
+
+# Strokes on the 280×280 pad, in pad pixels, one list of points per stroke (recorded once, then tidied).
+STROKES = {
+    0: [ellipse(140, 140, 62, 95)],
+    1: [[(135, 40), (145, 240)]],
+    2: [[(80, 95), (95, 60), (140, 42), (185, 60), (195, 100), (175, 140), (80, 235), (215, 232)]],
+    3: [[(80, 65), (130, 42), (185, 60), (190, 105), (135, 135), (190, 160), (200, 205), (150, 238), (80, 222)]],
+    4: [[(160, 40), (75, 170), (215, 170)], [(175, 90), (175, 245)]],
+    7: [[(70, 50), (210, 50), (120, 240)]],
+}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """A folder holding model.npz: the seed network after 3 epochs on MNIST (about 95 % on the test set)."""
+    folder = tmp_path_factory.mktemp("lab")
+    X, y = sn.load_mnist("train")
+    net = sn.seed_network(seed=0)
+    train(net, X, y, Recipe(epochs=3, shift=1))
+    sn.save(net, folder / "model.npz", {"test_accuracy": net.evaluate(*sn.load_mnist("test"))[1]})
+    return folder
+
+
+@contextlib.contextmanager
+def lab_server(folder):
+    """``scratchnet lab model.npz --port 0 --no-browser`` in ``folder``; yields its URL once it answers, and
+    always stops it."""
+    import httpx
+    process = subprocess.Popen([sys.executable, "-c", "from scratchnet.cli import main; main()", "lab", "model.npz",
+                                "--port", "0", "--no-browser", "--save-to", "saved.npz"],
+                               cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        match = re.fullmatch(r"lab: (http://127\.0\.0\.1:\d+/)\n", process.stdout.readline())
+        assert match, process.stderr.read()
+        url = match.group(1)
+        for _ in range(200):
+            try:
+                httpx.get(url + "api/model", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(folder):
+    """A lab shared by the tests that do not change its network."""
+    with lab_server(folder) as url:
+        yield url
+
+
+@pytest.fixture
+def own_server(folder):
+    """A lab of its own, for a test that trains (and so replaces the network)."""
+    with lab_server(folder) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(browser, server, width=1280, height=900):
+    """A page on the lab that records every request outside the server and every script error."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.outside, page.errors = [], []
+
+    def route(r):
+        if r.request.url.startswith(server) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            page.outside.append(r.request.url)
+            r.abort()
+    page.route("**/*", route)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(server)
+    page.wait_for_selector("body[data-ready=true]")
+    return page
+
+
+@pytest.fixture
+def page(browser, server):
+    page = open_page(browser, server)
+    yield page
+    try:
+        assert page.outside == [], f"the page asked for things outside the local server: {page.outside}"
+        assert page.errors == [], page.errors
+    finally:
+        page.close()
+
+
+def draw(page, strokes, steps=6):
+    """Draw ``strokes`` on the pad with mouse moves (several pointer events per segment)."""
+    box = page.locator("#draw").bounding_box()
+    sx, sy = box["width"] / 280, box["height"] / 280
+    for stroke in strokes:
+        (x, y), rest = stroke[0], stroke[1:]
+        page.mouse.move(box["x"] + x * sx, box["y"] + y * sy)
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(box["x"] + x * sx, box["y"] + y * sy, steps=steps)
+        page.mouse.up()
+
+
+def prediction_after(page):
+    """The prediction once the pad's last stroke has been read (no prediction pending)."""
+    page.wait_for_function("() => document.getElementById('draw').dataset.busy === '0' && "
+                           "document.getElementById('prediction').dataset.final === '1'")
+    return page.inner_text("#prediction")
+
+
+@pytest.mark.parametrize("digit", sorted(STROKES))
+def test_a_drawn_digit_is_read(page, digit):
+    draw(page, STROKES[digit])
+    assert prediction_after(page) == str(digit)
+    assert page.locator("#cells-H1 .cell").count() == 100
+    assert page.locator("#cells-H2 .cell").count() == 10
+    assert page.locator("#prob-bars .bar.top").count() == 1
+    lit = page.evaluate("() => { const c = document.getElementById('input28').getContext('2d');"
+                        " return c.getImageData(0, 0, 28, 28).data.filter((v, i) => i % 4 === 0 && v > 128).length; }")
+    assert 30 < lit < 400                                     # the 28×28 input the network saw is shown
+
+
+def test_clear_and_draw_again_reads_the_new_digit(page):
+    draw(page, STROKES[1])
+    assert prediction_after(page) == "1"
+    page.click("#clear")
+    draw(page, STROKES[7])
+    assert prediction_after(page) == "7"
+
+
+def test_pointing_at_a_unit_shows_its_formula_with_numbers(page):
+    draw(page, STROKES[3])
+    prediction_after(page)
+    page.hover("#cells-H2 .cell >> nth=3")
+    text = page.inner_text("#unit-formula")
+    assert re.search(r"H2\[3\] = σ\(z2\[3\]\) = σ\(−?\d+\.\d+\) = \d\.\d{4}", text), text
+    assert "z2 = [1 H1] W2   (1×101 · 101×10 → 1×10)" in text
+    page.focus("#cells-yhat .cell >> nth=3")
+    assert page.inner_text("#unit-formula").startswith("ŷ[3] = softmax(z3)[3]")
+
+
+def test_backprop_for_the_drawn_digit(page):
+    draw(page, STROKES[7])
+    prediction_after(page)
+    page.wait_for_selector("#bp-body:not([hidden])")
+    assert page.input_value("#label") == "7"
+    loss7 = page.inner_text("#loss")
+    assert loss7.startswith("L = −log ŷ[7]")
+    assert page.locator("#d-delta1 .cell").count() == 100 and page.locator("#d-delta3 .cell").count() == 10
+    page.hover("#d-delta3 .cell >> nth=7")
+    assert re.match(r"δ3\[7\] = ŷ\[7\] − y\[7\] = \d\.\d{4} − 1 = −\d\.\d{4}", page.inner_text("#map-formula"))
+    page.select_option("#label", "2")                          # a wrong label: a much larger loss
+    page.wait_for_function("() => document.getElementById('loss').textContent.startsWith('L = −log ŷ[2]')")
+    assert float(page.inner_text("#loss").split("= ")[-1]) > float(loss7.split("= ")[-1])
+    box = page.locator("#map-W2").bounding_box()
+    assert box["height"] > 1.5 * box["width"]                  # 101 rows × 10 columns
+    page.click("#step")
+    page.wait_for_selector("#step-bars .bar.after")
+    assert "→" in page.inner_text("#step-loss")
+    assert page.locator("#equations math").count() == 14        # every equation of `scratchnet derive`
+
+
+def test_the_seeds_formula_is_diagnosed_as_it_is_typed(page):
+    page.click("#formula")
+    page.keyboard.type(SEED_FORMULA, delay=5)
+    page.wait_for_function("() => document.getElementById('verdict').textContent === 'shape_error'")
+    diagnoses = page.locator("#diagnoses li").all_inner_texts()
+    assert "elementwise_product" in diagnoses and "bias_row" in diagnoses
+    assert page.locator("#formula-math math").count() == 1
+    assert "W3[1:]" in page.inner_text("#check-message")
+    page.fill("#formula", "[1 H1]^T (((yhat - y) W3[1:]^T) * H2 * (1 - H2))")
+    page.wait_for_function("() => document.getElementById('verdict').textContent === 'correct'")
+    page.fill("#formula", "[1 H1]^T (yhat - y")
+    page.wait_for_function("() => document.getElementById('verdict').textContent === 'cannot read it'")
+    assert "^" in page.inner_text("#check-message")
+
+
+def test_training_updates_the_chart_and_stop_ends_it(browser, own_server):
+    page = open_page(browser, own_server)
+    page.fill("input[name=epochs]", "100")
+    page.fill("input[name=examples]", "20000")
+    weights_before = int(page.get_attribute("#weights", "data-updates") or 0)
+    page.click("#train-start")
+    page.wait_for_function("() => Number(document.getElementById('train-chart').dataset.points) >= 3", timeout=60000)
+    assert page.is_disabled("#train-start") and page.is_enabled("#train-stop")
+    page.click("#train-stop")
+    page.wait_for_function("() => document.getElementById('train-status').textContent.startsWith('stopped')",
+                           timeout=30000)
+    assert page.is_enabled("#train-start")
+    assert int(page.get_attribute("#weights", "data-updates")) > weights_before
+    page.wait_for_function("() => document.getElementById('model-info').textContent.includes('trained in the lab')")
+    assert page.outside == [] and page.errors == []
+    page.close()
+
+
+def test_a_mistake_loads_into_draw_and_backprop(page):
+    page.click("#mistakes-load")
+    page.wait_for_selector("#mistakes button", timeout=60000)
+    first = page.locator("#mistakes button").first
+    true, predicted = re.match(r"(\d) → (\d)", first.inner_text()).groups()
+    first.click()
+    assert prediction_after(page) == predicted
+    page.wait_for_function("t => document.getElementById('label').value === t", arg=true)
+
+
+def test_the_page_fits_a_phone(browser, server):
+    page = open_page(browser, server, width=390, height=844)
+    try:
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        draw(page, STROKES[1])
+        assert prediction_after(page) == "1"                   # the pad works at phone width too
+        assert page.outside == [] and page.errors == []
+    finally:
+        page.close()
+
+
+def test_screenshots(browser, own_server, tmp_path):
+    """The README's screenshots: each section at desktop width, and the page's top at phone width."""
+    out = Path(os.environ.get("SCRATCHNET_LAB_SCREENSHOTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    server = own_server
+    page = open_page(browser, server, width=1280, height=900)
+    try:
+        page.add_style_tag(content=".top { position: static; }")
+        draw(page, STROKES[3])
+        prediction_after(page)
+        page.hover("#cells-H1 .cell >> nth=42")
+        page.locator("#sec-draw").screenshot(path=out / "draw.png")
+        page.wait_for_selector("#bp-body:not([hidden])")
+        page.click("#step")
+        page.wait_for_selector("#step-bars .bar.after")
+        page.locator("#d-delta2 .cell >> nth=4").hover()
+        page.locator("#sec-backprop").screenshot(path=out / "backprop.png")
+        page.click("#seed-formula")
+        page.wait_for_function("() => document.getElementById('verdict').textContent === 'shape_error'")
+        page.wait_for_selector("#check-derivation math")
+        page.locator("#sec-check").screenshot(path=out / "check.png")
+        page.fill("input[name=epochs]", "2")
+        page.click("#train-start")
+        page.wait_for_function("() => document.getElementById('train-status').textContent.startsWith('finished')",
+                               timeout=120000)
+        page.locator("#sec-train").screenshot(path=out / "train.png")
+        page.click("#mistakes-load")
+        page.wait_for_selector("#mistakes button")
+        page.locator("#sec-mistakes").screenshot(path=out / "mistakes.png")
+        assert page.outside == [] and page.errors == []
+    finally:
+        page.close()
+    phone = open_page(browser, server, width=390, height=844)
+    try:
+        draw(phone, STROKES[2])
+        prediction_after(phone)
+        phone.screenshot(path=out / "phone.png", full_page=False)
+    finally:
+        phone.close()
+    for name in ("draw", "backprop", "check", "train", "mistakes", "phone"):
+        assert (out / f"{name}.png").stat().st_size > 10000
