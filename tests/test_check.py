@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 
-from scratchnet.cli import main
 from scratchnet.derivation.bindings import random_point
 from scratchnet.derivation.check import check
 from scratchnet.derivation.equations import gradient_formula
@@ -135,27 +134,20 @@ def test_the_truth_agrees_with_finite_differences(convention, wrt):
     assert compare(point, wrt, truth * 1.001, rng)["max_rel_error"] > 1e-4   # and it can fail
 
 
-def run(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
-
-
-def test_cli_json_and_exit_codes(capsys):
-    code, out, _ = run(["check", "--wrt", "W2", "--json", SEED], capsys)
+def test_cli_json_and_exit_codes(invoke):
+    code, out, _ = _parts(invoke(*["check", "--wrt", "W2", "--json", SEED]))
     obj = json.loads(out)
     assert code == 1 and obj["verdict"] == "shape_error"
     assert {"verdict", "shape", "expected_shape", "max_abs_error", "diagnoses", "message"} <= set(obj)
     assert obj["expected_shape"] == [101, 10] and set(obj["diagnoses"]) == {"bias_row", "elementwise_product"}
-    code, out, _ = run(["check", "--wrt", "W2", "--json", CORRECTED], capsys)
+    code, out, _ = _parts(invoke(*["check", "--wrt", "W2", "--json", CORRECTED]))
     assert code == 0 and json.loads(out)["verdict"] == "correct"
-    code, out, _ = run(["check", "--wrt", "W2", "--batch", "4", "--json", CORRECTED], capsys)
+    code, out, _ = _parts(invoke(*["check", "--wrt", "W2", "--batch", "4", "--json", CORRECTED]))
     assert code == 1 and json.loads(out)["diagnoses"] == ["batch_factor"]
 
 
-def test_cli_human_output_shows_shapes_the_failure_and_a_hint(capsys):
-    code, out, _ = run(["check", "--wrt", "W2", SEED], capsys)
+def test_cli_human_output_shows_shapes_the_failure_and_a_hint(invoke):
+    code, out, _ = _parts(invoke(*["check", "--wrt", "W2", SEED]))
     assert code == 1
     assert "[1 H1]^T (yhat - y) W3^T  101×11" in " ".join(out.split("\n"))
     assert "✗ [1 H1]^T (yhat - y) W3^T H2" in out and "11 ≠ 1" in out
@@ -170,8 +162,8 @@ def test_cli_human_output_shows_shapes_the_failure_and_a_hint(capsys):
     (["check", "--convention", "diagonal", "x"], "convention"),
     (["derive", "--format", "pdf"], "format"),
 ])
-def test_cli_usage_errors_exit_2(args, words, capsys):
-    code, out, err = run(args, capsys)
+def test_cli_usage_errors_exit_2(args, words, invoke):
+    code, out, err = _parts(invoke(*args))
     assert code == 2 and words in err and "Traceback" not in err
     if "W4" in words:
         assert err.splitlines()[-1].index("^") == err.splitlines()[-2].index("W4")
@@ -181,6 +173,11 @@ def test_cli_usage_errors_exit_2(args, words, capsys):
                                   ["check", "--batch", "10000000000", "x"],
                                   ["derive", "--batch", "10000000000"],
                                   ["derive", "--chain", "W1", "--layers", "100000000,100000,10"]])
-def test_networks_and_batches_past_memory_are_refused_before_allocating(args, capsys):
-    code, out, err = run(args, capsys)
+def test_networks_and_batches_past_memory_are_refused_before_allocating(args, invoke):
+    code, out, err = _parts(invoke(*args))
     assert code == 2 and "would need about" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def _parts(result):
+    """``(exit code, standard output, standard error)`` of an `invoke` result."""
+    return result.returncode, result.stdout, result.stderr

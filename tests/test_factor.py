@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 
-from scratchnet.cli import main
 from scratchnet.derivation.bindings import random_point
 from scratchnet.derivation.check import DIAGNOSES, JACOBIAN_CONVENTION, check
 from scratchnet.derivation.jacobians import Factor, parse_factor, true_factor
@@ -140,21 +139,19 @@ def test_a_factor_is_one_examples_jacobian():
     assert r.verdict == "correct" and r.factor == "∂L/∂z3"
 
 
-def run(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
-
-
-def test_cli_factor_states_the_convention_and_exits_like_check(capsys):
-    code, out, _ = run(["check", "--factor", "dH2/dz2", "H2(1-H2)"], capsys)
+def test_cli_factor_states_the_convention_and_exits_like_check(invoke):
+    code, out, _ = _parts(invoke(*["check", "--factor", "dH2/dz2", "H2(1-H2)"]))
     assert code == 1 and "J[i, j] = ∂A_i/∂B_j" in out and "∂L/∂B = ∂L/∂A · J" in out
     assert "∂L/∂B = Jᵀ ∂L/∂A" in out                          # the column convention's counterpart
     assert "diagonal_jacobian" in out and "The true factor: ∂H2/∂z2 = diag(sigma'(z2))" in out
-    code, out, _ = run(["check", "--factor", "dz3/dH2", "--json", "W3[1:]^T"], capsys)
+    code, out, _ = _parts(invoke(*["check", "--factor", "dz3/dH2", "--json", "W3[1:]^T"]))
     obj = json.loads(out)
     assert code == 0 and obj["verdict"] == "correct" and obj["factor"] == "∂z3/∂H2"
     assert obj["jacobian_note"] == JACOBIAN_CONVENTION and obj["trace"][-1]["shape"] == [10, 10]
-    code, out, err = run(["check", "--factor", "dH1/dz2", "x"], capsys)
+    code, out, err = _parts(invoke(*["check", "--factor", "dH1/dz2", "x"]))
     assert code == 2 and "does not depend" in err and "Traceback" not in err
+
+
+def _parts(result):
+    """``(exit code, standard output, standard error)`` of an `invoke` result."""
+    return result.returncode, result.stdout, result.stderr
