@@ -13,6 +13,7 @@ Thin: each endpoint reads the request (`inputs`, `guard.read_json`), calls the l
     GET  /api/derivation         the equations of `scratchnet derive`, as MathML with shapes
     POST /api/check              {"formula", "wrt", "convention", "batch"} → `scratchnet check --json`
     POST /api/render             {"formulas": [...]} → MathML of each formula
+    GET  /api/weights            the first layer W1 as a picture (one 28×28 tile per hidden unit)
     GET  /api/mistakes           the most confident mistakes on the test set
     GET  /api/train              the training run's state; POST starts one (one at a time)
     GET  /api/train/events       server-sent events of the current run
@@ -49,7 +50,7 @@ from ..modelfile import save
 from . import formulas, model
 from .guard import Guard, HostPolicy, read_json
 from .inputs import LabRequestError, read_formula, read_input, read_label
-from .live import TrainingRun, read_recipe
+from .live import TrainingRun, read_recipe, weights_picture
 
 STATIC = Path(str(resources.files("scratchnet.lab") / "static"))
 MAX_BATCH = 64
@@ -172,6 +173,9 @@ def create_app(lab, bind_host="127.0.0.1"):
                 out.append(None)
         return JSONResponse({"mathml": out})
 
+    async def weights(request):
+        return JSONResponse(weights_picture(lab.model.net.weights[0]))
+
     async def mistakes(request):
         try:
             n = int(request.query_params.get("n", 30))
@@ -255,9 +259,8 @@ def create_app(lab, bind_host="127.0.0.1"):
         return _error(exc.status, str(exc))
 
     async def library_error(request, exc):
-        if isinstance(exc, FormulaError):
-            return JSONResponse({"error": exc.message, "start": exc.start, "end": exc.end,
-                                 "pointer": exc.pointer()}, status_code=422)
+        if isinstance(exc, FormulaError):                    # what `scratchnet check --json` prints for it
+            return JSONResponse(exc.to_json(), status_code=422)
         return _error(422, str(exc))
 
     async def http_error(request, exc):
@@ -276,6 +279,7 @@ def create_app(lab, bind_host="127.0.0.1"):
         Route("/api/derivation", derivation),
         Route("/api/check", check_formula, methods=["POST"]),
         Route("/api/render", render, methods=["POST"]),
+        Route("/api/weights", weights),
         Route("/api/mistakes", mistakes),
         Route("/api/train", train_state),
         Route("/api/train", train_start, methods=["POST"]),

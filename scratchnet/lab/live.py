@@ -10,8 +10,8 @@ once a second. When the run ends (finished, stopped or failed) its network becom
 Event types (each a dict with ``"type"``)::
 
     start     recipe, examples, steps_per_epoch
-    progress  epoch, batch, n_batches, loss, accuracy, seconds (loss and accuracy: the running mean
-              over the epoch so far, as the trainer reports it, or on `MONITOR` training images)
+    progress  epoch, batch, n_batches, loss, accuracy (the trainer's running means over the epoch so
+              far), seconds
     epoch     the training history row (epoch, train_loss, train_accuracy, lr, seconds)
     weights   W1 as int8 codes: for each of the n_1 hidden units, its 784 input weights divided by
               that unit's largest |weight|, times 127 (base64, unit by unit)
@@ -35,9 +35,6 @@ POINTS_PER_EPOCH = 10
 WEIGHTS_EVERY_S = 1.0
 """Shortest interval between two first-layer pictures, seconds."""
 MAX_EXAMPLES = 60000
-MONITOR = 500
-"""When the trainer does not hand the running loss to its batch callback, a progress point is the loss
-and accuracy on this many training images."""
 
 
 class _Stop(Exception):
@@ -142,16 +139,12 @@ class TrainingRun:
         self._emit("weights", **weights_picture(net.weights[0]))
         started = time.perf_counter()
         last_picture = [started]
-        monitor_X, monitor_y = X[:MONITOR], y[:MONITOR]
 
-        def on_batch(epoch, b, n, *args, **kwargs):
+        def on_batch(epoch, b, n, loss, accuracy):
             if self._stop.is_set():
-                raise _Stop
+                raise _Stop                                    # the trainer's supported way to end a run
             if b % every and b != n:
                 return
-            loss, accuracy = kwargs.get("loss"), kwargs.get("accuracy")
-            if loss is None:
-                loss, accuracy = net.evaluate(monitor_X, monitor_y)
             now = time.perf_counter()
             self._emit("progress", epoch=epoch, batch=b, n_batches=n, loss=float(loss),
                        accuracy=float(accuracy), seconds=now - started)

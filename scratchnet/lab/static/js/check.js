@@ -59,9 +59,10 @@ async function run() {
     verdict.className = "verdict error";
     const message = document.getElementById("check-message");
     message.textContent = err.message;
-    if (err.data?.pointer) {
-      const pre = document.createElement("pre");
-      pre.className = "pointer"; pre.textContent = err.data.pointer;
+    if (Number.isInteger(err.data?.start)) {          // a caret under the part it could not read
+      const pre = document.createElement("pre"), end = Math.max(err.data.end, err.data.start + 1);
+      pre.className = "pointer";
+      pre.textContent = `${formula}\n${" ".repeat(err.data.start)}${"^".repeat(end - err.data.start)}`;
       message.append(pre);
     }
     return;

@@ -1,7 +1,7 @@
 // Section 4, Train live: start a run, stream its loss and accuracy into a chart, stop it, save the network.
 import { getJSON, postJSON } from "./api.js";
 import { css, diverging } from "./colors.js";
-import { emit, fmt } from "./state.js";
+import { emit, fmt, on } from "./state.js";
 
 const form = document.getElementById("train-form");
 const startButton = document.getElementById("train-start");
@@ -115,6 +115,9 @@ export async function initTrain(model) {
     try { say(`saved ${(await postJSON("/api/save")).saved}`); } catch (err) { say(err.message, true); }
   });
   window.addEventListener("resize", drawChart);
+  const showWeights = async () => { try { drawWeights(await getJSON("/api/weights")); } catch { /* shown at the next run */ } };
+  on("model", showWeights);
+  showWeights();
   const run = await getJSON("/api/train");
   if (run.status === "running") { running(true); listen(); }
   else if (model.trained) say(`No run yet in this lab. The network came from ${model.source}.`);
