@@ -102,3 +102,11 @@ def test_cli_derive(capsys):
         main(["derive", "--convention", "column"])
     out = capsys.readouterr().out
     assert info.value.code == 0 and "∂L/∂W₂ = δ₂ [1; H₁]ᵀ    ∈ 10×101 | 10×101" in out
+
+
+def test_public_step_latex_and_facts_for_the_lab(seed_row):
+    from scratchnet.derivation.render import facts, step_latex
+    assert step_latex(seed_row.step("dW2")) == r"\frac{\partial L}{\partial W_{2}} = [1\ H_{1}]^\top\, \delta_{2}"
+    row, separate = facts("row"), facts("column", "separate")
+    assert {"softmax", "batch", "outer", "bias", "hadamard", "bias_sum"} <= set(row)
+    assert "third-order tensor" in row["outer"][0] and r"\delta_l H_{l-1}^\top" in separate["outer"][1]

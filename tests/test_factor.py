@@ -155,3 +155,19 @@ def test_cli_factor_states_the_convention_and_exits_like_check(invoke):
 def _parts(result):
     """``(exit code, standard output, standard error)`` of an `invoke` result."""
     return result.returncode, result.stdout, result.stderr
+
+
+def test_z_times_its_own_derivative_is_an_activation_derivative_mistake():
+    # a learner read g'(z1) as z1 times (1 - a1²) (DeepLearning.AI board, W3 A1)
+    for formula, verdict in (("(W2^T (yhat - y) / B) * (z1 (1 - H1^2))", "shape_error"),
+                             ("(W2^T (yhat - y) / B) * (z1 * (1 - H1^2))", "wrong_value")):
+        r = check(formula, "z1", (2, 4, 2), ("tanh", "softmax"), "column", 3, bias="separate")
+        assert (r.verdict, r.diagnoses) == (verdict, ["activation_derivative"]), r.message
+        assert check(r.corrected, "z1", (2, 4, 2), ("tanh", "softmax"), "column", 3,
+                     bias="separate").verdict == "correct"
+
+
+@pytest.mark.parametrize("spelling", ["dz3/dH2", "∂z_3/∂H_2", r"\partial z_3/\partial H_{2}",
+                                      r"\frac{\partial z_3}{\partial H_2}"])
+def test_factor_spellings_plain_and_latex(spelling):
+    assert check("W3[1:]^T", factor=spelling).verdict == "correct"

@@ -117,7 +117,8 @@ def hints(code, what, convention, B, L, bias="row"):
             f"∂L/∂b_l = {summed}, one entry per unit, not one row per example.",
         "activation_derivative":
             f"A σ' factor is missing, extra, or at the wrong layer: δ_l = {back}, with f the activation "
-            f"of layer l and z_l that layer's own pre-activation.",
+            f"of layer l and z_l that layer's own pre-activation (f'(z) is a function of z, not z times "
+            f"something).",
     }[code]
 
 

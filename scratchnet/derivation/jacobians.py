@@ -66,8 +66,8 @@ def _position(name, L):
 
 
 def parse_factor(text, L, bias="row"):
-    """Read ``--factor``: ``dz3/dH2``, ``∂z_3/∂H_2``, ``dyhat/dz3``, ``dL/dW2``, ``dz2/db2`` (separate
-    bias). Raises `ScratchnetError` for anything else, or for a factor that is 0 because ``A`` does not
+    """Read ``--factor``: ``dz3/dH2``, ``∂z_3/∂H_2``, ``\\frac{\\partial z_3}{\\partial H_2}``,
+    ``dyhat/dz3``, ``dL/dW2``, ``dz2/db2`` (separate bias). Raises `ScratchnetError` for anything else, or for a factor that is 0 because ``A`` does not
     depend on ``B``.
 
     Returns
@@ -75,12 +75,16 @@ def parse_factor(text, L, bias="row"):
     Factor
     """
     raw = str(text).strip()
-    match = re.fullmatch(r"[d∂]\s*([^/\s]+)\s*/\s*[d∂]\s*([^/\s]+)", raw)
+    plain = raw.replace("\\partial", "∂").replace("\\hat{y}", "yhat").replace("$", "")
+    fraction = re.fullmatch(r"\\frac\s*\{(.*)\}\s*\{(.*)\}", plain)       # \frac{\partial z_3}{\partial H_2}
+    if fraction:
+        plain = f"{fraction.group(1)}/{fraction.group(2)}"
+    match = re.fullmatch(r"[d∂]\s*([^/\s]+)\s*/\s*[d∂]\s*([^/\s]+)", plain.strip())
     if not match:
         raise ScratchnetError(f"--factor takes dA/dB, such as dz3/dH2 or dH2/dz2, got {raw!r}")
     names = []
     for part in match.groups():
-        name = canonical_name(part.strip("{}"))
+        name = canonical_name(part.replace("{", "").replace("}", ""))
         valid = name in ("L", "yhat") or (re.fullmatch(r"[HzWb]\d+", name) is not None and _valid(name, L, bias))
         if not valid:
             biases = f", b1…b{L}" if bias == "separate" else ""

@@ -4,8 +4,9 @@
 from .notation import name_text, render as render_tree
 
 
-def _facts(convention, bias="row"):
-    """The explanations, keyed by fact, as ``(unicode text, LaTeX text)``."""
+def facts(convention, bias="row"):
+    """The explanations, keyed by fact (``softmax``, ``batch``, ``outer``, ``bias``, ``hadamard``,
+    ``bias_sum``), as ``(unicode text, LaTeX text)``."""
     row = convention == "row"
     ones_u, ones_l = ("1ᵀ δ", r"\mathbf{1}^\top \delta") if row else ("δ 1", r"\delta\,\mathbf{1}")
     if row:
@@ -93,6 +94,11 @@ def _lhs(step, style):
     return n(kind)
 
 
+def step_latex(step):
+    """One step's whole equation in LaTeX, ``lhs = rhs``: ``\\frac{\\partial L}{\\partial W_{2}} = [1\\ H_{1}]^\\top\\, \\delta_{2}``."""
+    return f"{_lhs(step, 'latex')} = {render_tree(step.tree, 'latex')}"
+
+
 def _shape(shape, symbolic, style):
     parts = ["B" if d == symbolic else str(d) for d in shape] if shape else ["1", "1"]
     return (r" \times " if style == "latex" else "×").join(parts)
@@ -135,7 +141,7 @@ def _check_text(step, derivation, style):
 
 def derivation_text(derivation):
     """Terminal text with Unicode symbols."""
-    d, facts = derivation, _facts(derivation.convention, derivation.bias)
+    d, notes = derivation, facts(derivation.convention, derivation.bias)
     conv = ("row convention (the seed's): vectors are rows, z = [1 H] W, W_l is (n_{l−1}+1)×n_l, row 0 "
             "the bias" if d.convention == "row" else
             "column convention: vectors are columns, z = W [1; H], W_l is n_l×(n_{l−1}+1), column 0 the bias")
@@ -161,7 +167,7 @@ def derivation_text(derivation):
             if s.check_one is not None:
                 lines.append(f"      verified    : {_check_text(s, d, 'unicode')}")
             for f in s.facts:
-                lines.append(f"      ▸ {facts[f][0]}")
+                lines.append(f"      ▸ {notes[f][0]}")
         if kind == "forward":
             lines.append("  L = −(1/B) Σ_i Σ_k y_ik log ŷ_ik    (mean cross-entropy; one example: B = 1)")
         lines.append("")
@@ -169,7 +175,7 @@ def derivation_text(derivation):
     return "\n".join(lines)
 
 
-def _latex_steps(d, facts, display):
+def _latex_steps(d, notes, display):
     out = []
     for kind, title in (("forward", "Forward pass"), ("backward", "Backward pass")):
         out.append(("## " if display == "markdown" else r"\section*{") + title + ("" if display == "markdown" else "}"))
@@ -190,10 +196,10 @@ def _latex_steps(d, facts, display):
             if s.check_one is not None:
                 items.append(_check_text(s, d, "latex"))
             if display == "markdown":
-                out += [f"- {i}" for i in items] + [f"> {facts[f][1]}\n" for f in s.facts] + [""]
+                out += [f"- {i}" for i in items] + [f"> {notes[f][1]}\n" for f in s.facts] + [""]
             else:
                 out += [r"\begin{itemize}"] + [rf"\item {i}" for i in items] + [r"\end{itemize}"]
-                out += [rf"\noindent {facts[f][1]}" + "\n" for f in s.facts]
+                out += [rf"\noindent {notes[f][1]}" + "\n" for f in s.facts]
         if kind == "forward":
             eq = r"L = -\frac{1}{B}\sum_{i=1}^{B}\sum_k y_{ik}\log \hat y_{ik}"
             out.append(f"$$\n{eq}\n$$\n" if display == "markdown" else rf"\[ {eq} \]")
@@ -220,7 +226,7 @@ def derivation_markdown(derivation):
     """Markdown with LaTeX math (``$…$`` and ``$$…$$``)."""
     d = derivation
     lines = ["# Backpropagation, derived and verified", "", _header(d, "markdown"), ""]
-    lines += _latex_steps(d, _facts(d.convention, d.bias), "markdown")
+    lines += _latex_steps(d, facts(d.convention, d.bias), "markdown")
     lines.append("All backward equations verified." if d.verified else "**Some backward equation failed its check.**")
     return "\n".join(lines) + "\n"
 
@@ -230,7 +236,7 @@ def derivation_latex(derivation):
     d = derivation
     lines = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}", r"\usepackage[margin=2cm]{geometry}",
              r"\begin{document}", r"\section*{Backpropagation, derived and verified}", _header(d, "latex"), ""]
-    lines += _latex_steps(d, _facts(d.convention, d.bias), "latex")
+    lines += _latex_steps(d, facts(d.convention, d.bias), "latex")
     lines += ["All backward equations verified." if d.verified else r"\textbf{Some backward equation failed.}",
               r"\end{document}"]
     return "\n".join(lines) + "\n"

@@ -10,9 +10,10 @@ over the batch, or (for a Jacobian) its diagonal. The repairs, one small generat
   the other convention turned around (the seed's bias-row notation only);
 * `elementwise_products` (``elementwise_product``): a fitting matrix product of two same-shaped factors
   replaced by ``⊙`` (a product that does not fit is read as ``⊙`` by the evaluation itself);
-* `missing_derivatives`, `derivative_factors` (``activation_derivative``): a ``σ′(z_k)`` factor inserted
-  after a subexpression shaped like ``z_k``; a factor (or run of factors) whose value is some
-  activation's derivative at some layer replaced by the right layer's ``f′(z)``, or removed;
+* `missing_derivatives`, `derivative_factors`, `derivative_times_argument` (``activation_derivative``):
+  a ``σ′(z_k)`` factor inserted after a subexpression shaped like ``z_k``; a factor (or run of factors)
+  whose value is some activation's derivative at some layer replaced by the right layer's ``f′(z)``, or
+  removed; ``z_k f′(z_k)`` (``z`` times its own derivative) read as ``f′(z_k)``;
 * `wrong_layers` (``wrong_layer``): a weight matrix, pre-activation or activation named with another
   layer's number;
 * `transposes` (``missing_transpose``): a weight matrix (or ``W_l[1:]``) used without ``ᵀ`` where its
@@ -321,6 +322,24 @@ def derivative_factors(ctx):
                                      _window_builder(uids, None, ctx.substituted), f"{text} removed")
 
 
+def derivative_times_argument(ctx):
+    """``z_k f'(z_k)`` (or ``H_k``, by a matrix or elementwise product) → ``f'(z_k)``: ``f'(z)`` is a
+    function of ``z``, not ``z`` times something."""
+    known = _derivative_values(ctx.env)
+    for node in walk(ctx.tree):
+        if not (isinstance(node, BinOp) and node.op in ("matmul", "mul")):
+            continue
+        for bare, other in ((node.left, node.right), (node.right, node.left)):
+            named = _layer_name(bare)
+            value = ctx.values.get(other.uid)
+            if named is None or named[0] not in "zH" or value is None or not np.ndim(value):
+                continue
+            if any(k == named[1] and D.shape == np.shape(value) and np.allclose(value, D, rtol=1e-9, atol=1e-12)
+                   for (k, _, _), D in known.items()):
+                yield Repair("activation_derivative", node.uid, lambda n, right=other is node.right:
+                             n.right if right else n.left, f"{render(node)} → {render(other)}")
+
+
 def wrong_layers(ctx):
     """``W_k``, ``z_k``, ``H_k`` (or ``b_k``) → the same quantity of another layer; a derivative's own
     argument is left to `derivative_factors`."""
@@ -370,7 +389,7 @@ def factor_orders(ctx):
 
 
 GENERATORS = (bias_row_weights, bias_row_ones, bias_row_turned, elementwise_products, missing_derivatives,
-              derivative_factors, wrong_layers, transposes, factor_orders)
+              derivative_factors, derivative_times_argument, wrong_layers, transposes, factor_orders)
 """Every repair generator, in the order their repairs are tried."""
 
 
