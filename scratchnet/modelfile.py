@@ -197,22 +197,36 @@ class Archive:
         if names != set(expected):
             self.refuse(f"it holds arrays {sorted(names)}, expected {sorted(expected)}")
 
+    def check(self, name, shape, kinds="f", itemsizes=(4, 8)):
+        """Refuse unless the array ``name``'s header says ``shape`` and a dtype of kind ``kinds`` and its
+        size in the zip directory agrees; reads the header only. Returns ``(file, dtype, fortran_order)``,
+        the file open at the start of the data (the caller closes it)."""
+        shape = tuple(shape)
+        if name not in self.members:
+            self.refuse(f"it lacks the array {name}")
+        limit = 65536 + int(np.prod(shape, dtype=object)) * max(itemsizes)
+        f, got_shape, dtype, fortran_order = self._open(name, limit)
+        if dtype.kind not in kinds or dtype.itemsize not in itemsizes or dtype.hasobject:
+            f.close()
+            what = "Python objects, which are never loaded" if dtype.hasobject else f"{dtype} values"
+            self.refuse(f"{name} holds {what}; expected float {shape}")
+        if tuple(got_shape) != shape:
+            f.close()
+            self.refuse(f"{name} is {dtype} {tuple(got_shape)}, expected float {shape}")
+        if f.tell() + int(np.prod(shape, dtype=object)) * dtype.itemsize != self.members[name].file_size:
+            f.close()
+            self.refuse(f"{name} claims {dtype} {shape}, which does not match its size in the file")
+        return f, dtype, fortran_order
+
     def read(self, name, shape, kinds="f", itemsizes=(4, 8)):
         """The array ``name``, if its header says ``shape`` and a dtype of kind ``kinds``; else refused.
 
         Nothing but the header is read until the header and the zip directory agree with ``shape``, so
         what the caller allocates is bounded by what it expects.
         """
-        shape = tuple(shape)
-        limit = 4096 + int(np.prod(shape, dtype=object)) * max(itemsizes)
-        f, got_shape, dtype, fortran_order = self._open(name, limit)
+        f, dtype, fortran_order = self.check(name, shape, kinds, itemsizes)
         with f:
-            if dtype.kind not in kinds or dtype.itemsize not in itemsizes or dtype.hasobject:
-                what = "Python objects, which are never loaded" if dtype.hasobject else f"{dtype} values"
-                self.refuse(f"{name} holds {what}; expected float {shape}")
-            if tuple(got_shape) != shape:
-                self.refuse(f"{name} is {dtype} {tuple(got_shape)}, expected float {shape}")
-            W = self._data(f, name, got_shape, dtype, fortran_order)
+            W = self._data(f, name, tuple(shape), dtype, fortran_order)
         if W.dtype.kind == "f" and not np.all(np.isfinite(W)):
             self.refuse(f"{name} holds NaN or infinite values")
         return W
@@ -243,6 +257,8 @@ def read_network(archive, sizes, activations, dtype, names=None):
         if archive.members[name].file_size < shape[0] * shape[1] * 4:
             archive.refuse(f"its metadata claims layer sizes {sizes}, but {name} holds only "
                            f"{human(archive.members[name].file_size)}, too little for {shape}")
+    for name, shape in zip(names, shapes):                  # every header and size, before allocating
+        archive.check(name, shape)[0].close()
     nbytes = sum(r * c for r, c in shapes) * np.dtype(dtype).itemsize
     require(3 * nbytes, f"loading {archive.path}", hint="it was made on a larger machine")
     try:

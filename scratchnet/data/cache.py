@@ -93,7 +93,7 @@ def fetch(dataset="mnist", data_dir=None, sources=None, log=None):
             log(f"fetching {dataset} ({len(missing)} files) from {describe(name, dataset)} …")
         with tempfile.TemporaryDirectory(prefix="scratchnet-") as work:
             try:
-                files = SOURCES[name](dataset, work)
+                files = SOURCES[name](dataset, work, log=log)
             except SourceUnavailable as e:
                 reasons.append(f"{name}: {e}")
                 if log:

