@@ -103,9 +103,12 @@ def test_shifts_move_whole_images(rng):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("epochs", 0, "epochs"), ("batch_size", 0, "batch-size"), ("optimizer", "rmsprop", "optimizer"),
-    ("lr", -1.0, "lr"), ("shift", -1, "shift"),
+    ("epochs", 0, "epochs must be at least 1, got 0"), ("batch_size", 0, "batch size must be at least 1, got 0"),
+    ("optimizer", "rmsprop", "optimizer 'rmsprop' is unknown"), ("lr", -1.0, "must be a positive number, got -1.0"),
+    ("shift", -1, "shift must be 0 or more pixels, got -1"),
 ])
 def test_bad_recipes(field, value, message):
-    with pytest.raises(ScratchnetError, match=message):
+    # the library names the setting (field), never a command-line flag; the CLI maps it to its option
+    with pytest.raises(ScratchnetError, match=message) as error:
         Recipe(**{field: value}).check()
+    assert error.value.field == field and "--" not in str(error.value)
