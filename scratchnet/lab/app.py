@@ -39,6 +39,7 @@ from starlette.middleware import Middleware
 from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from threadpoolctl import ThreadpoolController
 
 from ..data import load_mnist
 from ..derivation.check import check
@@ -67,6 +68,8 @@ class Lab:
         self.save_path = Path(save_path)
         self.data_dir = data_dir
         self.run = None
+        self.training_threads = None
+        """BLAS threads for a training run (requests use one); set when the server starts."""
         self._test_set = None
         self._mistakes = {}
 
@@ -203,7 +206,8 @@ def create_app(lab, bind_host="127.0.0.1"):
 
         def adopt(run):
             lab.model.replace(run.net, f"trained in the lab ({run.status})")
-        lab.run = TrainingRun.fresh(recipe, examples, lab.data_dir, on_done=adopt, start_from=start_from).start()
+        lab.run = TrainingRun.fresh(recipe, examples, lab.data_dir, on_done=adopt, start_from=start_from,
+                                    blas_threads=lab.training_threads).start()
         return JSONResponse({"status": "running", "recipe": recipe.to_dict(), "examples": examples},
                             status_code=202)
 
@@ -293,10 +297,16 @@ def create_app(lab, bind_host="127.0.0.1"):
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # Requests are small (one row through the network, a 280×280 picture): each runs with one BLAS
+        # thread and the cores serve concurrent requests; a training run gets the usual threads back.
+        blas = ThreadpoolController()
+        lab.training_threads = max((p["num_threads"] for p in blas.info()), default=1)
+        one = blas.limit(limits=1)
         yield
         if lab.run is not None:                              # a run in progress ends with the server
             lab.run.stop()
             lab.run.join(timeout=5)
+        one.restore_original_limits()
 
     return Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan,
                      middleware=[Middleware(Guard, policy=HostPolicy(bind_host))])

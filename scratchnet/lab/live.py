@@ -24,6 +24,7 @@ import time
 from dataclasses import asdict
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from ..data import load_mnist
 from ..errors import ScratchnetError
@@ -76,8 +77,9 @@ def read_recipe(body):
 class TrainingRun:
     """One run: start it with `start`, end it early with `stop`; ``events`` grows while it runs."""
 
-    def __init__(self, recipe, examples, net, data_dir=None, on_done=None):
+    def __init__(self, recipe, examples, net, data_dir=None, on_done=None, blas_threads=None):
         self.recipe, self.examples, self.data_dir = recipe, examples, data_dir
+        self.blas_threads = blas_threads
         self.net = net
         self.events = []
         self.status = "running"
@@ -86,11 +88,12 @@ class TrainingRun:
         self._thread = threading.Thread(target=self._run, name="scratchnet-lab-training", daemon=True)
 
     @classmethod
-    def fresh(cls, recipe, examples, data_dir=None, on_done=None, start_from=None):
-        """A run from new seed-network weights (seeded by the recipe), or from a copy of ``start_from``."""
+    def fresh(cls, recipe, examples, data_dir=None, on_done=None, start_from=None, blas_threads=None):
+        """A run from new seed-network weights (seeded by the recipe), or from a copy of ``start_from``;
+        ``blas_threads``: BLAS threads while it trains (None: as they are)."""
         net = start_from.astype(start_from.dtype.name) if start_from is not None else \
             seed_network(seed=recipe.seed)
-        return cls(recipe, examples, net, data_dir, on_done)
+        return cls(recipe, examples, net, data_dir, on_done, blas_threads)
 
     @property
     def running(self):
@@ -115,7 +118,8 @@ class TrainingRun:
         try:
             X, y = load_mnist("train", data_dir=self.data_dir)
             X, y = X[:self.examples], y[:self.examples]
-            self._train(X, y)
+            with ThreadpoolController().limit(limits=self.blas_threads):
+                self._train(X, y)
             status, message = "finished", f"trained {self.recipe.epochs} epochs on {len(X):,} images"
         except _Stop:
             status, message = "stopped", "stopped by the Stop button; the weights are those of the last batch"

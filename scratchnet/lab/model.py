@@ -1,8 +1,8 @@
 """The lab's current network and the answers about one digit: forward pass, backward pass, one step.
 
-Every number comes from the library's public methods: `Network.forward` for the activations,
-`Network.loss_and_grads` for the gradients, `Network.forward_from` for the pre-activations ``z_l``,
-an `scratchnet.optimizers` SGD for the single step. This module only shapes them into JSON.
+Every number comes from the library's public methods: `Network.forward_from` for the activations and
+pre-activations ``z_l``, `Network.loss_and_grads` for the gradients, `Network.forward` for the
+probabilities around a step, a `scratchnet.optimizers` SGD for the single step. This module only shapes them into JSON.
 
 For one example (``B = 1``) the bias row of ``∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l`` is ``1 · δ_l``, so each
 ``δ_l`` is read off row 0 of its weight gradient rather than computed again.
@@ -59,11 +59,10 @@ class LabModel:
 
 
 def _layers(net, x):
-    """``(Hs, zs)`` for one input ``x (n_0,)``: ``Hs = [H_0, …, ŷ]`` rows and ``zs = {l: z_l}``."""
-    X = x.reshape(1, -1)
-    Hs = [H[0] for H in net.forward(X)]
-    zs, _ = net.forward_from(net.as_input(X), start=1)
-    return Hs, {l: z[0] for l, z in zs.items()}
+    """``(Hs, zs)`` for one input ``x (n_0,)``: ``Hs = [H_0, …, ŷ]`` rows and ``zs = {l: z_l}``, from one
+    forward pass (`Network.forward_from`, which keeps the pre-activations)."""
+    zs, Hs = net.forward_from(net.as_input(x.reshape(1, -1)), start=1)
+    return [Hs[l][0] for l in range(net.n_layers + 1)], {l: z[0] for l, z in zs.items()}
 
 
 def _activation_names(L):
