@@ -3,9 +3,10 @@
 Three measurements, each against ``scratchnet lab MODEL --port 0`` started as a subprocess:
 
 * ``predict``: round trips of ``POST /api/predict`` with a drawn 280×280 canvas picture (PNG data URL, as
-  the page sends it), from ``--clients`` concurrent clients (default 8) that each send their next request
-  as soon as the last one is answered (no pause: the worst case; the page itself sends at most one every
-  120 ms per learner). Reports p50/p95/p99 and throughput.
+  the page sends it) from ``--clients`` concurrent clients (default 8), in two ways: *classroom*, each
+  client sending one request every 120 ms, the most the page sends while a learner draws (8 learners
+  drawing at once), and *saturated*, each client sending its next request as soon as the last one is
+  answered (no pause: what the server can take). Reports p50/p95/p99 and throughput of each.
 * ``first-load``: Chromium loads the page in a fresh context (no cache), ``--loads`` times; reports the
   time to the ``load`` event and to the page's ``data-ready`` mark (every section started).
 * ``training``: the same recipe trained by ``scratchnet train --json`` and by the lab's Train section
@@ -41,13 +42,16 @@ from PIL import Image, ImageDraw
 import scratchnet as sn
 from scratchnet.training import Recipe, train
 
+LOAD_BEFORE = os.getloadavg()[0]
 COMMAND = [sys.executable, "-c", "from scratchnet.cli import main; main()"]
 CHROMIUM = "/usr/bin/chromium"
 
 
 def machine():
+    """What the numbers were measured on, with the load average (other work on the machine slows them)."""
     return {"python": platform.python_version(), "numpy": np.__version__, "cpu": platform.processor() or
-            platform.machine(), "cores": os.cpu_count(), "system": platform.platform(terse=True)}
+            platform.machine(), "cores": os.cpu_count(), "system": platform.platform(terse=True),
+            "load_average_1min_before": LOAD_BEFORE}
 
 
 @contextlib.contextmanager
@@ -91,8 +95,9 @@ def canvas_pictures(n=16, seed=0):
     return urls
 
 
-def measure_predict(url, clients=8, requests=100, warmup=10):
-    """Round-trip times (ms) of /api/predict from ``clients`` threads, ``requests`` each."""
+def measure_predict(url, clients=8, requests=100, warmup=10, interval_ms=0):
+    """Round-trip times (ms) of /api/predict from ``clients`` threads, ``requests`` each; a client sends
+    a request every ``interval_ms`` (or, if an answer comes later, as soon as it comes; 0: no pause)."""
     pictures = canvas_pictures()
     times, errors = [], []
     barrier = threading.Barrier(clients)
@@ -102,8 +107,12 @@ def measure_predict(url, clients=8, requests=100, warmup=10):
             for i in range(warmup):
                 c.post("api/predict", json={"image": pictures[(k + i) % len(pictures)]})
             barrier.wait()
+            time.sleep(interval_ms / 1e3 * k / clients)                # clients out of step, as people are
+            due = time.perf_counter()
             for i in range(requests):
                 body = {"image": pictures[(k * 7 + i) % len(pictures)]}
+                time.sleep(max(0.0, due - time.perf_counter()))
+                due += interval_ms / 1e3
                 start = time.perf_counter()
                 r = c.post("api/predict", json=body)
                 times.append((time.perf_counter() - start) * 1e3)
@@ -118,7 +127,8 @@ def measure_predict(url, clients=8, requests=100, warmup=10):
         t.join()
     wall = time.perf_counter() - start
     t = np.array(times)
-    return {"measurement": "predict", "clients": clients, "requests": len(t), "errors": len(errors),
+    return {"measurement": "predict", "scenario": "classroom" if interval_ms else "saturated",
+            "interval_ms": interval_ms, "clients": clients, "requests": len(t), "errors": len(errors),
             "p50_ms": float(np.percentile(t, 50)), "p95_ms": float(np.percentile(t, 95)),
             "p99_ms": float(np.percentile(t, 99)), "max_ms": float(t.max()),
             "requests_per_s": len(t) / wall}
@@ -211,7 +221,8 @@ def main(argv=None):
             sn.save(net, model)
         with lab(model.resolve(), folder) as url:
             if "predict" in args.what:
-                results.append(measure_predict(url, args.clients, args.requests))
+                results.append(measure_predict(url, args.clients, args.requests, interval_ms=120))
+                results.append(measure_predict(url, args.clients, args.requests, interval_ms=0))
             if "first-load" in args.what:
                 results.append(measure_first_load(url, args.loads))
             if "training" in args.what:
@@ -222,7 +233,9 @@ def main(argv=None):
     print()
     for r in results:
         if r["measurement"] == "predict":
-            print(f"| POST /api/predict, {r['clients']} clients, {r['requests']} requests | p50 {r['p50_ms']:.1f} ms, "
+            how = f"one every {r['interval_ms']} ms each" if r["interval_ms"] else "back to back"
+            print(f"| POST /api/predict, {r['scenario']}: {r['clients']} clients, {how}, {r['requests']} requests | "
+                  f"p50 {r['p50_ms']:.1f} ms, "
                   f"p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; {r['requests_per_s']:.0f} requests/s |")
         elif r["measurement"] == "first-load":
             print(f"| first load, {r['loads']} fresh loads | load event {r['load_ms_median']:.0f} ms (max "
