@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 import scratchnet as sn
 from scratchnet.data import checksums as data_checksums
 from scratchnet.derivation.check import check
+from scratchnet.derivation.render import step_latex
 from scratchnet.preprocess import to_mnist
 
 pytest.importorskip("starlette")
@@ -177,6 +178,8 @@ def test_derivation_has_every_equation_with_its_shapes(client):
     assert steps["delta2"]["shape_batch"] == "B × 10"
     assert steps["delta2"]["formula"] == "(delta3 W3[1:]^T) * sigma'(z2)"
     assert all(s["mathml"].startswith("<math") for s in d["steps"])
+    assert steps["dW3"]["latex"] == step_latex(sn.derive().step("dW3"))          # derive's own equations
+    assert "outer product" in steps["dW3"]["facts"][0]["text"]
     assert client.get("/api/derivation?convention=diagonal").status_code == 422
 
 
@@ -372,7 +375,7 @@ def test_the_command_serves_the_page_and_stops_on_ctrl_c(tmp_path, net):
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        assert r.json()["source"] == "model.npz" and r.json()["trained"]
+        assert r.json()["source"] == "loaded from model.npz" and r.json()["trained"]
         page = httpx.get(url, timeout=5)
         assert page.status_code == 200 and 'id="draw"' in page.text
         for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):

@@ -284,6 +284,7 @@ def test_screenshots(browser, own_server, tmp_path):
         page.click("#step")
         page.wait_for_selector("#step-bars .bar.after")
         page.locator("#d-delta2 .cell >> nth=4").hover()
+        page.wait_for_selector("#equations math")
         page.locator("#sec-backprop").screenshot(path=out / "backprop.png")
         page.click("#seed-formula")
         page.wait_for_function("() => document.getElementById('verdict').textContent === 'shape_error'")
@@ -304,7 +305,7 @@ def test_screenshots(browser, own_server, tmp_path):
     try:
         draw(phone, STROKES[2])
         prediction_after(phone)
-        phone.screenshot(path=out / "phone.png", full_page=False)
+        phone.locator("#sec-draw").screenshot(path=out / "phone.png")
     finally:
         phone.close()
     for name in ("draw", "backprop", "check", "train", "mistakes", "phone"):

@@ -27,7 +27,7 @@ def _load_model(model):
     if net.sizes[0] != FIELD * FIELD or net.sizes[-1] != 10:
         raise ScratchnetError(f"{model} is a {net.sizes[0]} → … → {net.sizes[-1]} network; the lab needs "
                               f"{FIELD * FIELD} inputs (28×28 pictures) and 10 classes")
-    return LabModel(net, source=str(model), trained=True)
+    return LabModel(net, source=f"loaded from {model}", trained=True)
 
 
 def _bind(host, port):

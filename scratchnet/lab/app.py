@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -302,6 +303,8 @@ def create_app(lab, bind_host="127.0.0.1"):
         blas = ThreadpoolController()
         lab.training_threads = max((p["num_threads"] for p in blas.info()), default=1)
         one = blas.limit(limits=1)
+        net = lab.model.net                                  # the derivation takes a moment: have it ready
+        threading.Thread(target=formulas.derivation, args=(net.sizes, net.activations, "row"), daemon=True).start()
         yield
         if lab.run is not None:                              # a run in progress ends with the server
             lab.run.stop()

@@ -31,7 +31,8 @@ def matrix(a, digits=6):
 class LabModel:
     """The network every section of the page uses, and where it came from.
 
-    ``source`` says so in words (a file name, "a fresh seed network", "trained in the lab");
+    ``source`` says so in words ("loaded from model.npz", "a fresh seed network (untrained)", "trained in
+    the lab (finished)");
     ``version`` grows each time the network is replaced, so caches (the mistakes) know when to refresh.
     """
 

@@ -29,7 +29,8 @@ function deltaFormula(l, j, r) {
     return `δ${L}[${j}] = ŷ[${j}] − y[${j}] = ${fmt(r.probabilities[j])} − ${y} = ${fmt(d)}    (δ${L} = ŷ − y, 1×${sizes[L]})`;
   }
   const H = r.activations[`H${l}`][j];
-  const deriv = activations[l - 1] === "sigmoid" ? `σ′(z${l}[${j}]) = H${l}(1 − H${l}) = ${fmt(H * (1 - H))}` : `f′(z${l}[${j}])`;
+  const deriv = activations[l - 1] === "sigmoid"
+    ? `σ′(z${l}[${j}]) = H${l}[${j}](1 − H${l}[${j}]) = ${fmt(H)}·${fmt(1 - H)}` : `f′(z${l}[${j}])`;
   return `δ${l}[${j}] = (δ${l + 1} W̄${l + 1}ᵀ)[${j}] · ${deriv};  δ${l}[${j}] = ${fmt(d)}\n` +
     `δ${l} = (δ${l + 1} W${l + 1}[1:]ᵀ) ⊙ f′(z${l})   (1×${sizes[l + 1]} · ${sizes[l + 1]}×${sizes[l]} → 1×${sizes[l]})`;
 }
@@ -133,8 +134,12 @@ async function equations() {
       for (const s of d.steps.filter((s) => s.kind === kind)) {
         const li = document.createElement("li");
         li.innerHTML = `${s.mathml}<span class="shape">${s.shape_one} | ${s.shape_batch}</span>` +
-          (s.verified ? '<span class="ok" title="finite differences agree">✓</span>' : "") +
-          (s.facts.length ? `<span class="fact">(${s.facts.join(", ")})</span>` : "");
+          (s.verified ? '<span class="ok" title="finite differences agree">✓</span>' : "");
+        for (const fact of s.facts) {
+          const p = document.createElement("p");
+          p.className = "fact"; p.textContent = `▸ ${fact.text}`;
+          li.append(p);
+        }
         items.push(li);
       }
     }

@@ -25,6 +25,7 @@ function clear() {
   verdict.textContent = "–"; verdict.className = "verdict";
   list("diagnoses", []); list("hints", []); text("check-message", "");
   document.getElementById("trace").hidden = true;
+  document.getElementById("failure").hidden = true;
   document.getElementById("check-derivation").replaceChildren();
   document.getElementById("formula-math").replaceChildren();
 }
@@ -73,6 +74,9 @@ async function run() {
   list("diagnoses", result.diagnoses);
   text("check-message", result.message);
   trace(result.trace);
+  const failure = document.getElementById("failure");
+  failure.hidden = !result.failure;
+  failure.textContent = result.failure ? `✗ ${result.failure.text}: ${result.failure.message}` : "";
   list("hints", (result.hints || []).map((h) => `Hint: ${h}`));
   const wanted = [formula];
   if (result.verdict !== "correct" && result.derivation) wanted.push(result.derivation);

@@ -8,7 +8,7 @@ import { on, state } from "./state.js";
 import { initTrain } from "./train.js";
 
 function describe(model) {
-  const where = model.trained ? `from ${model.source}` : model.source;
+  const where = model.source;
   const acc = model.test_accuracy ? `, test accuracy ${(100 * model.test_accuracy).toFixed(2)} %` : "";
   document.getElementById("model-info").textContent = `${model.architecture} · ${where}${acc}`;
 }

@@ -120,6 +120,6 @@ export async function initTrain(model) {
   showWeights();
   const run = await getJSON("/api/train");
   if (run.status === "running") { running(true); listen(); }
-  else if (model.trained) say(`No run yet in this lab. The network came from ${model.source}.`);
+  else if (model.trained) say(`No run yet in this lab; the network was ${model.source}.`);
   else say("No run yet: the network is freshly initialised; press Start to train it.");
 }
