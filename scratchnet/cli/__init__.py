@@ -20,8 +20,8 @@ def cli():
 
 
 def _register():
-    from . import check, data, derive, evaluate, gradcheck, predict, train
-    for module in (train, evaluate, data, gradcheck, predict, derive, check):
+    from . import check, data, derive, evaluate, gradcheck, lab, predict, train
+    for module in (train, evaluate, data, gradcheck, predict, derive, check, lab):
         cli.add_command(module.command)
 
 
