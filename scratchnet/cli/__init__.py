@@ -10,6 +10,7 @@ import sys
 import click
 
 from ..errors import ScratchnetError
+from . import _signals
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,7 +40,8 @@ def main(argv=None):
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
     try:
-        result = cli.main(args=argv, prog_name="scratchnet", standalone_mode=False)
+        with _signals.handled():              # SIGTERM too becomes an exception: clean-ups run, exit 143
+            result = cli.main(args=argv, prog_name="scratchnet", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as e:      # bare ``scratchnet``: show the help
         click.echo(e.format_message())
         return sys.exit(0)
@@ -54,14 +56,14 @@ def main(argv=None):
         if debug:
             raise
         return sys.exit(_error(e.format_message(), e.exit_code))
-    except click.Abort:
-        return sys.exit(_error("interrupted", 130))
+    except click.Abort as e:                  # click's wrapping of a KeyboardInterrupt
+        return sys.exit(_error("interrupted", _signals.exit_code(e.__cause__ or e)))
     except ScratchnetError as e:
         if debug:
             raise
         return sys.exit(_error(str(e), 1))
-    except KeyboardInterrupt:
-        return sys.exit(_error("interrupted", 130))
+    except KeyboardInterrupt as e:
+        return sys.exit(_error("interrupted", _signals.exit_code(e)))
     except OSError as e:
         if debug:
             raise
