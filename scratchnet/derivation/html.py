@@ -56,7 +56,8 @@ def check_html(result):
     -------
     str
     """
-    what = getattr(result, "factor", None) or f"dL/d{result.wrt}"
+    factor = getattr(result, "factor", None)
+    what = "∂" + factor[1:].replace("/d", "/∂") if factor else f"∂L/∂{result.wrt}"
     head = (f"<p>{badge(result.verdict.replace('_', ' '), result.verdict)}: checking "
             f"{math(_target_latex(result), fallback=what)} = {_formula_math(result.formula)} "
             f"({escape(result.convention)} convention, batch B = {escape(result.batch)})</p>")
@@ -70,8 +71,9 @@ def check_html(result):
         failing = len(rows)
         rows.append((f"<code>{escape(failure.text)}</code>", "does not fit", failure.message))
     trace = table(("subexpression", "shape", "note"), rows, raw_columns=(0,), highlight=failing) if rows else ""
-    shapes = (f"<p>The formula gives {escape(shape_text(result.shape) if result.shape is not None else 'no shape')}; "
-              f"the true {escape(what)} is {escape(shape_text(result.expected_shape))}.</p>")
+    gives = (f"The formula gives {escape(shape_text(result.shape))}" if result.shape is not None
+             else "The formula has no shape (an operation's shapes do not fit)")
+    shapes = f"<p>{gives}; the true {escape(what)} is {escape(shape_text(result.expected_shape))}.</p>"
     parts = [head, trace, shapes, f"<p>{escape(result.message)}</p>"]
     note = getattr(result, "jacobian_note", None)
     if note:
