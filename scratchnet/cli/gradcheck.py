@@ -7,9 +7,9 @@ Thin: it builds a network and a random batch from ``--seed``, calls `scratchnet.
 import click
 import numpy as np
 
-from ..network import SEED_ACTIVATIONS, SEED_SIZES
 from ..gradcheck import gradient_check
-from ..network import Network
+from ..memory import require_network
+from ..network import SEED_ACTIVATIONS, SEED_SIZES, Network
 from ..reference_torch import TorchNotInstalled, compare_with_torch, import_torch
 from ._output import emit_json, stderr, stdout
 from ._params import ACTIVATION_NAMES, LAYER_SIZES
@@ -50,6 +50,7 @@ def command(layers, activations, batch, seed, eps, full, against, as_json):
             raise TorchMissing(str(e)) from None
     if activations is None:                     # sigmoid hidden layers and softmax, as in the seed
         activations = ["sigmoid"] * (len(layers) - 2) + ["softmax"]
+    require_network(layers, batch, "float64")  # refuse what cannot fit before allocating it
     rng = np.random.default_rng(seed)
     net = Network(layers, activations, rng=rng)
     X = rng.random((batch, layers[0]))
