@@ -54,12 +54,21 @@ def machine():
             "load_average_1min_before": LOAD_BEFORE}
 
 
+def environment(blas_threads):
+    """The environment of the measured processes: with ``blas_threads``, OpenBLAS/OpenMP limited to it."""
+    env = dict(os.environ)
+    if blas_threads:
+        env.update(OPENBLAS_NUM_THREADS=str(blas_threads), OMP_NUM_THREADS=str(blas_threads))
+    return env
+
+
 @contextlib.contextmanager
-def lab(model, folder):
+def lab(model, folder, blas_threads=None):
     """A ``scratchnet lab`` process on a free port; yields its URL once it answers; always stopped."""
     process = subprocess.Popen([*COMMAND, "lab", str(model), "--port", "0", "--no-browser",
                                 "--save-to", str(Path(folder) / "saved.npz")], cwd=folder,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=environment(blas_threads))
     try:
         match = re.fullmatch(r"lab: (http://\S+/)\n", process.stdout.readline())
         if not match:
@@ -159,13 +168,13 @@ def measure_first_load(url, loads=5):
 RECIPE = {"epochs": 1, "batch_size": 128, "optimizer": "adam", "lr": 0.003, "shift": 1, "seed": 0}
 
 
-def cli_epoch_seconds(folder):
+def cli_epoch_seconds(folder, blas_threads=None):
     """``scratchnet train`` with `RECIPE`: the trainer's seconds for its epoch."""
     r = RECIPE
     out = subprocess.run([*COMMAND, "train", "--epochs", str(r["epochs"]), "--batch-size", str(r["batch_size"]),
                           "--optimizer", r["optimizer"], "--lr", str(r["lr"]), "--shift", str(r["shift"]),
                           "--seed", str(r["seed"]), "--out", str(Path(folder) / "cli.npz"), "--json"],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env=environment(blas_threads))
     return json.loads(out.stdout)["epoch_seconds"][0]
 
 
@@ -190,10 +199,10 @@ def lab_epoch_seconds(url):
         return seconds, points
 
 
-def measure_training(url, folder, repeats=3):
+def measure_training(url, folder, repeats=3, blas_threads=None):
     cli, labs, points = [], [], 0
     for _ in range(repeats):
-        cli.append(cli_epoch_seconds(folder))
+        cli.append(cli_epoch_seconds(folder, blas_threads))
         seconds, points = lab_epoch_seconds(url)
         labs.append(seconds)
     ratio = statistics.median(labs) / statistics.median(cli)
@@ -210,6 +219,9 @@ def main(argv=None):
     parser.add_argument("--requests", type=int, default=100, help="per client")
     parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="limit OpenBLAS in the lab and in scratchnet train to this many threads (on a busy "
+                             "machine, 2 spinning BLAS threads can make an epoch several times slower)")
     args = parser.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory() as folder:
@@ -219,17 +231,17 @@ def main(argv=None):
             net = sn.seed_network(seed=0)
             train(net, *sn.load_mnist("train"), Recipe(epochs=2))
             sn.save(net, model)
-        with lab(model.resolve(), folder) as url:
+        with lab(model.resolve(), folder, args.blas_threads) as url:
             if "predict" in args.what:
                 results.append(measure_predict(url, args.clients, args.requests, interval_ms=120))
                 results.append(measure_predict(url, args.clients, args.requests, interval_ms=0))
             if "first-load" in args.what:
                 results.append(measure_first_load(url, args.loads))
             if "training" in args.what:
-                results.append(measure_training(url, folder, args.repeats))
+                results.append(measure_training(url, folder, args.repeats, args.blas_threads))
     for r in results:
         print(json.dumps(r))
-    print(json.dumps({"machine": machine()}))
+    print(json.dumps({"machine": machine(), "blas_threads": args.blas_threads or "default"}))
     print()
     for r in results:
         if r["measurement"] == "predict":
