@@ -31,6 +31,20 @@ def run_cli(*args, env=None, cwd=None, timeout=120, input=None):
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd, input=input)
 
 
+def run_cli_without_override(*args, timeout=120):
+    """`run_cli` as a process that file permissions apply to. Root ignores them, so as root the process
+    runs without the capabilities that let it (util-linux ``setpriv``); elsewhere, as the user."""
+    import os
+    import shutil
+    prefix = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: file permissions cannot be tested")
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+    return subprocess.run(prefix + [sys.executable, "-c", "from scratchnet.cli import main; main()", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
 @pytest.fixture
 def invoke(capsys):
     """``invoke(*args)`` runs ``scratchnet ARGS`` in this process (faster than `run_cli`, same exit codes
