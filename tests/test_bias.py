@@ -82,9 +82,10 @@ def test_a_batch_matrix_for_the_summed_bias_is_batch_sum(convention):
 
 
 def test_the_row_notation_has_no_b_and_the_separate_one_no_bias_row():
-    with pytest.raises(ScratchnetError, match="--bias separate"):
+    with pytest.raises(ScratchnetError, match="separate-bias notation") as info:
         check("yhat - y", "b3", SMALL, SIG)
-    with pytest.raises(FormulaError, match="--bias separate"):
+    assert info.value.field == "wrt"
+    with pytest.raises(FormulaError, match="separate-bias notation"):
         check("b3", "z3", SMALL, SIG)
     r = check("H1^T (((yhat - y) W3[1:]^T) * H2 * (1 - H2))", "W2", SMALL, SIG, bias="separate")
     assert r.verdict == "shape_error"                      # W3[1:] drops a row the separate W3 does not have

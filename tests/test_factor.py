@@ -129,7 +129,7 @@ def test_softmax_jacobian_hint_gives_the_full_matrix_in_each_convention():
 def test_bad_factors_are_one_line_errors(factor, words):
     with pytest.raises(ScratchnetError, match=words) as info:
         check("W3^T", factor=factor)
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(info.value) and info.value.field == "factor" and "--" not in str(info.value)
 
 
 def test_a_factor_is_one_examples_jacobian():
@@ -149,7 +149,7 @@ def test_cli_factor_states_the_convention_and_exits_like_check(invoke):
     assert code == 0 and obj["verdict"] == "correct" and obj["factor"] == "∂z3/∂H2"
     assert obj["jacobian_note"] == JACOBIAN_CONVENTION and obj["trace"][-1]["shape"] == [10, 10]
     code, out, err = _parts(invoke(*["check", "--factor", "dH1/dz2", "x"]))
-    assert code == 2 and "does not depend" in err and "Traceback" not in err
+    assert code == 2 and "does not depend" in err and "--factor" in err and "Traceback" not in err
 
 
 def _parts(result):

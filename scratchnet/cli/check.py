@@ -86,9 +86,8 @@ def command(wrt, factor, layers, activations, convention, bias, seed, batch, as_
     except FormulaError as e:
         sys.exit(_formula_error(e, as_json))
     except ScratchnetError as e:
-        hint = "--factor" if factor is not None and "factor" in str(e) else \
-            ("--wrt" if "gradient" in str(e) else None)
-        raise click.BadParameter(str(e), param_hint=hint) from None
+        option = {"factor": "--factor", "wrt": "--wrt", "batch": "--batch", "bias": "--bias"}.get(e.field)
+        raise click.BadParameter(str(e), param_hint=option) from None
     if as_json:
         emit_json(result.to_json())
     else:

@@ -76,6 +76,8 @@ def command(layers, activations, convention, bias, seed, fmt, batch, chain_wrt):
             return 0 if view.agrees else 1
         derivation = derive(layers, activations, convention=convention, batch=batch, seed=seed, bias=bias)
     except ScratchnetError as e:
+        if e.field == "chain":
+            raise click.BadParameter(str(e), param_hint="--chain") from None
         raise click.UsageError(str(e)) from None
     click.echo(RENDERERS[fmt](derivation), nl=fmt == "text")
     return 0 if derivation.verified else 1

@@ -151,7 +151,8 @@ def chain(wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="
     kinds = "Wb" if bias == "separate" else "W"
     if not (name[:1] in kinds and name[1:].isdigit() and 1 <= int(name[1:]) <= L):
         names = f"W1…W{L}" + (f" or b1…b{L}" if bias == "separate" else "")
-        raise ScratchnetError(f"--chain takes a weight matrix of this network, {names}; got {wrt!r}")
+        raise ScratchnetError(f"the chain view takes a weight matrix of this network, {names}; got {wrt!r}",
+                              field="chain")
     l = int(name[1:])
     factors, g = [], None
     for A, B in _layer_path(L, l):

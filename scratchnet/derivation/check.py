@@ -85,7 +85,7 @@ def hints(code, what, convention, B, L, bias="row"):
             f"{what} is a third-order tensor, not a matrix: z_l depends on a whole matrix W_l, and "
             f"∂z_k/∂W_ij = [1 H]_i [j = k] (n_l × (n_(l-1)+1) × n_l entries). Contracting it with "
             f"δ_l = ∂L/∂z_l gives Σ_k δ_k [1 H]_i [j = k] = [1 H]_i δ_j, the outer product {outer}: write "
-            f"∂L/∂W_l = {outer} instead of a factor ∂z_l/∂W_l (check it with --wrt W_l).",
+            f"∂L/∂W_l = {outer} instead of a factor ∂z_l/∂W_l (check it as the gradient of W_l).",
         "bias_row":
             f"The bias row of W_l multiplies the constant 1, not H_{{l-1}}, so no gradient flows back "
             f"through it: carry the gradient back with {wbar} (the Jacobian ∂z_l/∂H_{{l-1}} is "
@@ -276,8 +276,8 @@ def _diagnose(result, ev, found, what, point):
 
 def _check_factor(formula, tree, point, env, factor):
     if point.B != 1:
-        raise ScratchnetError(f"--factor checks the Jacobian {factor.symbol()} of one example (batch 1); "
-                              f"for a batch, check the gradient with --wrt")
+        raise ScratchnetError(f"a factor is the Jacobian {factor.symbol()} of one example (batch 1); "
+                              f"for a batch, check the gradient ∂L/∂{factor.denominator} instead", field="batch")
     truth = true_factor(point, factor)
     what = factor.symbol()
     ev = evaluate(tree, env, formula)

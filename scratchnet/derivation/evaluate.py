@@ -128,7 +128,7 @@ def check_names(tree, formula, env):
             elif node.name.startswith("delta"):
                 hint = "; δ is not a name here: write it out, or check it alone with --wrt z" + node.name[5:]
             elif node.name[:1] == "b" and node.name[1:].isdigit() and "W1" in env.names:
-                hint = "; biases b1, b2, … exist in the separate-bias notation (--bias separate)"
+                hint = "; biases b1, b2, … exist in the separate-bias notation (bias separate)"
             raise FormulaError(f"unknown name {raw!r}{hint}", formula, node.start, node.end)
         if isinstance(node, Call) and node.func == "f'":
             arg = node.arg

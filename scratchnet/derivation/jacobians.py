@@ -66,7 +66,7 @@ def _position(name, L):
 
 
 def parse_factor(text, L, bias="row"):
-    """Read ``--factor``: ``dz3/dH2``, ``∂z_3/∂H_2``, ``\\frac{\\partial z_3}{\\partial H_2}``,
+    """Read a factor: ``dz3/dH2``, ``∂z_3/∂H_2``, ``\\frac{\\partial z_3}{\\partial H_2}``,
     ``dyhat/dz3``, ``dL/dW2``, ``dz2/db2`` (separate bias). Raises `ScratchnetError` for anything else, or for a factor that is 0 because ``A`` does not
     depend on ``B``.
 
@@ -81,23 +81,24 @@ def parse_factor(text, L, bias="row"):
         plain = f"{fraction.group(1)}/{fraction.group(2)}"
     match = re.fullmatch(r"[d∂]\s*([^/\s]+)\s*/\s*[d∂]\s*([^/\s]+)", plain.strip())
     if not match:
-        raise ScratchnetError(f"--factor takes dA/dB, such as dz3/dH2 or dH2/dz2, got {raw!r}")
+        raise ScratchnetError(f"a factor is written dA/dB, such as dz3/dH2 or dH2/dz2, got {raw!r}",
+                              field="factor")
     names = []
     for part in match.groups():
         name = canonical_name(part.replace("{", "").replace("}", ""))
         valid = name in ("L", "yhat") or (re.fullmatch(r"[HzWb]\d+", name) is not None and _valid(name, L, bias))
         if not valid:
             biases = f", b1…b{L}" if bias == "separate" else ""
-            raise ScratchnetError(f"--factor: {part!r} is not a quantity of this network; use L, yhat, "
-                                  f"z1…z{L}, H0 (x) … H{L - 1}, W1…W{L}{biases}")
+            raise ScratchnetError(f"{part!r} is not a quantity of this network; use L, yhat, "
+                                  f"z1…z{L}, H0 (x) … H{L - 1}, W1…W{L}{biases}", field="factor")
         names.append(name)
     A, B = names
     if B == "L" or A[0] in "Wb":
-        raise ScratchnetError(f"--factor {raw}: the numerator is what is differentiated (L, yhat, z_l or "
-                              f"H_l), the denominator what it is differentiated by")
+        raise ScratchnetError(f"in {raw}, the numerator is what is differentiated (L, yhat, z_l or "
+                              f"H_l), the denominator what it is differentiated by", field="factor")
     if _position(A, L) <= _position(B, L):
-        raise ScratchnetError(f"--factor {raw}: {A} does not depend on {B} (it comes before it in the "
-                              f"forward pass), so the derivative is 0; did you mean d{B}/d{A}?")
+        raise ScratchnetError(f"in {raw}, {A} does not depend on {B} (it comes before it in the "
+                              f"forward pass), so the derivative is 0; did you mean d{B}/d{A}?", field="factor")
     return Factor(A, B, raw)
 
 

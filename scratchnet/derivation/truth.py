@@ -29,18 +29,18 @@ def wrt_names(L, bias="row"):
 
 
 def parse_wrt(text, L, bias="row"):
-    """Canonical name of ``--wrt`` (``W2``, ``b2``, ``z_3``, ``H1``, ``x``); raises `ScratchnetError` if
+    """Canonical name of what a gradient is taken with respect to (``W2``, ``b2``, ``z_3``, ``H1``, ``x``); raises `ScratchnetError` if
     unknown."""
     name = canonical_name(str(text).strip())
     if name not in wrt_names(L, bias):
         hint = ""
         if re.fullmatch(r"b\d+", name) and bias == "row":
-            hint = "; the biases b1, b2, … are names of the separate-bias notation (--bias separate)"
+            hint = "; the biases b1, b2, … are names of the separate-bias notation (bias separate)"
         elif re.fullmatch(r"[WzHb]\d+", name):
             hint = f"; this network has W1…W{L}, z1…z{L} and H0 (x) … H{L - 1}"
         elif name == "yhat":
-            hint = "; the gradient with respect to the softmax input is --wrt z" + str(L)
-        raise ScratchnetError(f"cannot take the gradient with respect to {text!r}{hint}")
+            hint = "; the gradient with respect to the softmax input is the one with respect to z" + str(L)
+        raise ScratchnetError(f"cannot take the gradient with respect to {text!r}{hint}", field="wrt")
     return name
 
 
