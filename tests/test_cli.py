@@ -1,29 +1,24 @@
-"""The command line's behaviour on bad input: one line on stderr, a non-zero exit, no traceback."""
+"""The command line's behaviour on bad input: one line on stderr, a non-zero exit, no traceback.
+
+Also the promises of issue 11 that need a real process: work refused before it starts (unwritable
+folders, arrays that cannot fit in memory), permission problems said as such, the umask honoured, and
+the terminal output of ``train`` (download messages, epoch lines above the progress bar).
+"""
 
 import json
 import subprocess
 import sys
 
 import pytest
+import tinydata
+from conftest import assert_one_line_error, run_cli
+from conftest import run_cli_without_override as without_override
 
 import scratchnet as sn
+from scratchnet.data.checksums import FILES
 from scratchnet.modelfile import save
 
-
-def run(*args, env=None):
-    """Run ``scratchnet ARGS`` in a fresh interpreter, as a user would."""
-    return subprocess.run([sys.executable, "-c", "from scratchnet.cli import main; main()", *args],
-                          capture_output=True, text=True, timeout=120, env=env)
-
-
-def assert_one_line_error(result, code, *fragments):
-    assert result.returncode == code, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("scratchnet: error: ")
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
+run = run_cli
 
 
 def test_unknown_option():
@@ -47,25 +42,25 @@ def test_bad_train_options(args, fragment):
 
 
 def test_layers_and_activations_must_agree(tmp_path):
-    assert_one_line_error(run("train", "--layers", "784,100,10", "--out", str(tmp_path / "m.npz")), 1,
+    assert_one_line_error(run("train", "--layers", "784,100,10", "--out", tmp_path / "m.npz"), 1,
                           "need 2 activations, got 3")
 
 
 def test_train_refuses_to_overwrite_a_foreign_file(tmp_path):
     precious = tmp_path / "notes.npz"
     precious.write_text("my notes")
-    assert_one_line_error(run("train", "--out", str(precious)), 1, "not a scratchnet model")
+    assert_one_line_error(run("train", "--out", precious), 1, "not a scratchnet model")
     assert precious.read_text() == "my notes"
 
 
 def test_train_into_a_missing_folder(tmp_path):
-    assert_one_line_error(run("train", "--out", str(tmp_path / "no" / "m.npz")), 1, "does not exist")
+    assert_one_line_error(run("train", "--out", tmp_path / "no" / "m.npz"), 1, "does not exist")
 
 
 def test_evaluate_missing_and_corrupt_models(tmp_path):
-    assert_one_line_error(run("evaluate", str(tmp_path / "none.npz")), 1, "does not exist")
+    assert_one_line_error(run("evaluate", tmp_path / "none.npz"), 1, "does not exist")
     (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 garbage")
-    assert_one_line_error(run("evaluate", str(tmp_path / "bad.npz")), 1, "not a usable scratchnet model")
+    assert_one_line_error(run("evaluate", tmp_path / "bad.npz"), 1, "not a usable scratchnet model")
 
 
 def test_evaluate_with_a_damaged_data_file(tmp_path):
@@ -73,16 +68,15 @@ def test_evaluate_with_a_damaged_data_file(tmp_path):
     save(net, tmp_path / "m.npz")
     data = tmp_path / "data"
     data.mkdir()
-    for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                 "t10k-labels-idx1-ubyte"]:
+    for name in FILES.values():
         (data / name).write_bytes(b"\0\0\x08\x01\0\0\0\x01\x05")
-    result = run("evaluate", str(tmp_path / "m.npz"), "--data-dir", str(data))
+    result = run("evaluate", tmp_path / "m.npz", "--data-dir", data)
     assert_one_line_error(result, 1, "does not match the SHA-256", "delete it")
     assert (data / "t10k-images-idx3-ubyte").read_bytes() == b"\0\0\x08\x01\0\0\0\x01\x05"
 
 
 def test_data_command_reports_missing_files(tmp_path):
-    result = run("data", "--data-dir", str(tmp_path), "--json")
+    result = run("data", "--data-dir", tmp_path, "--json")
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert report["verified"] is False
@@ -90,10 +84,109 @@ def test_data_command_reports_missing_files(tmp_path):
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    result = run("evaluate", str(tmp_path / "none.npz"), "--debug")
+    result = run("evaluate", tmp_path / "none.npz", "--debug")
     assert result.returncode != 0 and "Traceback" in result.stderr
 
 
 def test_bare_command_shows_help():
     result = run()
     assert result.returncode == 0 and "Commands:" in result.stdout and result.stderr == ""
+
+
+# ------------------------------------------------------------------ fail before the work, not after
+
+def test_an_unwritable_model_folder_is_refused_before_training(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    result = without_override("train", "--out", folder / "m.npz", "--data-dir", tmp_path / "no-data")
+    assert_one_line_error(result, 1, f"folder {folder} is not writable")
+    assert not (tmp_path / "no-data").exists()                    # refused before the data was looked at
+
+
+def test_an_unwritable_data_folder_is_refused_before_downloading(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    folder.chmod(0o555)
+    result = without_override("data", "--fetch", "--data-dir", folder)
+    assert_one_line_error(result, 1, f"folder {folder} is not writable")
+    assert "fetching" not in result.stderr and not list(folder.iterdir())
+
+
+def test_layers_that_cannot_fit_in_memory_are_refused_before_allocating(tmp_path):
+    result = run("train", "--layers", "784,100000000,10", "--activations", "relu,softmax",
+                 "--out", tmp_path / "m.npz", "--data-dir", tmp_path / "no-data")
+    assert_one_line_error(result, 1, "would need about", "TB of memory", "smaller layers")
+    assert not (tmp_path / "no-data").exists()
+
+
+# ------------------------------------------------------------------ permissions
+
+def test_unreadable_model_is_reported_as_permission_denied(tmp_path):
+    save(sn.Network([784, 10], ["softmax"]), tmp_path / "m.npz")
+    (tmp_path / "m.npz").chmod(0)
+    result = without_override("predict", tmp_path / "m.npz", "x.png")
+    assert_one_line_error(result, 1, "permission denied")
+    result = without_override("evaluate", tmp_path / "m.npz")
+    assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1
+    assert "permission denied" in result.stderr or "is not readable" in result.stderr
+    assert "damaged" not in result.stderr and "delete" not in result.stderr
+
+
+def test_unreadable_data_file_is_not_called_damaged(tmp_path):
+    data = tinydata.make(tmp_path / "data", n_train=50, n_test=20)
+    (data / "t10k-labels-idx1-ubyte").chmod(0)
+    save(sn.Network([784, 10], ["softmax"]), tmp_path / "m.npz")
+    status = without_override("data", "--data-dir", data, "--json")
+    states = {f["file"]: f["state"] for f in json.loads(status.stdout)["files"]}
+    assert states["t10k-labels-idx1-ubyte"] == "unreadable"
+    result = without_override("evaluate", tmp_path / "m.npz", "--data-dir", data)
+    assert_one_line_error(result, 1, "t10k-labels-idx1-ubyte", "permission denied")
+    assert "damaged" not in result.stderr and "delete" not in result.stderr
+
+
+def test_trained_model_honours_the_umask(tmp_path):
+    data = tinydata.make(tmp_path / "data", n_train=100, n_test=20)
+    for umask, mode in ((0o022, 0o644), (0o077, 0o600)):
+        out = tmp_path / f"m{umask:o}.npz"
+        result = subprocess.run(["sh", "-c", f'umask {umask:03o} && exec "$@"', "sh",
+                                 *tinydata.command("train", "--epochs", "1", "--out", out)],
+                                capture_output=True, text=True, timeout=120, env=tinydata.environment(data))
+        assert result.returncode == 0, result.stderr
+        assert out.stat().st_mode & 0o777 == mode
+
+
+# ------------------------------------------------------------------ what the terminal shows
+
+def test_first_run_says_what_it_fetches_from_where_and_that_it_verifies(tmp_path):
+    """A fresh data folder, the miniature served by a local 'mirror': the messages name the source and
+    the checksum check, and nothing is left in the temporary folder."""
+    import functools
+    import gzip
+    import http.server
+    import threading
+    source = tinydata.make(tmp_path / "source", n_train=100, n_test=20)
+    served = tmp_path / "served"
+    served.mkdir()
+    for name in FILES.values():
+        (served / f"{name}.gz").write_bytes(gzip.compress((source / name).read_bytes()))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    code = tinydata.RUNNER.replace("from scratchnet.cli import main",
+                                   f"from scratchnet.data import sources; sources.MIRRORS['mnist'] = [{base!r}]\n"
+                                   "from scratchnet.cli import main")
+    env = {**tinydata.environment(source), "SCRATCHNET_DATA": str(tmp_path / "fresh"), "TMPDIR": str(tmp_path)}
+    try:
+        result = subprocess.run([sys.executable, "-c", code, "train", "--epochs", "1", "--out", tmp_path / "m.npz"],
+                                capture_output=True, text=True, timeout=120, env=env)
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert f"fetching mnist (4 files) from {base}" in result.stderr
+    assert f"downloading {base}train-images-idx3-ubyte.gz" in result.stderr
+    assert "verifying the SHA-256 checksums" in result.stderr and "checksums match" in result.stderr
+    assert "epoch 1 0/1" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "m.npz", "served", "source"]

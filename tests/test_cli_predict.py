@@ -6,22 +6,16 @@ puts them in the 28×28 field.
 """
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import run_cli as run
+from conftest import run_cli_without_override
 from PIL import Image
 
 from scratchnet.modelfile import save
 from scratchnet.network import Network
 from scratchnet.preprocess import load_digit
-
-
-def run(*args):
-    """Run ``scratchnet ARGS`` in a fresh interpreter, as a user would."""
-    return subprocess.run([sys.executable, "-c", "from scratchnet.cli import main; main()", *args],
-                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +116,14 @@ def test_missing_model_and_wrong_model(files, tmp_path):
     assert result.returncode == 1 and "28×28" in result.stderr
     result = run("predict", str(files / "model.npz"))
     assert result.returncode == 2 and "IMAGE" in result.stderr
+
+
+def test_an_unreadable_picture_among_good_ones(files, tmp_path):
+    locked = tmp_path / "locked.png"
+    locked.write_bytes((files / "one.png").read_bytes())
+    locked.chmod(0)
+    result = run_cli_without_override("predict", files / "model.npz", files / "one.png", locked, files / "seven.jpg")
+    assert result.returncode == 1
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [str(files / "one.png"),
+                                                                          str(files / "seven.jpg")]
+    assert result.stderr.strip() == f"scratchnet: error: {locked}: cannot be read: permission denied"

@@ -204,3 +204,25 @@ def test_unknown_dataset_and_split():
         cache.load_mnist("train", dataset="cifar")
     with pytest.raises(ScratchnetError, match="split"):
         cache.load_mnist("valid")
+
+
+def test_fetched_files_honour_the_umask(tmp_path, tiny, monkeypatch):
+    import os
+    monkeypatch.setattr(cache, "SOURCES", {"right": lambda dataset, work, **_: dict(tiny)})
+    old = os.umask(0o027)
+    try:
+        cache.fetch("mnist", tmp_path, sources=["right"])
+    finally:
+        os.umask(old)
+    assert {(tmp_path / name).stat().st_mode & 0o777 for name in tiny} == {0o640}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(tiny)          # no temporary files
+
+
+def test_a_cached_gz_that_expands_past_its_expected_size_is_refused(tmp_path, tiny):
+    for name, data in tiny.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "t10k-labels-idx1-ubyte").unlink()
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(50_000_000)))   # 50 kB on disk
+    with pytest.raises(ScratchnetError, match="more than the 10,008 bytes expected once decompressed"):
+        cache.load_mnist("test", data_dir=tmp_path, download=False)
+    assert [r["state"] for r in cache.status("mnist", tmp_path)][3] == "damaged"

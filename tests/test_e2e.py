@@ -6,11 +6,10 @@ default recipe (about 30 epochs, well under a minute on 2 cores). CI runs it; de
 """
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 import scratchnet as sn
 
@@ -18,8 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def scratchnet(*args):
-    result = subprocess.run([sys.executable, "-c", "from scratchnet.cli import main; main()", *args],
-                            capture_output=True, text=True, timeout=1800)
+    result = run_cli(*args, timeout=1800)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout)
 

@@ -25,8 +25,8 @@ def _input_path(folder, image, taken):
 
 
 @click.command("predict")
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.argument("images", nargs=-1, required=True, type=click.Path(), metavar="IMAGE...")
+@click.argument("model", type=click.Path(dir_okay=False, readable=False))     # the loaders say what is wrong
+@click.argument("images", nargs=-1, required=True, type=click.Path(readable=False), metavar="IMAGE...")
 @click.option("--json", "as_json", is_flag=True,
               help="Print a JSON list, one object per image: image, digit, probabilities (ten numbers).")
 @click.option("--show-input", type=click.Path(file_okay=False), default=None,

@@ -66,7 +66,7 @@ PATHS = ("out", "checkpoint")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
               help="Where to keep the checkpoint saved after every epoch [default: beside --out, "
                    "model.npz → model.ckpt.npz; with --resume: the checkpoint resumed].")
-@click.option("--resume", type=click.Path(dir_okay=False), default=None, metavar="CHECKPOINT",
+@click.option("--resume", type=click.Path(dir_okay=False, readable=False), default=None, metavar="CHECKPOINT",
               help="Go on with the interrupted run saved in CHECKPOINT; the other settings come from it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object; progress goes to stderr.")
 @click.pass_context
