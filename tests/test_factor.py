@@ -7,7 +7,7 @@ import pytest
 
 from scratchnet.derivation.bindings import random_point
 from scratchnet.derivation.check import DIAGNOSES, JACOBIAN_CONVENTION, check
-from scratchnet.derivation.jacobians import Factor, parse_factor, true_factor
+from scratchnet.derivation.jacobians import parse_factor, true_factor
 from scratchnet.errors import ScratchnetError
 from scratchnet.finite_differences import numerical_jacobian
 

@@ -33,9 +33,9 @@ TOLERANCE = 1e-6
 
 @dataclass
 class Step:
-    """One equation. ``name`` is what it defines (``z1``, ``H1``, ``yhat``, ``delta3``, ``dW3``, ``dH2``),
-    ``formula`` its right-hand side in the formula language, ``wrt`` the quantity finite differences
-    vary (backward steps only)."""
+    """One equation. ``name`` is what it defines (``z1``, ``H1``, ``yhat``, ``delta3``, ``dW3``, ``db3``,
+    ``dH2``), ``formula`` its right-hand side in the formula language, ``wrt`` the quantity finite
+    differences vary (backward steps only)."""
 
     kind: str
     name: str

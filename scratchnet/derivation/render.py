@@ -95,7 +95,8 @@ def _lhs(step, style):
 
 
 def step_latex(step):
-    """One step's whole equation in LaTeX, ``lhs = rhs``: ``\\frac{\\partial L}{\\partial W_{2}} = [1\\ H_{1}]^\\top\\, \\delta_{2}``."""
+    """One step's whole equation in LaTeX, ``lhs = rhs``, e.g.
+    ``\\frac{\\partial L}{\\partial W_{2}} = [1\\ H_{1}]^\\top\\, \\delta_{2}``."""
     return f"{_lhs(step, 'latex')} = {render_tree(step.tree, 'latex')}"
 
 

@@ -29,8 +29,8 @@ def wrt_names(L, bias="row"):
 
 
 def parse_wrt(text, L, bias="row"):
-    """Canonical name of what a gradient is taken with respect to (``W2``, ``b2``, ``z_3``, ``H1``, ``x``); raises `ScratchnetError` if
-    unknown."""
+    """Canonical name of what a gradient is taken with respect to (``W2``, ``b2``, ``z_3``, ``H1``,
+    ``x``); raises `ScratchnetError` if unknown."""
     name = canonical_name(str(text).strip())
     if name not in wrt_names(L, bias):
         hint = ""
