@@ -2,8 +2,8 @@
 
 Three measurements, each against ``scratchnet lab MODEL --port 0`` started as a subprocess:
 
-* ``predict``: round trips of ``POST /api/predict`` with a drawn 280×280 canvas picture (PNG data URL, as
-  the page sends it) from ``--clients`` concurrent clients (default 8), in two ways: *classroom*, each
+* ``predict``: round trips of ``POST /api/predict`` with a drawing as the page sends it (the 280×280 pad
+  as a 140×140 PNG data URL) from ``--clients`` concurrent clients (default 8), in two ways: *classroom*, each
   client sending one request every 120 ms, the most the page sends while a learner draws (8 learners
   drawing at once), and *saturated*, each client sending its next request as soon as the last one is
   answered (no pause: what the server can take). Reports p50/p95/p99 and throughput of each.
@@ -89,15 +89,16 @@ def lab(model, folder, blas_threads=None):
             process.kill()
 
 
-def canvas_pictures(n=16, seed=0):
-    """``n`` data URLs of 280×280 canvas-like pictures (dark strokes on white, 18 px wide)."""
+def canvas_pictures(n=16, seed=0, side=140):
+    """``n`` data URLs of pictures like those the page sends: the 280×280 pad (dark strokes 18 px wide on
+    white) at ``side``×``side``."""
     rng = np.random.default_rng(seed)
-    urls = []
+    urls, k = [], side / 280
     for _ in range(n):
-        img = Image.new("RGBA", (280, 280), (255, 255, 255, 255))
+        img = Image.new("RGBA", (side, side), (255, 255, 255, 255))
         d = ImageDraw.Draw(img)
-        points = [tuple(int(v) for v in rng.integers(50, 230, 2)) for _ in range(rng.integers(3, 7))]
-        d.line(points, fill=(17, 17, 17, 255), width=18, joint="curve")
+        points = [tuple(int(v * k) for v in rng.integers(50, 230, 2)) for _ in range(rng.integers(3, 7))]
+        d.line(points, fill=(17, 17, 17, 255), width=round(18 * k), joint="curve")
         buf = io.BytesIO()
         img.save(buf, "PNG")
         urls.append("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())

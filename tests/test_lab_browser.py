@@ -9,7 +9,9 @@ fails if the page asks for anything that is not on the local server.
 writes the README's screenshots.
 """
 
+import base64
 import contextlib
+import json
 import math
 import os
 import re
@@ -172,6 +174,20 @@ def test_a_drawn_digit_is_read(page, digit):
     lit = page.evaluate("() => { const c = document.getElementById('input28').getContext('2d');"
                         " return c.getImageData(0, 0, 28, 28).data.filter((v, i) => i % 4 === 0 && v > 128).length; }")
     assert 30 < lit < 400                                     # the 28×28 input the network saw is shown
+
+
+def test_the_page_reads_its_picture_exactly_as_scratchnet_predict(page, folder, tmp_path):
+    sent = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/api/predict") else None)
+    draw(page, STROKES[4])
+    shown = prediction_after(page)
+    picture = tmp_path / "drawing.png"
+    picture.write_bytes(base64.b64decode(sent[-1]["image"].split(",", 1)[1]))
+    from conftest import run_cli
+    result = run_cli("predict", folder / "model.npz", picture, "--json")
+    predicted = json.loads(result.stdout)[0]
+    assert str(predicted["digit"]) == shown == "4"
+    assert page.inner_text("#confidence") == f"({100 * max(predicted['probabilities']):.1f} %)"
 
 
 def test_clear_and_draw_again_reads_the_new_digit(page):
