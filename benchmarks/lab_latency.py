@@ -62,9 +62,18 @@ def environment(blas_threads):
     return env
 
 
+def cpu_seconds(pid):
+    """CPU time (user + system) a process has used so far, from /proc (Linux), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def lab(model, folder, blas_threads=None):
-    """A ``scratchnet lab`` process on a free port; yields its URL once it answers; always stopped."""
+    """A ``scratchnet lab`` process on a free port; yields ``(URL, pid)`` once it answers; always stopped."""
     process = subprocess.Popen([*COMMAND, "lab", str(model), "--port", "0", "--no-browser",
                                 "--save-to", str(Path(folder) / "saved.npz")], cwd=folder,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -80,7 +89,7 @@ def lab(model, folder, blas_threads=None):
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:
@@ -105,7 +114,7 @@ def canvas_pictures(n=16, seed=0, side=140):
     return urls
 
 
-def measure_predict(url, clients=8, requests=100, warmup=10, interval_ms=0):
+def measure_predict(url, pid, clients=8, requests=100, warmup=10, interval_ms=0):
     """Round-trip times (ms) of /api/predict from ``clients`` threads, ``requests`` each; a client sends
     a request every ``interval_ms`` (or, if an answer comes later, as soon as it comes; 0: no pause)."""
     pictures = canvas_pictures()
@@ -130,18 +139,23 @@ def measure_predict(url, clients=8, requests=100, warmup=10, interval_ms=0):
                     errors.append(r.text)
 
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    cpu_before = cpu_seconds(pid)
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - start
+    cpu = cpu_seconds(pid)
     t = np.array(times)
+    n_total = clients * (requests + warmup)
     return {"measurement": "predict", "scenario": "classroom" if interval_ms else "saturated",
             "interval_ms": interval_ms, "clients": clients, "requests": len(t), "errors": len(errors),
             "p50_ms": float(np.percentile(t, 50)), "p95_ms": float(np.percentile(t, 95)),
             "p99_ms": float(np.percentile(t, 99)), "max_ms": float(t.max()),
-            "requests_per_s": len(t) / wall}
+            "requests_per_s": len(t) / wall,
+            # the server's own CPU per request (warm-up included): what the machine's load does not inflate much
+            "server_cpu_ms_per_request": None if cpu is None else (cpu - cpu_before) / n_total * 1e3}
 
 
 def measure_first_load(url, loads=5):
@@ -232,10 +246,10 @@ def main(argv=None):
             net = sn.seed_network(seed=0)
             train(net, *sn.load_mnist("train"), Recipe(epochs=2))
             sn.save(net, model)
-        with lab(model.resolve(), folder, args.blas_threads) as url:
+        with lab(model.resolve(), folder, args.blas_threads) as (url, pid):
             if "predict" in args.what:
-                results.append(measure_predict(url, args.clients, args.requests, interval_ms=120))
-                results.append(measure_predict(url, args.clients, args.requests, interval_ms=0))
+                results.append(measure_predict(url, pid, args.clients, args.requests, interval_ms=120))
+                results.append(measure_predict(url, pid, args.clients, args.requests, interval_ms=0))
             if "first-load" in args.what:
                 results.append(measure_first_load(url, args.loads))
             if "training" in args.what:
@@ -249,7 +263,8 @@ def main(argv=None):
             how = f"one every {r['interval_ms']} ms each" if r["interval_ms"] else "back to back"
             print(f"| POST /api/predict, {r['scenario']}: {r['clients']} clients, {how}, {r['requests']} requests | "
                   f"p50 {r['p50_ms']:.1f} ms, "
-                  f"p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; {r['requests_per_s']:.0f} requests/s |")
+                  f"p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; {r['requests_per_s']:.0f} requests/s; "
+                  f"server CPU {r['server_cpu_ms_per_request']:.1f} ms a request |")
         elif r["measurement"] == "first-load":
             print(f"| first load, {r['loads']} fresh loads | load event {r['load_ms_median']:.0f} ms (max "
                   f"{r['load_ms_max']:.0f}), every section ready {r['ready_ms_median']:.0f} ms (max {r['ready_ms_max']:.0f}) |")
