@@ -108,5 +108,7 @@ def test_public_step_latex_and_facts_for_the_lab(seed_row):
     from scratchnet.derivation.render import facts, step_latex
     assert step_latex(seed_row.step("dW2")) == r"\frac{\partial L}{\partial W_{2}} = [1\ H_{1}]^\top\, \delta_{2}"
     row, separate = facts("row"), facts("column", "separate")
-    assert {"softmax", "batch", "outer", "bias", "hadamard", "bias_sum"} <= set(row)
+    assert {"softmax", "batch", "outer", "textbook", "bias", "hadamard", "bias_sum"} <= set(row)
+    text = derivation_text(seed_row)                  # the seed's notation names the textbook's two parts
+    assert text.count("In the textbook notation z = H W + b") == 1 and "sum(δ_l) = 1ᵀ δ_l" in text
     assert "third-order tensor" in row["outer"][0] and r"\delta_l H_{l-1}^\top" in separate["outer"][1]

@@ -9,7 +9,7 @@ The three facts that untangle the seed question are attached to the steps where 
 * ``outer``: ``∂z/∂W`` is a third-order tensor, so the chain rule collapses to ``[1 H]ᵀ δ``;
 * ``bias``: the bias row has no input behind it, so it is dropped on the way back;
 * ``bias_sum`` (separate-bias notation): ``b`` is added to every example, so its gradient is the sum
-  of ``δ`` over the batch.
+  of ``δ`` over the batch; ``textbook`` (the seed's notation): the same two gradients inside ``[1 H]ᵀ δ``.
 
 Rendering to text, markdown or LaTeX is in `render`.
 """
@@ -129,7 +129,7 @@ def steps_for(activations, convention, bias="row"):
 
     for l in range(L, 0, -1):
         steps.append(Step("backward", f"dW{l}", weight_gradient(l, f"delta{l}", convention, bias),
-                          wrt=f"W{l}", facts=first("outer")))
+                          wrt=f"W{l}", facts=first("outer") + (first("textbook") if bias == "row" else [])))
         if bias == "separate":
             steps.append(Step("backward", f"db{l}", bias_gradient(l, f"delta{l}"), wrt=f"b{l}",
                               facts=first("bias_sum")))

@@ -5,8 +5,8 @@ from .notation import name_text, render as render_tree
 
 
 def facts(convention, bias="row"):
-    """The explanations, keyed by fact (``softmax``, ``batch``, ``outer``, ``bias``, ``hadamard``,
-    ``bias_sum``), as ``(unicode text, LaTeX text)``."""
+    """The explanations, keyed by fact (``softmax``, ``batch``, ``outer``, ``textbook``, ``bias``,
+    ``hadamard``, ``bias_sum``), as ``(unicode text, LaTeX text)``."""
     row = convention == "row"
     ones_u, ones_l = ("1ᵀ δ", r"\mathbf{1}^\top \delta") if row else ("δ 1", r"\delta\,\mathbf{1}")
     if row:
@@ -30,7 +30,18 @@ def facts(convention, bias="row"):
                     r"$n_{l-1}\times 1$ times $1\times n_l$") if row else
                    ("δ_l H_{l−1}ᵀ, n_l×1 times 1×n_{l−1}", r"\delta_l H_{l-1}^\top",
                     r"$n_l\times 1$ times $1\times n_{l-1}$"))
+    split_u = ("Hᵀ δ_l and sum(δ_l) = 1ᵀ δ_l" if row else "δ_l Hᵀ and sum(δ_l) = δ_l 1")
+    split_l = (r"$H^\top \delta_l$ and $\mathbf{1}^\top \delta_l$" if row else
+               r"$\delta_l H^\top$ and $\delta_l \mathbf{1}$")
     return {
+        "textbook": (
+            f"In the textbook notation {'z = H W + b' if row else 'z = W h + b'} (a separate bias) the same "
+            f"gradient comes in two parts, {split_u}: the "
+            f"{'rows 1: and row 0' if row else 'columns 1: and column 0'} of {outer_u[0].split(',')[0]}, "
+            f"since the ones of [1 H] add up δ over the batch.",
+            rf"In the textbook notation ${'z = H W + b' if row else 'z = W h + b'}$ the same gradient comes in "
+            rf"two parts, {split_l}: the {'rows $1{:}$ and row 0' if row else 'columns $1{:}$ and column 0'} of "
+            rf"${outer_u[1]}$, since the ones of $[1\ H]$ add up $\delta$ over the batch."),
         "bias_sum": (
             f"Why a sum: b_l is added to every example of the batch (z = H W + b broadcasts it), so each "
             f"example's δ_l reaches it: ∂L/∂b_l = sum(δ_l) over the batch = {ones_u}, one entry per unit. "
