@@ -6,6 +6,9 @@ the terminal output of ``train`` (download messages, epoch lines above the progr
 """
 
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -190,3 +193,41 @@ def test_first_run_says_what_it_fetches_from_where_and_that_it_verifies(tmp_path
     assert "verifying the SHA-256 checksums" in result.stderr and "checksums match" in result.stderr
     assert "epoch 1 0/1" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "m.npz", "served", "source"]
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux to be a real terminal")
+def test_epoch_lines_print_cleanly_above_the_progress_bar(tmp_path):
+    """In a real terminal (tmux), while the bar is live and after: every epoch line whole, once, in order."""
+    import shlex
+    import time
+    data = tinydata.make(tmp_path / "data", n_train=1500, n_test=50)
+    env = tinydata.environment(data)
+    command = " ".join(["env", *(shlex.quote(f"{k}={env[k]}") for k in ("SCRATCHNET_DATA", "TINY_SHA256")),
+                        *map(shlex.quote, tinydata.command("train", "--epochs", "6", "--batch-size", "8",
+                                                           "--out", tmp_path / "m.npz")),
+                        "; echo FINISHED; sleep 60"])
+    session = f"scratchnet-test-{os.getpid()}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True)
+    try:
+        screens, deadline = [], time.monotonic() + 120
+        while time.monotonic() < deadline:
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
+                                    text=True).stdout
+            screens.append(screen)
+            if "FINISHED" in screen:
+                break
+            time.sleep(0.2)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    assert "FINISHED" in screens[-1]
+    assert any("━" in screen for screen in screens)                       # the bar was live at some point
+    for screen in screens:
+        lines = [line for line in screen.splitlines() if line.strip()]
+        epochs = [line for line in lines if line.startswith("epoch ") and "loss" in line]
+        assert [int(line.split()[1].split("/")[0]) for line in epochs] == list(range(1, len(epochs) + 1))
+        for line in epochs:
+            assert re.fullmatch(r"epoch +\d+/6  loss \d\.\d{4}  acc \d\.\d{4}  lr \S+  \d+\.\d\d s", line), line
+        bars = [line for line in lines if "━" in line]
+        assert len(bars) <= 1 and (not bars or lines.index(bars[0]) == len(epochs))   # bar below the lines
+    final = [line for line in screens[-1].splitlines() if line.strip()]
+    assert len([line for line in final if line.startswith("epoch ")]) == 6 and not any("━" in line for line in final)

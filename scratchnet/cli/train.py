@@ -144,11 +144,12 @@ def _train(run, data_dir, as_json):
     epoch_console = progress.console if console.is_terminal and not progress.disable else console
 
     def on_batch(epoch, b, n, **_):
-        if b == 1 or b == n or b % 16 == 0:
+        if b == 1:                                   # a fresh bar (and clock) for each epoch
             if not progress.live.is_started:
                 progress.start()
-                progress.start_task(task)
-            progress.update(task, completed=b, total=n, epoch=f"{epoch}/{epochs}")
+            progress.reset(task, total=n, completed=b, epoch=f"{epoch}/{epochs}")
+        elif b == n or b % 16 == 0:
+            progress.update(task, completed=b)
 
     def on_epoch(row):
         val = "" if row.val_accuracy is None else \
