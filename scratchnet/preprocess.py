@@ -275,16 +275,17 @@ def fit_paper(g, iterations=8):
     threshold = otsu_threshold(target)
     keep = (target > threshold) if np.median(border) > threshold else (target <= threshold)
     for _ in range(iterations):
-        coef, *_ = np.linalg.lstsq(A[keep], target[keep], rcond=None)
+        Ak = A[keep]
+        coef, *_ = np.linalg.lstsq(Ak.T @ Ak, Ak.T @ target[keep], rcond=None)   # normal equations, 6 × 6
         r = target - A @ coef
         sigma = max(1.4826 * float(np.median(np.abs(r[keep] - np.median(r[keep])))), 1 / 255)
         new_keep = np.abs(r) <= 3 * sigma
         if new_keep.sum() < 6 or np.array_equal(new_keep, keep):
             break
         keep = new_keep
-    all_rows, all_cols = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64),
-                                     indexing="ij")
-    b = (_design(H, W, all_rows.ravel(), all_cols.ravel()) @ coef).reshape(H, W)
+    u = (np.arange(W) / max(W - 1, 1) * 2 - 1)[None, :]              # the basis of `_design`, broadcast
+    v = (np.arange(H) / max(H - 1, 1) * 2 - 1)[:, None]
+    b = coef[0] + coef[1] * u + coef[2] * v + coef[3] * u * u + coef[4] * u * v + coef[5] * v * v
     return b, sigma
 
 

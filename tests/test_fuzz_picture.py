@@ -1,5 +1,5 @@
 """Fuzzing the picture loader (issue 11): any file handed to ``scratchnet predict`` either becomes a
-28×28 input or raises the project's own error with a one-line message, within a time and memory budget
+28×28 input or raises the project's own error with a one-line message, within a time budget (CPU seconds, so a busy machine does not fail it) and a memory budget
 — never a traceback and never a raw Pillow warning.
 
 Inputs: arbitrary bytes; good PNG, JPEG, GIF, BMP and TIFF files with bytes flipped, cut or inserted;
@@ -50,7 +50,7 @@ def reads_or_one_line_error(data):
     """``load_digit`` on ``data`` gives a uint8 (28, 28) or a one-line `ScratchnetError`, within the
     budgets, and no warning escapes."""
     tracemalloc.start()
-    started = time.monotonic()
+    started = time.process_time()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")                   # any warning that escapes fails the test
@@ -64,7 +64,7 @@ def reads_or_one_line_error(data):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert time.monotonic() - started < BUDGET_S
+    assert time.process_time() - started < BUDGET_S
     assert peak < MEMORY_BUDGET
 
 
@@ -77,8 +77,8 @@ edits = st.lists(st.tuples(st.sampled_from(["flip", "cut", "insert"]), st.intege
 def test_a_damaged_picture_reads_or_is_refused(which, changes):
     data = bytearray(GOOD[which])
     for kind, at, junk in changes:
-        at %= len(data)
-        if kind == "flip":
+        at %= max(len(data), 1)
+        if kind == "flip" and data:
             data[at] ^= junk[0] or 1
         elif kind == "cut":
             del data[at:at + 16 * len(junk)]
