@@ -48,6 +48,8 @@ def write_atomic(path, write):
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
+            f.flush()
+            os.fsync(f.fileno())            # on disk before the rename, so a crash cannot leave it empty
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
