@@ -171,3 +171,15 @@ def test_z_times_its_own_derivative_is_an_activation_derivative_mistake():
                                       r"\frac{\partial z_3}{\partial H_2}"])
 def test_factor_spellings_plain_and_latex(spelling):
     assert check("W3[1:]^T", factor=spelling).verdict == "correct"
+
+
+def test_a_pasted_left_hand_side_chooses_the_gradient_or_factor_and_a_claimed_shape_is_judged():
+    seed = r"\frac{\partial L}{\partial W_2} = [1\ H_1]^T(\hat{y}-y)W_3^TH_2(1-H_2) \in \mathbb{R}^{101\times1}"
+    r = check(seed)
+    assert r.wrt == "W2" and r.factor is None and r.claimed_shape == (101, 1)
+    assert set(r.diagnoses) == {"bias_row", "elementwise_product"}
+    assert "The shape you claimed, 101×1, is not that of ∂L/∂W2, which is 101×10" in r.message
+    r = check(r"\frac{\partial z_3}{\partial H_2} = W_3^T \in \mathbb{R}^{10\times10}")
+    assert r.factor == "∂z3/∂H2" and r.diagnoses == ["bias_row"] and "10×10, is right" in r.message
+    assert check(r"\frac{\partial L}{\partial W_2} = x", wrt="W1").wrt == "W1"     # an explicit wrt wins
+    assert check("[1 H1]^T (yhat - y)").wrt == "W2"                                   # plain text: W2

@@ -57,9 +57,9 @@ def _print_human(result):
 
 
 @click.command("check")
-@click.option("--wrt", default="W2", show_default=True,
+@click.option("--wrt", default=None,
               help="What the formula is the gradient of L with respect to: W_l, b_l (--bias separate), "
-                   "z_l or H_l (x = H0).")
+                   "z_l or H_l (x = H0) [default: what a pasted LaTeX left-hand side names, else W2].")
 @click.option("--factor", default=None, metavar="dA/dB",
               help="Instead: check FORMULA as one Jacobian factor of the chain, dA/dB for A, B among L, "
                    "yhat, z_l, H_l, W_l, b_l (e.g. dz3/dH2); J[i, j] = dA_i/dB_j, rows follow A.")

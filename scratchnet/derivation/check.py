@@ -56,6 +56,23 @@ def read_formula(formula):
     return parse_any(formula)
 
 
+def read_claims(formula):
+    """What a pasted LaTeX formula says about itself: the derivative on its left-hand side
+    (``\\frac{\\partial L}{\\partial W_2} = …`` → ``("L", "W2")``) and the shape it claims
+    (``… \\in \\mathbb{R}^{101\\times 1}`` → ``(101, 1)``); ``(None, None)`` for the plain language."""
+    try:
+        from .latex import looks_like_latex, to_plain
+    except ImportError:                      # pragma: no cover
+        return None, None
+    if not isinstance(formula, str) or not looks_like_latex(formula):
+        return None, None
+    try:
+        translation = to_plain(formula)
+    except ScratchnetError:
+        return None, None
+    return translation.derivative, translation.claimed_shape
+
+
 def hints(code, what, convention, B, L, bias="row"):
     """One sentence per diagnosis code, in the words of the derivation; ``what`` is ``∂L/∂W2`` or a
     factor such as ``∂z3/∂H2``."""
@@ -126,8 +143,9 @@ def hints(code, what, convention, B, L, bias="row"):
 class CheckResult:
     """What `check` found. ``trace`` lists every subexpression's shape up to ``failure`` (if any).
 
-    ``factor`` is the checked Jacobian (``"dz3/dH2"``) or None for a gradient (``wrt``);
-    ``jacobian_note`` states the Jacobian convention for a factor.
+    ``factor`` is the checked Jacobian (``"∂z3/∂H2"``) or None for a gradient (``wrt``);
+    ``jacobian_note`` states the Jacobian convention for a factor; ``claimed_shape`` is the shape a
+    pasted LaTeX formula claims for itself (``\\in \\mathbb{R}^{101\\times 1}``), if any.
     """
 
     formula: str
@@ -149,6 +167,7 @@ class CheckResult:
     factor: str = None
     bias: str = "row"
     jacobian_note: str = None
+    claimed_shape: tuple = None
 
     @property
     def exit_code(self):
@@ -170,6 +189,7 @@ class CheckResult:
                 "wrt": self.wrt, "factor": self.factor, "convention": self.convention, "bias": self.bias,
                 "batch": self.batch, "corrected": self.corrected, "derivation": self.derivation,
                 "hints": list(self.hints), "jacobian_note": self.jacobian_note,
+                "claimed_shape": list(self.claimed_shape) if self.claimed_shape is not None else None,
                 "trace": [{"text": e.text, "shape": list(e.shape), "note": e.note} for e in self.trace
                           if type(e.node).__name__ != "Num"],
                 "failure": None if self.failure is None else {"text": self.failure.text,
@@ -181,14 +201,16 @@ class CheckResult:
         return check_html(self)
 
 
-def check(formula, wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="row", batch=1,
+def check(formula, wrt=None, sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="row", batch=1,
           seed=0, rng=None, factor=None, bias="row"):
     """Check ``formula`` as ``∂L/∂wrt`` of the mean loss, or as the Jacobian ``factor``.
 
     Parameters
     ----------
     formula : str, in the formula language (see `formula`) or LaTeX (see `latex`)
-    wrt : str, ``W_l``, ``b_l`` (separate bias), ``z_l`` or ``H_l`` (``x`` = ``H0``); ignored with ``factor``
+    wrt : str, ``W_l``, ``b_l`` (separate bias), ``z_l`` or ``H_l`` (``x`` = ``H0``); ignored with
+        ``factor``. When neither is given: what a pasted LaTeX left-hand side names
+        (``\\frac{\\partial L}{\\partial W_2} = …``), else ``W2``
     sizes, activations : the network, default the seed's ``784 → 100 σ → 10 σ → 10 softmax``
     convention : ``"row"`` (``z = [1 H] W``) or ``"column"`` (``z = W [1; H]``)
     batch : int, ``B`` (a factor is checked for one example, ``B = 1``)
@@ -210,6 +232,14 @@ def check(formula, wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
         A bad ``wrt``, ``factor``, network or batch size.
     """
     tree = read_formula(formula)
+    derivative, claimed = read_claims(formula)
+    if wrt is None and factor is None:
+        if derivative is None:
+            wrt = "W2"
+        elif derivative[0] == "L":
+            wrt = derivative[1]
+        else:
+            factor = f"d{derivative[0]}/d{derivative[1]}"
     rng = rng if rng is not None else np.random.default_rng(seed)
     point = random_point(sizes, activations, batch, convention, rng, bias=bias)
     env = Environment.from_point(point)
@@ -221,8 +251,16 @@ def check(formula, wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
     wrt = parse_wrt(wrt, point.L, bias) if target is None or target.is_gradient else None
     check_names(tree, formula, env)
     if target is not None and not target.is_gradient:
-        return _check_factor(formula, tree, point, env, target)
-    return _check_gradient(formula, tree, point, env, wrt, target)
+        result = _check_factor(formula, tree, point, env, target)
+    else:
+        result = _check_gradient(formula, tree, point, env, wrt, target)
+    if claimed is not None:
+        result.claimed_shape = tuple(claimed)
+        right = tuple(claimed) == tuple(result.expected_shape)
+        result.message += (f". The shape you claimed, {shape_text(claimed)}, is "
+                           + ("right" if right else f"not that of {result.target}, which is "
+                              f"{shape_text(result.expected_shape)}"))
+    return result
 
 
 def _check_gradient(formula, tree, point, env, wrt, target):
