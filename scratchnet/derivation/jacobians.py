@@ -67,9 +67,8 @@ def _position(name, L):
 
 def parse_factor(text, L, bias="row"):
     """Read a factor: ``dz3/dH2``, ``∂z_3/∂H_2``, ``\\frac{\\partial z_3}{\\partial H_2}``,
-    ``dyhat/dz3``, ``dL/dW2``, ``dz2/db2`` (separate bias). Raises `ScratchnetError` for anything else,
-    or for a factor that is 0 because ``A`` does not
-    depend on ``B``.
+    ``dyhat/dz3``, ``dL/dW2``, ``dz2/db2`` (separate bias). Raises `ScratchnetError` (``field`` is
+    ``"factor"``) for anything else, or for a factor that is 0 because ``A`` does not depend on ``B``.
 
     Returns
     -------
