@@ -94,6 +94,7 @@ def load(path):
         itemsize = np.dtype(dtype).itemsize
         if "params" not in archive.members or archive.members["params"].file_size < n_params * itemsize:
             archive.refuse(f"its metadata claims layer sizes {sizes}, which its weights do not hold")
+        archive.check("params", (n_params,))[0].close()       # its header and size, before allocating
         require(8 * n_params * itemsize, f"resuming from {path}", hint="it was made on a larger machine")
         try:
             net = Network(sizes, activations, dtype=dtype, seed=0)

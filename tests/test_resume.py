@@ -8,6 +8,7 @@ handler would); the command-line tests send real SIGINT and SIGTERM to a real pr
 import signal
 import subprocess
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -159,6 +160,7 @@ def test_divergence_saves_nothing_and_keeps_the_old_model(tmp_path, tiny):
     ({"epoch": 7}, "progress"),
     ({"history": "many"}, "history"),
     ({"run": {"setup": {}, "recipe": {}, "out": "m.npz"}}, "run record"),
+    ({"sizes": [784, 10 ** 7, 10 ** 4, 10]}, "claims layer sizes"),          # terabytes, never allocated
 ])
 def test_damaged_checkpoints_are_refused(tmp_path, tiny, meta_change, message):
     import json
@@ -174,8 +176,13 @@ def test_damaged_checkpoints_are_refused(tmp_path, tiny, meta_change, message):
     arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
     np.savez(ckpt, **arrays)
     assert zipfile.is_zipfile(ckpt)
-    with pytest.raises(ScratchnetError, match=message):
-        Run.resume(ckpt)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ScratchnetError, match=message):
+            Run.resume(ckpt)
+        assert tracemalloc.get_traced_memory()[1] < 50e6
+    finally:
+        tracemalloc.stop()
 
 
 # ------------------------------------------------------------------ the command line, with real signals
