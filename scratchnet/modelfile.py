@@ -245,12 +245,11 @@ def check_architecture(archive, meta):
     return sizes, activations, dtype
 
 
-def read_network(archive, sizes, activations, dtype, names=None):
-    """Build a `Network` and fill its weights from ``archive``'s arrays (``W1 … WL`` unless ``names``
-    gives other names), after checking that the file holds what the shapes need and that it fits in
-    memory."""
+def read_network(archive, sizes, activations, dtype):
+    """Build a `Network` and fill its weights from ``archive``'s arrays ``W1 … WL``, after checking that
+    every header and size in the file agrees with ``sizes`` and that the weights fit in memory."""
     shapes = layer_shapes(sizes)
-    names = names or [f"W{l}" for l in range(1, len(shapes) + 1)]
+    names = [f"W{l}" for l in range(1, len(shapes) + 1)]
     for name, shape in zip(names, shapes):
         if name not in archive.members:
             archive.refuse(f"it lacks the array {name}")
