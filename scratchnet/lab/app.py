@@ -111,8 +111,8 @@ def create_app(lab, bind_host="127.0.0.1"):
 
     async def predict(request):
         body = await read_json(request)
-        x = await run_in_threadpool(read_input, body)
-        return JSONResponse(await run_in_threadpool(model.predict, lab.model.net, x))
+        net = lab.model.net
+        return JSONResponse(await run_in_threadpool(lambda: model.predict(net, read_input(body))))
 
     async def backprop(request):
         body = await read_json(request)
