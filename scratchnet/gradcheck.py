@@ -167,6 +167,11 @@ class GradCheckReport:
         """Gradients smaller than this are judged by the absolute floor ``atol``."""
         return self.atol / self.rtol
 
+    def _repr_html_(self):
+        """The report as an HTML table, for Jupyter (`scratchnet.html.gradcheck_html`)."""
+        from .html import gradcheck_html
+        return gradcheck_html(self)
+
     HEADER = ("layer", "checked", "max |a-n|", "max rel err", "worst entry", "result")
 
     def table(self):
