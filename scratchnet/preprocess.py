@@ -72,8 +72,8 @@ def read_image(source, name=None, max_side=None):
     where the format allows (JPEG) and shrunk by a whole factor (`_reduce_large`) before anything else, so
     a 40-megapixel photo costs a few hundred megabytes at most. The EXIF orientation of phone photos is
     applied, so the digit stands the way it was photographed. Raises `ScratchnetError` for a missing,
-    empty, unreadable (no permission), damaged or oversized picture; no warning of Pillow's reaches the
-    user.
+    empty, unreadable (no permission), damaged or oversized picture (an oversized one with
+    ``field="size"``); no warning of Pillow's reaches the user.
     """
     is_path = isinstance(source, (str, Path))
     name = name or (str(source) if is_path else "the picture")
@@ -99,7 +99,7 @@ def read_image(source, name=None, max_side=None):
                     limit = f"{MAX_PIXELS / 1e6:.0f} megapixels" if width * height > MAX_PIXELS else \
                         f"{max_side} pixels a side"
                     raise ScratchnetError(f"{name}: {width}×{height} pixels is too large (the limit is {limit}); "
-                                          "crop or shrink the picture to the digit")
+                                          "crop or shrink the picture to the digit", field="size")
                 try:
                     orientation = img.getexif().get(ORIENTATION_TAG)
                 except Exception:                                   # damaged EXIF: take the picture as it is
@@ -117,7 +117,7 @@ def read_image(source, name=None, max_side=None):
             raise ScratchnetError(f"{name}: cannot be read: permission denied") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ScratchnetError(f"{name}: too large (more than {MAX_PIXELS / 1e6:.0f} megapixels); "
-                                  "crop or shrink the picture to the digit") from None
+                                  "crop or shrink the picture to the digit", field="size") from None
         except UnidentifiedImageError:
             raise ScratchnetError(f"{name}: not an image Pillow can read; {hint}") from None
         except MemoryError:

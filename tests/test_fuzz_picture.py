@@ -116,5 +116,6 @@ def png_claiming(width, height):
                                            (1, MAX_PIXELS + 1)])
 def test_huge_pictures_are_refused_from_the_header(width, height):
     reads_or_one_line_error(png_claiming(width, height))
-    with pytest.raises(ScratchnetError, match="too large"):
+    with pytest.raises(ScratchnetError, match="too large") as e:
         load_digit(io.BytesIO(png_claiming(width, height)), name="big.png")
+    assert e.value.field == "size"
