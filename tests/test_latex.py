@@ -143,3 +143,10 @@ def test_the_separate_bias_notation_reads_from_latex():
     assert result.trace[-1].text == text
     wrong = check(r"\frac{\hat{y}-y}{B}", wrt="b_3", bias="separate", batch=4)
     assert (wrong.verdict, wrong.diagnoses) == ("shape_error", ["batch_sum"])
+
+
+@pytest.mark.parametrize("latex", [r"\bar{W}_3^T", r"\overline{W_3}^\top", r"\bar W_{3}^{T}"])
+def test_a_barred_weight_matrix_is_the_matrix_without_its_bias(latex):
+    assert to_plain(latex).plain == "Wbar3ᵀ"
+    with pytest.raises(FormulaError, match="weight matrix"):
+        parse_any(r"\bar{x}")

@@ -12,6 +12,7 @@ LaTeX                                       plain language
 ==========================================  ==============================================
 ``H_1``, ``W_{3}``, ``\\delta_2``, ``W^{(2)}``, ``W^{[2]}``   ``H1``, ``W3``, ``delta2``, ``W2``, ``W2``
 ``\\hat{y}``, ``\\hat y``, ``\\widehat{y}``     ``yhat``
+``\\bar{W}_3``, ``\\overline{W_3}``             ``Wbar3``: W_3 without its bias row (column)
 ``^T``, ``^\\top``, ``^{T}``, ``^\\intercal``, ``^{\\mathsf{T}}``  transpose
 ``^2``, ``^{2}``                              power
 ``\\odot``, ``\\circ``, ``\\ast``, ``*``          elementwise product
@@ -50,13 +51,15 @@ _NAMES = {"delta": "delta"}
 _STYLES = {"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "text", "textrm", "textit", "mathsf",
            "operatorname", "mathnormal"}
 _HATS = {"hat", "widehat"}
+_BARS = {"bar", "overline"}
+_BARRED = re.compile(r"^([A-Za-z])(?:_\{?\s*(\d+)\s*\}?)?$")
 _FRACTIONS = {"frac", "dfrac", "tfrac"}
 _TRANSPOSE_MARKS = {"T", r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}", r"\rm T", r"\mathsf T", "{T}",
                     r"{\top}", "top"}
 _PRIME_MARKS = {r"\prime", "'", r"{\prime}", "{'}"}
 _MATRICES = {"bmatrix", "pmatrix", "matrix", "Bmatrix", "vmatrix"}
 
-SUPPORTED = ("H_1, W_{3}, \\delta_2, W^{(2)}; \\hat{y}; ^T, ^\\top, ^{T}, ^\\intercal; ^2; \\odot, \\circ, *; "
+SUPPORTED = ("H_1, W_{3}, \\delta_2, W^{(2)}; \\hat{y}; \\bar{W}_3; ^T, ^\\top, ^{T}, ^\\intercal; ^2; \\odot, \\circ, *; "
              "juxtaposition, \\cdot, \\times (matrix product); \\sigma, \\tanh, \\sigma', f'; "
              "\\operatorname{diag}, \\mathrm{relu}, \\text{softmax}; \\mathbf{…}, \\boldsymbol{…}; "
              "\\frac{…}{…}; \\left( \\right), \\big( \\big); {…}; \\begin{bmatrix}…\\end{bmatrix}; "
@@ -486,6 +489,13 @@ class _Translator:
             if inner != "y":
                 raise _Unsupported(f"\\{name} is read only over y (\\hat{{y}}, the network's output)", i, nxt)
             return self.name_suffix("yhat", i, nxt, end)
+        if name in _BARS:
+            s, e, nxt = self.group(j, end)
+            match = _BARRED.match(_strip_styles(src[s:e]))
+            if not match or match.group(1) != "W":
+                raise _Unsupported(f"\\{name} is read only over a weight matrix (\\bar{{W}}_3: W_3 without its "
+                                   f"bias row)", i, nxt)
+            return self.name_suffix("Wbar" + (match.group(2) or ""), i, nxt, end)
         if name in _STYLES:
             s, e, nxt = self.group(j, end)
             inner = _strip_styles(src[s:e])
