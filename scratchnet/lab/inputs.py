@@ -12,16 +12,14 @@ import io
 import math
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import ScratchnetError
-from ..preprocess import FIELD, to_mnist
+from ..preprocess import FIELD, read_image, to_mnist
 
 MAX_SIDE = 4096
 """Largest picture side, pixels; a larger picture is refused from its header, before it is decoded."""
 MAX_FORMULA = 2000
 """Longest formula, characters."""
-_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 
 
 class LabRequestError(ScratchnetError):
@@ -33,10 +31,12 @@ class LabRequestError(ScratchnetError):
 
 
 def decode_picture(url):
-    """The picture in a ``data:image/…;base64,`` URL as a loaded `PIL.Image.Image`.
+    """The picture in a ``data:image/…;base64,`` URL as a loaded `PIL.Image.Image`, read by
+    `scratchnet.preprocess.read_image` (as ``scratchnet predict`` reads a file).
 
-    Refuses (`LabRequestError`) anything that is not such a URL, is not a picture Pillow reads, or has a
-    side over `MAX_SIDE` pixels (checked from the header, so a decompression bomb is never decoded).
+    Refuses (`LabRequestError`) anything that is not such a URL (422), a picture Pillow cannot read (422)
+    and one with a side over `MAX_SIDE` pixels (413; refused from the header, so a decompression bomb is
+    never decoded).
     """
     if not isinstance(url, str) or not url.startswith("data:image/") or ";base64," not in url[:40]:
         raise LabRequestError('"image" must be a data URL: data:image/png;base64,…')
@@ -44,21 +44,10 @@ def decode_picture(url):
         data = base64.b64decode(url.split(",", 1)[1], validate=True)
     except (binascii.Error, ValueError):
         raise LabRequestError('"image" is not valid base64') from None
-    too_large = f"the picture is larger than {MAX_SIDE}×{MAX_SIDE} pixels, the most the lab takes"
     try:
-        img = Image.open(io.BytesIO(data), formats=_FORMATS)            # reads the header only
-    except Image.DecompressionBombError:                                # Pillow's own, larger limit
-        raise LabRequestError(too_large, status=413) from None
-    except (UnidentifiedImageError, OSError, ValueError):
-        raise LabRequestError('"image" is not a picture (give a PNG or JPEG)') from None
-    width, height = img.size
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise LabRequestError(f"{too_large} ({width}×{height})", status=413)
-    try:
-        img.load()
-        return ImageOps.exif_transpose(img)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise LabRequestError(f'"image" is a damaged picture ({e})') from None
+        return read_image(io.BytesIO(data), name="the drawing", max_side=MAX_SIDE)
+    except ScratchnetError as e:
+        raise LabRequestError(str(e), status=413 if e.field == "size" else 422) from None
 
 
 def read_pixels(values):
