@@ -69,3 +69,11 @@ def test_cli_derive_chain(capsys):
     _, err = capsys.readouterr()
     assert info.value.code == 2 and "--chain" in err and "takes a weight matrix" in err and "Traceback" not in err
     assert np.isfinite(chain("W1", (3, 2, 2), ("sigmoid", "softmax")).difference_backward)
+
+
+def test_the_column_convention_chain_is_written_in_its_own_shapes_and_order():
+    text = chain("W2", SMALL, SIG, convention="column").text()
+    assert "δ₂ = (∂H₂/∂z₂)ᵀ (∂z₃/∂H₂)ᵀ (∂ŷ/∂z₃)ᵀ ∂L/∂ŷ" in text and "right to left" in text
+    assert "−y/ŷ    6×1" in text and "a column (per example)" in text and "= δ₂ = ∂L/∂z₂, 4×1" in text
+    assert "[i = k] [1; H₁]_j" in text and "δ [1; H₁]ᵀ" in text and "column 0" in text
+    assert "4×4×6" in text and "(∂ŷ/∂z)ᵀ ∂L/∂ŷ = ŷ − y" in text and "[1 H₁]" not in text

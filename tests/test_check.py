@@ -181,3 +181,23 @@ def test_networks_and_batches_past_memory_are_refused_before_allocating(args, in
 def _parts(result):
     """``(exit code, standard output, standard error)`` of an `invoke` result."""
     return result.returncode, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("convention, formula", [("row", "[1 H1]^T delta2"), ("column", "delta2 [1; H1]^T")])
+def test_delta_names_stand_for_the_true_delta_so_the_derivations_advice_can_be_typed(convention, formula):
+    assert check(formula, "W2", SMALL, SIG, convention, batch=3).verdict == "correct"
+    r = check(formula.replace("delta2", "delta1"), "W2", SMALL, SIG, convention, batch=3)
+    assert r.verdict == "shape_error"
+
+
+def test_what_derive_prints_can_be_typed_back(invoke):
+    r = check("[1 H1]ᵀ ((ŷ − y) W̄3ᵀ ⊙ σ′(z2))", "W2")              # W̄3 is W3[1:]
+    assert r.verdict == "correct"
+    assert check("((W̄3ᵀ (yhat - y)) * sigma'(z2)) [1; H1]^T", "W2", convention="column").verdict == "correct"
+    code, out, _ = _parts(invoke("check", "--wrt", "W3", "-[1 H2]^T (y - yhat)"))   # a leading minus
+    assert code == 0 and "Verdict: correct" in out
+
+
+def test_a_bracket_of_the_other_convention_gets_a_hint():
+    r = check("[1 H1]^T (yhat - y) W3^T H2(1-H2)", "W2", convention="column")
+    assert r.diagnoses == [] and any("[1; H] stacks a 1 above it" in h for h in r.hints)

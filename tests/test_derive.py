@@ -112,3 +112,17 @@ def test_public_step_latex_and_facts_for_the_lab(seed_row):
     text = derivation_text(seed_row)                  # the seed's notation names the textbook's two parts
     assert text.count("In the textbook notation z = H W + b") == 1 and "sum(δ_l) = 1ᵀ δ_l" in text
     assert "third-order tensor" in row["outer"][0] and r"\delta_l H_{l-1}^\top" in separate["outer"][1]
+
+
+@pytest.mark.parametrize("convention, bias, entry, batch", [
+    ("row", "row", "∂z_k/∂W_ij = [1 H]_i·[j = k]", "[1 H]ᵀ is (n+1)×B"),
+    ("column", "row", "∂z_k/∂W_ij = [i = k]·[1; H]_j", "[1; H]ᵀ is B×(n+1)"),
+    ("row", "separate", "∂z_k/∂W_ij = H_i·[j = k]", "Hᵀ is n×B"),
+    ("column", "separate", "∂z_k/∂W_ij = [i = k]·H_j", "Hᵀ is B×n"),
+])
+def test_the_outer_product_note_uses_each_conventions_indices(convention, bias, entry, batch):
+    from scratchnet.derivation.render import facts
+    note = facts(convention, bias)["outer"][0]
+    assert entry in note and batch in note
+    if bias == "separate":
+        assert "[1" not in note

@@ -139,3 +139,10 @@ def test_f_prime_needs_a_hidden_layers_z():
     np.testing.assert_allclose(value("f'(z2)", env), value("tanh'(z2)", env))
     np.testing.assert_allclose(value("tanh'(z2)", env), value("1 - H2^2", env))
     np.testing.assert_allclose(value("f'(z1)", env), value("H1 * (1 - H1)", env))
+
+
+def test_the_caret_counts_a_combining_mark_as_no_column():
+    with pytest.raises(FormulaError) as info:
+        parse("W̄3 $ H2")
+    formula_line, caret_line = str(info.value).splitlines()[1:]
+    assert caret_line.index("^") == 5 and formula_line.count(" ") - 2 == 2   # under '$', after "W̄3 "

@@ -12,7 +12,7 @@ import click
 
 from ..derivation.check import check
 from ..derivation.evaluate import shape_text
-from ..derivation.formula import FormulaError, Num
+from ..derivation.formula import FormulaError, Num, display_width
 from ..errors import ScratchnetError
 from ._output import emit_json, stdout
 from .derive import network_options, resolve_activations
@@ -36,12 +36,13 @@ def _print_human(result):
     if result.jacobian_note:
         out.print(result.jacobian_note, markup=False, soft_wrap=True)
     out.print("Shapes, subexpression by subexpression:")
-    width = max((len(e.text) for e in result.trace), default=0)
+    width = max((display_width(e.text) for e in result.trace), default=0)
     for entry in result.trace:
         if isinstance(entry.node, Num):
             continue
         note = f"  ({entry.note})" if entry.note else ""
-        out.print(f"  {entry.text:<{width}}  {shape_text(entry.shape)}{note}", markup=False)
+        pad = " " * (width - display_width(entry.text))          # W̄, ŷ: a combining mark takes no column
+        out.print(f"  {entry.text}{pad}  {shape_text(entry.shape)}{note}", markup=False)
     if result.failure is not None:
         out.print(f"  [red]✗[/] {result.failure.text}", end="")
         out.print(f": {result.failure.message}", markup=False)
@@ -56,7 +57,18 @@ def _print_human(result):
         out.print(f"The derivation gives: ∂L/∂{result.wrt} = {result.derivation}", markup=False, soft_wrap=True)
 
 
-@click.command("check")
+class _FormulaCommand(click.Command):
+    """A command whose last argument, FORMULA, may start with a minus sign (``-[1 H2]^T (y - yhat)``):
+    such an argument is passed after ``--`` so that it is not read as options."""
+
+    def parse_args(self, ctx, args):
+        last = args[-1] if args else ""
+        if last.startswith("-") and not last.startswith("--") and last not in ("-h",) and "--" not in args:
+            args = [*args[:-1], "--", last]
+        return super().parse_args(ctx, args)
+
+
+@click.command("check", cls=_FormulaCommand)
 @click.option("--wrt", default=None,
               help="What the formula is the gradient of L with respect to: W_l, b_l (--bias separate), "
                    "z_l or H_l (x = H0) [default: what a pasted LaTeX left-hand side names, else W2].")
@@ -74,10 +86,12 @@ def command(wrt, factor, layers, activations, convention, bias, seed, batch, as_
     Works out the shape of every subexpression, then compares the value with the truth at a random
     point, and diagnoses the usual mistakes (bias_row, elementwise_product, transposed, sign,
     batch_factor, batch_sum, activation_derivative, wrong_layer; for a factor also diagonal_jacobian,
-    softmax_jacobian, third_order). FORMULA may be LaTeX. Examples:
+    softmax_jacobian, third_order). FORMULA may be LaTeX, and may start with a minus sign. Examples:
 
+    \b
         scratchnet check --wrt W2 "[1 H1]^T (((yhat - y) W3[1:]^T) * H2 * (1 - H2))"
         scratchnet check --factor dH2/dz2 "H2(1-H2)"
+        scratchnet check --wrt W2 "[1 H1]^T delta2"
     """
     activations = resolve_activations(layers, activations)
     try:

@@ -16,6 +16,7 @@ name           row convention (the seed's)  column convention
 ``W_l``        ``(n_{l-1}+1, n_l)``         ``(n_l, n_{l-1}+1)``
 ``yhat``/``ŷ`` ``(B, K)``                   ``(K, B)``
 ``y``          ``(B, K)`` one-hot           ``(K, B)`` one-hot
+``W̄_l``        ``W_l[1:]``                  ``W_l[:, 1:]`` (the weights without the bias)
 ``ones``       ``(B, 1)``                   ``(B, 1)``
 ``B``          the batch size, a number     the batch size, a number
 =============  ===========================  ===============================
@@ -107,6 +108,7 @@ class Point:
             else:
                 out[f"W{l}"] = self.oriented(W[1:])
                 out[f"b{l}"] = self.oriented(W[:1])
+            out[f"Wbar{l}"] = self.oriented(W[1:])             # W̄_l, as derive prints it
         return out
 
     def shape_of(self, name):

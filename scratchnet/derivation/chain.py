@@ -154,21 +154,24 @@ def chain(wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="
         raise ScratchnetError(f"the chain view takes a weight matrix of this network, {names}; got {wrt!r}",
                               field="chain")
     l = int(name[1:])
+    row = convention == "row"
     factors, g = [], None
     for A, B in _layer_path(L, l):
         if A == "L":
             y, yhat = point.Y[:1], point.H[L][:1]
-            J, shape, formula = -y / yhat, (1, point.sizes[-1]), "-y / yhat"
-            note = "the loss's gradient by ŷ, a row (per example)"
+            J, shape, formula = -y / yhat, point.oriented(y).shape, "-y / yhat"
+            note = f"the loss's gradient by ŷ, a {'row' if row else 'column'} (per example)"
         else:
             truth = true_factor(point, Factor(A, B, f"d{A}/d{B}"))
             J, shape, formula, note = truth.value, truth.shape, truth.formula, ""
             if A == "yhat":
-                note = "full: softmax is not elementwise; ∂L/∂ŷ · ∂ŷ/∂z = ŷ − y (they fuse)"
+                fused = "∂L/∂ŷ · ∂ŷ/∂z" if row else "(∂ŷ/∂z)ᵀ ∂L/∂ŷ"
+                note = f"full: softmax is not elementwise; {fused} = ŷ − y (they fuse)"
             elif A[0] == "H":
                 note = "diagonal: multiplying by it is ⊙ " + render(parse(truth.formula[5:-1]), "unicode")
             elif point.bias == "row":
-                note = "the bias row is dropped: it multiplies the constant 1"
+                note = (f"the bias {'row (row 0)' if row else 'column (column 0)'} of W is dropped: it "
+                        f"multiplies the constant 1")
         numeric = _numerical(point, A, B)
         error = float(np.max(np.abs(numeric - J)))
         factors.append(ChainFactor(A, B, shape, formula, J, error, note))
@@ -192,11 +195,15 @@ def chain(wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="
         if view.size <= TENSOR_CHECK_LIMIT:
             fd = float(np.max(np.abs(_numerical(point, f"z{l}", name) - T)))
         h = name_text(f"H{l - 1}", "unicode")
-        ones = h if bias == "separate" else f"[1 {h}]"
-        factors.append(ChainFactor(f"z{l}", name, T_oriented.shape,
-                                   f"a third-order tensor, ∂z_k/∂W_ij = {ones}_i [j = k]", None, fd,
-                                   f"contracted with δ: Σ_k δ_k {ones}_i [j = k] = {ones}_i δ_j, the outer "
-                                   f"product {ones}ᵀ δ"))
+        ones = h if bias == "separate" else (f"[1 {h}]" if row else f"[1; {h}]")
+        if row:
+            entry, contraction = f"{ones}_i [j = k]", f"Σ_k δ_k {ones}_i [j = k] = {ones}_i δ_j, the outer " \
+                f"product {ones}ᵀ δ"
+        else:
+            entry, contraction = f"[i = k] {ones}_j", f"Σ_k δ_k [i = k] {ones}_j = δ_i {ones}_j, the outer " \
+                f"product δ {ones}ᵀ"
+        factors.append(ChainFactor(f"z{l}", name, T_oriented.shape, f"a third-order tensor, ∂z_k/∂W_ij = {entry}",
+                                   None, fd, f"contracted with δ: {contraction}"))
         chained = np.einsum("k,kij->ij", delta[0], T)              # (∂L/∂W)_ij = Σ_k δ_k ∂z_k/∂W_ij
         form = weight_gradient(l, f"delta{l}", convention, bias)
     env = Environment.from_point(point, extra={f"delta{l}": point.oriented(delta)})
@@ -216,16 +223,30 @@ def _shape(shape):
 
 
 def chain_text(view):
-    """The chain as terminal text: each factor, the running δ, the contraction, and the agreement."""
+    """The chain as terminal text: each factor, the running δ, the contraction, and the agreement.
+
+    Row convention: the chain reads left to right, ``∂L/∂ŷ · ∂ŷ/∂z3 · …``. Column convention: the same
+    Jacobians act transposed on column gradients, right to left, ``… (∂ŷ/∂z3)ᵀ ∂L/∂ŷ``.
+    """
     l = int(view.wrt[1:])
+    row = view.convention == "row"
     sym = "∂L/∂" + name_text(view.wrt, "unicode")
     factor_syms = [f.symbol() for f in view.factors]
+    delta = name_text(f"delta{l}", "unicode")
+    if row:
+        chain_line = f"  {sym} = " + " · ".join(factor_syms)
+        matrix_part = " · ".join(factor_syms[:-1])
+        rule = "a row gradient multiplies it on the right, ∂L/∂B = ∂L/∂A · J: the chain reads left to right."
+    else:
+        transposed = [f"({s})ᵀ" for s in factor_syms[1:-1]][::-1] + [factor_syms[0]]
+        matrix_part = " ".join(transposed)
+        chain_line = f"  {sym} = {delta} contracted with {factor_syms[-1]}, where {delta} = {matrix_part}"
+        rule = ("in the column convention it acts transposed on a column gradient, ∂L/∂B = Jᵀ ∂L/∂A: the "
+                "chain reads right to left.")
     lines = [f"The chain rule for {sym} in {architecture_text(view.sizes, view.activations)}, factor by "
-             f"factor, at a random example (seed {view.seed}):",
-             f"  {sym} = " + " · ".join(factor_syms),
-             "Each Jacobian is J[i, j] = ∂A_i/∂B_j (rows follow A); a row gradient multiplies it on the "
-             "right, ∂L/∂B = ∂L/∂A · J" + ("." if view.convention == "row" else
-                                              " (in the column convention: ∂L/∂B = Jᵀ ∂L/∂A)."), ""]
+             f"factor, at a random example (seed {view.seed}, {view.convention} convention):",
+             chain_line,
+             f"Each Jacobian is J[i, j] = ∂A_i/∂B_j (rows follow A); {rule}", ""]
     width = max(len(s) for s in factor_syms)
     for f in view.factors:
         formula = f.formula if f.J is None or "I (" in f.formula else render(parse(f.formula.split(" (")[0]), "unicode")
@@ -233,9 +254,9 @@ def chain_text(view):
         lines.append(f"  {f.symbol():<{width}} = {formula}    {_shape(f.shape)}{checked}")
         if f.note:
             lines.append(f"  {'':<{width}}   ▸ {f.note}")
-    delta = name_text(f"delta{l}", "unicode")
-    lines += ["", f"  {' · '.join(factor_syms[:-1])} = {delta} = ∂L/∂{name_text('z' + str(l), 'unicode')}, "
-                  f"1×{view.delta.shape[1]} (the matrix factors multiplied out)",
+    n = view.delta.shape[1]
+    lines += ["", f"  {matrix_part} = {delta} = ∂L/∂{name_text('z' + str(l), 'unicode')}, "
+                  f"{'1×' + str(n) if row else str(n) + '×1'} (the matrix factors multiplied out)",
               f"  {delta} contracted with {factor_syms[-1]} gives {sym}, {_shape(view.chain_gradient.shape)}",
               f"The δ form the code uses: {sym} = {render(parse(view.delta_form), 'unicode')}",
               f"Chain vs δ form: largest difference {view.difference_delta_form:.1e}; chain vs the network's "

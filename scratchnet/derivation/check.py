@@ -29,11 +29,11 @@ from ..network import SEED_ACTIVATIONS, SEED_SIZES
 from .bindings import random_point
 from .equations import gradient_formula, weight_gradient
 from .evaluate import Environment, check_names, evaluate, shape_text
-from .formula import parse
-from .jacobians import parse_factor, tensor_content, true_factor
+from .formula import Concat, Name, parse, walk
+from .jacobians import parse_factor, tensor_content, tensor_entry, true_factor
 from .notation import render
 from .repairs import CODES, Relation, gradient_relations, jacobian_relations, matches, search, truth_scale
-from .truth import parse_wrt, true_gradient
+from .truth import deltas, parse_wrt, true_gradient
 
 EXIT_CODES = {"correct": 0, "shape_error": 1, "wrong_value": 1}
 
@@ -85,6 +85,7 @@ def hints(code, what, convention, B, L, bias="row"):
         outer = "H_{l-1}^T δ_l" if row else "δ_l H_{l-1}^T"
         back = "(δ_{l+1} W_{l+1}^T) * f'(z_l)" if row else "(W_{l+1}^T δ_{l+1}) * f'(z_l)"
     summed = "sum(δ_l), or ones^T δ_l" if row else "sum(δ_l), or δ_l ones"
+    h1 = "H" if bias == "separate" else ("[1 H]" if row else "[1; H]")
     return {
         "elementwise_product":
             "σ'(z) enters by an elementwise (Hadamard) product: an elementwise activation has a diagonal "
@@ -100,9 +101,12 @@ def hints(code, what, convention, B, L, bias="row"):
             "cross-entropy loss the product ∂L/∂ŷ · ∂ŷ/∂z collapses to ŷ − y, so it is never needed alone.",
         "third_order":
             f"{what} is a third-order tensor, not a matrix: z_l depends on a whole matrix W_l, and "
-            f"∂z_k/∂W_ij = [1 H]_i [j = k] (n_l × (n_(l-1)+1) × n_l entries). Contracting it with "
-            f"δ_l = ∂L/∂z_l gives Σ_k δ_k [1 H]_i [j = k] = [1 H]_i δ_j, the outer product {outer}: write "
-            f"∂L/∂W_l = {outer} instead of a factor ∂z_l/∂W_l (check it as the gradient of W_l).",
+            + (f"∂z_k/∂W_ij = {h1}_i [j = k] (n_l × (n_(l-1)+1) × n_l entries). Contracting it with "
+               f"δ_l = ∂L/∂z_l gives Σ_k δ_k {h1}_i [j = k] = {h1}_i δ_j" if row else
+               f"∂z_k/∂W_ij = [i = k] {h1}_j (n_l × n_l × (n_(l-1)+1) entries). Contracting it with "
+               f"δ_l = ∂L/∂z_l gives Σ_k δ_k [i = k] {h1}_j = δ_i {h1}_j")
+            + f", the outer product {outer}: write ∂L/∂W_l = {outer} instead of a factor ∂z_l/∂W_l "
+              f"(check it as the gradient of W_l).",
         "bias_row":
             f"The bias row of W_l multiplies the constant 1, not H_{{l-1}}, so no gradient flows back "
             f"through it: carry the gradient back with {wbar} (the Jacobian ∂z_l/∂H_{{l-1}} is "
@@ -207,7 +211,8 @@ def check(formula, wrt=None, sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
 
     Parameters
     ----------
-    formula : str, in the formula language (see `formula`) or LaTeX (see `latex`)
+    formula : str, in the formula language (see `formula`) or LaTeX (see `latex`); ``delta_l`` (δ_l)
+        stands for the true ``∂L/∂z_l`` of the mean loss
     wrt : str, ``W_l``, ``b_l`` (separate bias), ``z_l`` or ``H_l`` (``x`` = ``H0``); ignored with
         ``factor``. When neither is given: what a pasted LaTeX left-hand side names
         (``\\frac{\\partial L}{\\partial W_2} = …``), else ``W2``
@@ -242,7 +247,7 @@ def check(formula, wrt=None, sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
             factor = f"d{derivative[0]}/d{derivative[1]}"
     rng = rng if rng is not None else np.random.default_rng(seed)
     point = random_point(sizes, activations, batch, convention, rng, bias=bias)
-    env = Environment.from_point(point)
+    env = Environment.from_point(point, _bound_deltas(tree, point))
     target = None
     if factor is not None:
         target = parse_factor(factor, point.L, bias)
@@ -261,6 +266,14 @@ def check(formula, wrt=None, sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
                            + ("right" if right else f"not that of {result.target}, which is "
                               f"{shape_text(result.expected_shape)}"))
     return result
+
+
+def _bound_deltas(tree, point):
+    """``delta_l`` (δ_l) → the true ``∂L/∂z_l`` of the mean loss in the convention, when the formula uses
+    a δ: the derivation's own answers are written with them (``[1 H1]^T delta2``)."""
+    if not any(isinstance(node, Name) and node.name.startswith("delta") for node in walk(tree)):
+        return None
+    return {f"delta{l}": point.oriented(d) for l, d in deltas(point).items()}
 
 
 def _check_gradient(formula, tree, point, env, wrt, target):
@@ -291,9 +304,23 @@ def _check_gradient(formula, tree, point, env, wrt, target):
     relations = gradient_relations(truth, B, env.batch_axis, summed=wrt[0] == "b")
     found = search(tree, env, relations, scale)
     _diagnose(result, ev, found, what, point)
+    if found is None:
+        result.hints += _convention_hints(tree, point)
     result.derivation = gradient_formula(wrt, point.activations, point.convention, point.bias)
     result.message = _message(result, ev, expected, found, what)
     return result
+
+
+def _convention_hints(tree, point):
+    """A hint when the formula writes ``[1 H]`` the other convention's way and nothing else explains it."""
+    row = point.convention == "row"
+    for node in walk(tree):
+        if isinstance(node, Concat) and len(node.children()) == 2 and (len(node.rows) == 2) == row:
+            return [("In the row convention H is a row and [1 H] puts a 1 before it; [1; H] stacks "
+                     "them, which is the column convention's way." if row else
+                     "In the column convention H is a column and [1; H] stacks a 1 above it; [1 H] "
+                     "(the row convention's way) puts ones beside it instead.")]
+    return []
 
 
 def _diagnose(result, ev, found, what, point):
@@ -372,9 +399,8 @@ def _third_order(result, ev, point, factor, truth):
     if ev.failure is None and factor.numerator == f"z{l}" and np.ndim(ev.value):
         entries = tensor_content(point, l)
         if any(matches(ev.value, e, truth_scale(entries)) for e in (entries, entries.T)):
-            h = f"H{l - 1}" if point.bias == "separate" else f"[1 H{l - 1}]"
             content = (f" Its entries are right, though: they are the tensor's nonzero entries, "
-                       f"∂z_k/∂W_ik = {h}_i.")
+                       f"∂z_k/∂W_ij = {tensor_entry(point, l)}.")
     result.message = (f"shape error: {factor.symbol()} is a third-order tensor "
                       f"({shape_text(truth.shape)}), and {given} cannot be it.{content} Contract it with "
                       f"δ{l} instead: ∂L/∂W{l} = {gradient}")

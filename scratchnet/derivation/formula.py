@@ -25,6 +25,7 @@ syntax tree at most `MAX_DEPTH` deep (a chain of ``+`` or ``^T`` is a deep tree)
 """
 
 import itertools
+import unicodedata
 from dataclasses import dataclass, field
 
 from ..activations import ACTIVATIONS, HIDDEN
@@ -68,7 +69,9 @@ class FormulaError(ScratchnetError):
             prefix, suffix = ("…" if left > 0 else ""), ("…" if left + _POINTER_WIDTH < len(text) else "")
             text, left = prefix + shown + suffix, left - len(prefix)
         width = max(1, min(end - start, len(text) - (start - left) + 1))
-        return f"  {text}\n  {' ' * (start - left)}{'^' * width}"
+        pad = display_width(text[:start - left])             # a combining mark (W̄, ŷ) takes no column
+        width = max(1, display_width(text[start - left:start - left + width]))
+        return f"  {text}\n  {' ' * pad}{'^' * width}"
 
     def to_json(self):
         """``{"error": message, "start": …, "end": …}``: 0-based, end exclusive, into the formula."""
@@ -208,9 +211,15 @@ class Token:
     value: object = None
 
 
+def display_width(text):
+    """Columns a text takes in a terminal, counting combining marks as none."""
+    return sum(1 for c in text if not unicodedata.combining(c))
+
+
 def canonical_name(raw):
-    """``x``→``H0``, ``ŷ``/``y_hat``→``yhat``, ``W_3``/``W₃``→``W3``, ``δ2``→``delta2``; others unchanged."""
-    name = raw.translate(_SUBSCRIPTS).replace("y\u0302", "ŷ").replace("_", "")
+    """``x``→``H0``, ``ŷ``/``y_hat``→``yhat``, ``W_3``/``W₃``→``W3``, ``W̄3``→``Wbar3``, ``δ2``→``delta2``;
+    others unchanged."""
+    name = raw.translate(_SUBSCRIPTS).replace("y\u0302", "ŷ").replace("\u0304", "bar").replace("_", "")
     if name in ("ŷ", "yhat"):
         return "yhat"
     if name == "x":
@@ -240,7 +249,7 @@ def tokenize(formula):
                 raise FormulaError(f"'{text}' is not a number", formula, start, i) from None
             tokens.append(Token("NUM", text, start, i, space, value))
         elif c in _NAME_START:
-            while i < n and (formula[i] in _NAME_REST or formula[i] == "\u0302"):
+            while i < n and (formula[i] in _NAME_REST or formula[i] in "\u0302\u0304"):
                 i += 1
             raw = formula[start:i]
             if i < n and formula[i] in _PRIMES:          # sigma'(z2), f'(z2): a derivative

@@ -17,6 +17,7 @@ factor                 J                               shape (seed network)
 ``∂ŷ/∂z_L``            ``diag(ŷ) − ŷᵀŷ``               ``K × K``, full: softmax is not elementwise
 ``∂z_l/∂b_l``          ``I``                           ``n_l × n_l`` (separate-bias notation)
 ``∂z_l/∂W_l``          a third-order tensor            ``n_l × (n_{l-1}+1) × n_l``: ``∂z_k/∂W_ij = [1 H]_i [j = k]``
+                                                       (column: ``n_l × n_l × (n_{l-1}+1)``, ``[i = k] [1; H]_j``)
 =====================  ==============================  ==========================================
 
 A longer factor such as ``∂z3/∂z2`` is the product of the elementary ones along the way. ``∂L/∂B`` of
@@ -160,8 +161,7 @@ def true_factor(point, factor):
         l = int(B[1:])
         shape = (m,) + point.oriented(point.weights[l - 1][1:] if point.bias == "separate"
                                       else point.weights[l - 1]).shape
-        ones = f"H{l - 1}" if point.bias == "separate" else f"[1 H{l - 1}]"
-        return TrueFactor(None, shape, f"a third-order tensor, ∂z_k/∂W_ij = {ones}_i [j = k]")
+        return TrueFactor(None, shape, f"a third-order tensor, ∂z_k/∂W_ij = {tensor_entry(point, l)}")
     J, formulas, softmax = None, [], False
     upper = A
     stop = f"z{int(B[1:])}" if B[0] == "b" else B
@@ -179,6 +179,16 @@ def true_factor(point, factor):
             return TrueFactor(np.eye(n), (n, n), f"I (the {n}×{n} identity)")
         return TrueFactor(J, J.shape, text + " (times ∂z/∂b = I)")
     return TrueFactor(J, J.shape, text, softmax and alone)
+
+
+def tensor_entry(point, l):
+    """The entries of ``∂z_l/∂W_l`` as text, in the point's convention and bias notation:
+    ``[1 H1]_i [j = k]`` (row), ``[i = k] [1; H1]_j`` (column), ``H1`` for a separate bias."""
+    if point.convention == "row":
+        ones = f"H{l - 1}" if point.bias == "separate" else f"[1 H{l - 1}]"
+        return f"{ones}_i [j = k]"
+    ones = f"H{l - 1}" if point.bias == "separate" else f"[1; H{l - 1}]"
+    return f"[i = k] {ones}_j"
 
 
 def tensor_content(point, l):

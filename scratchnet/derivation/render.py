@@ -30,6 +30,17 @@ def facts(convention, bias="row"):
                     r"$n_{l-1}\times 1$ times $1\times n_l$") if row else
                    ("δ_l H_{l−1}ᵀ, n_l×1 times 1×n_{l−1}", r"\delta_l H_{l-1}^\top",
                     r"$n_l\times 1$ times $1\times n_{l-1}$"))
+        batch_u = "Hᵀ is n×B and δ is B×n_l" if row else "δ is n_l×B and Hᵀ is B×n"
+        batch_l = (r"$H^\top$ is $n\times B$ and $\delta$ is $B\times n_l$" if row else
+                   r"$\delta$ is $n_l\times B$ and $H^\top$ is $B\times n$")
+    h_u = "H" if bias == "separate" else ("[1 H]" if row else "[1; H]")
+    h_l = "H" if bias == "separate" else (r"[1\ H]" if row else r"[1;\ H]")
+    if row:         # ∂z_k/∂W_ij and the contraction, in the convention's indices (W_l is n_in×n_out or n_out×n_in)
+        entry_u, result_u = f"{h_u}_i·[j = k]", f"{h_u}_i δ_j"
+        entry_l, result_l = rf"{h_l}_i\,[j = k]", rf"{h_l}_i\,\delta_j"
+    else:
+        entry_u, result_u = f"[i = k]·{h_u}_j", f"δ_i {h_u}_j"
+        entry_l, result_l = rf"[i = k]\,{h_l}_j", rf"\delta_i\,{h_l}_j"
     split_u = ("Hᵀ δ_l and sum(δ_l) = 1ᵀ δ_l" if row else "δ_l Hᵀ and sum(δ_l) = δ_l 1")
     split_l = (r"$H^\top \delta_l$ and $\mathbf{1}^\top \delta_l$" if row else
                r"$\delta_l H^\top$ and $\delta_l \mathbf{1}$")
@@ -38,10 +49,10 @@ def facts(convention, bias="row"):
             f"In the textbook notation {'z = H W + b' if row else 'z = W h + b'} (a separate bias) the same "
             f"gradient comes in two parts, {split_u}: the "
             f"{'rows 1: and row 0' if row else 'columns 1: and column 0'} of {outer_u[0].split(',')[0]}, "
-            f"since the ones of [1 H] add up δ over the batch.",
+            f"since the ones of {h_u} add up δ over the batch.",
             rf"In the textbook notation ${'z = H W + b' if row else 'z = W h + b'}$ the same gradient comes in "
             rf"two parts, {split_l}: the {'rows $1{:}$ and row 0' if row else 'columns $1{:}$ and column 0'} of "
-            rf"${outer_u[1]}$, since the ones of $[1\ H]$ add up $\delta$ over the batch."),
+            rf"${outer_u[1]}$, since the ones of ${h_l}$ add up $\delta$ over the batch."),
         "bias_sum": (
             f"Why a sum: b_l is added to every example of the batch (z = H W + b broadcasts it), so each "
             f"example's δ_l reaches it: ∂L/∂b_l = sum(δ_l) over the batch = {ones_u}, one entry per unit. "
@@ -62,13 +73,13 @@ def facts(convention, bias="row"):
             r"$1/B$; one example is $B = 1$."),
         "outer": (
             f"Why an outer product: z_l depends on a whole matrix W_l, so ∂z_l/∂W_l is a third-order "
-            f"tensor, ∂z_k/∂W_ij = [1 H]_i·[j = k]. Contracting it with δ_l leaves ∂L/∂W_ij = [1 H]_i δ_j, "
+            f"tensor, ∂z_k/∂W_ij = {entry_u}. Contracting it with δ_l leaves ∂L/∂W_ij = {result_u}, "
             f"the outer product {outer_u[0]}: exactly W_l's shape. For a batch, {batch_u}, and the "
             f"matrix product adds up the B examples' outer products.",
             rf"Why an outer product: $z_l$ depends on a whole matrix $W_l$, so "
             rf"$\partial z_l/\partial W_l$ is a third-order tensor, $\partial z_k/\partial W_{{ij}} = "
-            rf"[1\ H]_i\,[j = k]$. Contracting it with $\delta_l$ leaves $\partial L/\partial W_{{ij}} = "
-            rf"[1\ H]_i\,\delta_j$, the outer product ${outer_u[1]}$, {outer_u[2]}: exactly $W_l$'s shape. "
+            rf"{entry_l}$. Contracting it with $\delta_l$ leaves $\partial L/\partial W_{{ij}} = "
+            rf"{result_l}$, the outer product ${outer_u[1]}$, {outer_u[2]}: exactly $W_l$'s shape. "
             rf"For a batch, {batch_l}, and the matrix product adds up the $B$ examples' outer products."),
         "bias": (
             f"Why W̄: {bias_what} of W_l is the bias; it multiplies the constant 1 of [1 H], not any "
