@@ -193,12 +193,14 @@ def cli_epoch_seconds(folder, blas_threads=None):
     return json.loads(out.stdout)["epoch_seconds"][0]
 
 
-def lab_epoch_seconds(url):
-    """The lab's Train section with `RECIPE`, its events streamed until the end: seconds for its epoch."""
+def lab_epoch_seconds(url, pid):
+    """The lab's Train section with `RECIPE`, its events streamed until the end: ``(seconds for its
+    epoch, progress points, the run's own account of its time, the server's CPU seconds in all)``."""
     with httpx.Client(base_url=url, timeout=120) as c:
+        cpu_before = cpu_seconds(pid)
         r = c.post("api/train", json={**RECIPE, "examples": 60000})
         r.raise_for_status()
-        seconds, points = None, 0
+        seconds, points, done = None, 0, None
         with c.stream("GET", "api/train/events") as stream:
             kind = None
             for line in stream.iter_lines():
@@ -209,26 +211,35 @@ def lab_epoch_seconds(url):
                     points += kind == "progress"
                     if kind == "epoch":
                         seconds = data["seconds"]
-                    if kind == "done" and data["status"] != "finished":
-                        raise SystemExit(f"the lab's run ended {data['status']}: {data['message']}")
-        return seconds, points
+                    if kind == "done":
+                        done = data
+                        if data["status"] != "finished":
+                            raise SystemExit(f"the lab's run ended {data['status']}: {data['message']}")
+        return seconds, points, done, cpu_seconds(pid) - cpu_before
 
 
-def measure_training(url, folder, repeats=3, blas_threads=None):
-    cli, labs, points = [], [], 0
+def measure_training(url, pid, folder, repeats=3, blas_threads=None):
+    """Epoch seconds of `RECIPE` in ``scratchnet train`` and in the lab, alternately; and, from the lab's own
+    account, what the stream costs: the time spent making events (inside the epoch) and the server's CPU
+    outside the run's thread (the event loop sending the events, answering the requests)."""
+    cli, labs, points, making, other = [], [], 0, [], []
     for _ in range(repeats):
         cli.append(cli_epoch_seconds(folder, blas_threads))
-        seconds, points = lab_epoch_seconds(url)
+        seconds, points, done, server_cpu = lab_epoch_seconds(url, pid)
         labs.append(seconds)
+        making.append(done["callback_seconds"])
+        other.append(server_cpu - done["thread_cpu_seconds"])
     ratio = statistics.median(labs) / statistics.median(cli)
     return {"measurement": "training", "recipe": RECIPE, "repeats": repeats, "cli_epoch_s": cli, "lab_epoch_s": labs,
-            "progress_points_per_epoch": points, "lab_over_cli": ratio}
+            "progress_points_per_epoch": points, "lab_over_cli": ratio,
+            "event_making_s": making, "server_cpu_outside_training_s": other,
+            "stream_share_of_epoch": statistics.median(m / s for m, s in zip(making, labs))}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", nargs="*", default=["predict", "first-load", "training"],
-                        choices=["predict", "first-load", "training"])
+    parser.add_argument("what", nargs="*", choices=["predict", "first-load", "training", []],
+                        help="what to measure (default: all three)")
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=100, help="per client")
@@ -238,6 +249,7 @@ def main(argv=None):
                         help="limit OpenBLAS in the lab and in scratchnet train to this many threads (on a busy "
                              "machine, 2 spinning BLAS threads can make an epoch several times slower)")
     args = parser.parse_args(argv)
+    args.what = args.what or ["predict", "first-load", "training"]
     results = []
     with tempfile.TemporaryDirectory() as folder:
         model = args.model
@@ -253,7 +265,7 @@ def main(argv=None):
             if "first-load" in args.what:
                 results.append(measure_first_load(url, args.loads))
             if "training" in args.what:
-                results.append(measure_training(url, folder, args.repeats, args.blas_threads))
+                results.append(measure_training(url, pid, folder, args.repeats, args.blas_threads))
     for r in results:
         print(json.dumps(r))
     print(json.dumps({"machine": machine(), "blas_threads": args.blas_threads or "default"}))
@@ -271,7 +283,10 @@ def main(argv=None):
         else:
             print(f"| one epoch, scratchnet train vs the lab streaming | {statistics.median(r['cli_epoch_s']):.2f} s vs "
                   f"{statistics.median(r['lab_epoch_s']):.2f} s (median of {r['repeats']}): lab/train = "
-                  f"{r['lab_over_cli']:.3f}, {r['progress_points_per_epoch']} points an epoch |")
+                  f"{r['lab_over_cli']:.3f}, {r['progress_points_per_epoch']} points an epoch; making the events "
+                  f"{1e3 * statistics.median(r['event_making_s']):.1f} ms an epoch "
+                  f"({100 * r['stream_share_of_epoch']:.2f} %), server CPU outside the run's thread "
+                  f"{1e3 * statistics.median(r['server_cpu_outside_training_s']):.0f} ms a run |")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ Event types (each a dict with ``"type"``)::
     epoch     the training history row (epoch, train_loss, train_accuracy, lr, seconds)
     weights   W1 as int8 codes: for each of the n_1 hidden units, its 784 input weights divided by
               that unit's largest |weight|, times 127 (base64, unit by unit)
-    done      status ("finished", "stopped" or "failed"), message, epochs
+    done      status ("finished", "stopped" or "failed"), message, epochs, callback_seconds (time spent
+              making the events above), thread_cpu_seconds (the run's thread's CPU time: loading
+              the data and training)
 """
 
 import base64
@@ -83,6 +85,10 @@ class TrainingRun:
         self.net = net
         self.events = []
         self.status = "running"
+        self.callback_seconds = 0.0
+        """Time spent making progress and weights events (what streaming costs the trainer)."""
+        self.thread_cpu_seconds = 0.0
+        """CPU time of the run's thread (loading the data and training)."""
         self.on_done = on_done
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scratchnet-lab-training", daemon=True)
@@ -115,6 +121,7 @@ class TrainingRun:
 
     def _run(self):
         status, message = "failed", ""
+        cpu = time.thread_time()
         try:
             X, y = load_mnist("train", data_dir=self.data_dir)
             X, y = X[:self.examples], y[:self.examples]
@@ -128,9 +135,11 @@ class TrainingRun:
         except Exception as e:                                  # keep the server up; say what happened
             message = f"{type(e).__name__}: {e}"
         self._emit("weights", **weights_picture(self.net.weights[0]))
+        self.thread_cpu_seconds = time.thread_time() - cpu
         self.status = status
         self._emit("done", status=status, message=message,
-                   epochs=sum(1 for e in self.events if e["type"] == "epoch"))
+                   epochs=sum(1 for e in self.events if e["type"] == "epoch"),
+                   callback_seconds=self.callback_seconds, thread_cpu_seconds=self.thread_cpu_seconds)
         if self.on_done is not None and status != "failed":
             self.on_done(self)
 
@@ -155,6 +164,7 @@ class TrainingRun:
             if now - last_picture[0] >= WEIGHTS_EVERY_S:
                 last_picture[0] = now
                 self._emit("weights", **weights_picture(net.weights[0]))
+            self.callback_seconds += time.perf_counter() - now
 
         def on_epoch(row):
             self._emit("epoch", **asdict(row))
