@@ -1,11 +1,15 @@
 """Shared fixtures and helpers: the command-line runner, the one-line-error assertion, planted-bug
 networks. Test modules import the helpers with ``from conftest import …``."""
 
+import os
 import subprocess
 import sys
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 import scratchnet as sn
 from scratchnet.activations import ACTIVATIONS
@@ -70,6 +74,40 @@ def assert_one_line_error(result, code, *fragments):
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+# ---------------------------------------------------------------- fuzzing
+
+FUZZ_EXAMPLES = int(os.environ.get("SCRATCHNET_FUZZ_EXAMPLES", "0"))
+"""Examples per fuzz test for a long run (``SCRATCHNET_FUZZ_EXAMPLES=20000 python -m pytest tests/test_fuzz_*``);
+0 keeps each test's short default."""
+
+
+def fuzz_settings(examples):
+    """Hypothesis settings of a fuzz test: ``examples`` in the suite, `FUZZ_EXAMPLES` in a long run."""
+    return settings(max_examples=FUZZ_EXAMPLES or examples, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def works_or_one_line_error(call, seconds, memory, max_length=600):
+    """Run ``call()``: it returns, or raises the project's own error with a one-line message, within
+    ``seconds`` of CPU time (so a busy machine does not fail it) and ``memory`` bytes of peak traced
+    allocation. Returns the result, or the `ScratchnetError` it raised; any other exception fails."""
+    tracemalloc.start()
+    started = time.process_time()
+    try:
+        try:
+            outcome = call()
+        except sn.ScratchnetError as e:
+            message = getattr(e, "message", None) or str(e)   # a FormulaError adds the formula and carets below
+            assert message and "\n" not in message and len(message) < max_length, message
+            outcome = e
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.process_time() - started < seconds
+    assert peak < memory, peak
+    return outcome
 
 
 # ---------------------------------------------------------------- planted bugs

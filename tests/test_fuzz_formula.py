@@ -6,12 +6,9 @@ A short run is part of the suite. A longer one:
     SCRATCHNET_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz_formula.py -q
 """
 
-import os
-import time
-import tracemalloc
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from scratchnet.derivation.check import check
@@ -19,10 +16,11 @@ from scratchnet.derivation.formula import MAX_DEPTH, MAX_LENGTH, MAX_NESTING, Fo
 from scratchnet.derivation.latex import parse_any
 from scratchnet.errors import ScratchnetError
 
-EXAMPLES = int(os.environ.get("SCRATCHNET_FUZZ_EXAMPLES", "0"))
+from conftest import fuzz_settings, works_or_one_line_error
+
 SMALL, SIG = (7, 5, 4, 6), ("sigmoid", "sigmoid", "softmax")
-PARSE_BUDGET_S = 1.0
-CHECK_BUDGET_S = 5.0            # the repair search stops itself at 2 s; the rest is a busy shared machine
+PARSE_BUDGET_S = 1.0            # CPU seconds
+CHECK_BUDGET_S = 5.0            # CPU seconds; the repair search stops itself at 2 s
 MEMORY_BUDGET = 64 * 1024 ** 2
 
 TOKENS = ["x", "H1", "H2", "z1", "z2", "z3", "W1", "W2", "W3", "W3[1:]", "W2[:, 1:]", "yhat", "ŷ", "y", "B",
@@ -46,30 +44,26 @@ def one_line_error(error):
         assert lines[2].strip(" ^") == "" and "^" in lines[2]
 
 
-@settings(max_examples=EXAMPLES or 300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzz_settings(300)
 @given(text=any_text)
 def test_any_text_parses_or_is_one_line_error(text):
-    started = time.monotonic()
-    try:
-        parse_any(text)
-    except ScratchnetError as e:
-        one_line_error(e)
-    assert time.monotonic() - started < PARSE_BUDGET_S
+    out = works_or_one_line_error(lambda: parse_any(text), PARSE_BUDGET_S, MEMORY_BUDGET)
+    if isinstance(out, ScratchnetError):
+        one_line_error(out)
 
 
-@settings(max_examples=EXAMPLES // 10 or 40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzz_settings(40)
 @given(formula=formulas, factor=st.sampled_from([None, None, "dz3/dH2", "dH2/dz2", "dz2/dW2"]),
        batch=st.sampled_from([1, 3]))
 def test_any_formula_is_checked_or_is_one_line_error(formula, factor, batch):
-    started = time.monotonic()
-    try:
-        result = check(formula, "W2", SMALL, SIG, batch=batch if factor is None else 1, factor=factor)
-    except ScratchnetError as e:
-        one_line_error(e)
+    out = works_or_one_line_error(
+        lambda: check(formula, "W2", SMALL, SIG, batch=batch if factor is None else 1, factor=factor),
+        CHECK_BUDGET_S, MEMORY_BUDGET)
+    if isinstance(out, ScratchnetError):
+        one_line_error(out)
     else:
-        assert result.verdict in ("correct", "shape_error", "wrong_value")
-        assert "\n" not in result.message
-    assert time.monotonic() - started < CHECK_BUDGET_S
+        assert out.verdict in ("correct", "shape_error", "wrong_value")
+        assert "\n" not in out.message
 
 
 HOSTILE = {
@@ -95,18 +89,11 @@ HOSTILE = {
 
 @pytest.mark.parametrize("formula", list(HOSTILE.values()), ids=list(HOSTILE))
 def test_hostile_formulas_answer_in_bounded_time_and_memory(formula):
-    tracemalloc.start()
-    started = time.monotonic()
-    try:
-        result = check(formula, "W2", SMALL, SIG)
-    except ScratchnetError as e:
-        one_line_error(e)
+    out = works_or_one_line_error(lambda: check(formula, "W2", SMALL, SIG), CHECK_BUDGET_S, MEMORY_BUDGET)
+    if isinstance(out, ScratchnetError):
+        one_line_error(out)
     else:
-        assert result.verdict in ("shape_error", "wrong_value")
-    elapsed = time.monotonic() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert elapsed < CHECK_BUDGET_S and peak < MEMORY_BUDGET
+        assert out.verdict in ("shape_error", "wrong_value")
 
 
 @pytest.mark.parametrize("formula, words", [

@@ -11,25 +11,22 @@ A short run is part of the suite. A longer one:
 
 import io
 import json
-import os
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import scratchnet as sn
 from scratchnet import checkpoint
-from scratchnet.errors import ScratchnetError
 from scratchnet.modelfile import load, save
 
-EXAMPLES = int(os.environ.get("SCRATCHNET_FUZZ_EXAMPLES", "0"))
+from conftest import fuzz_settings, works_or_one_line_error
+
 BUDGET_S = 2.0
 MEMORY_BUDGET = 64 * 1024 ** 2
-FUZZ = settings(max_examples=EXAMPLES or 150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = fuzz_settings(150)
 
 
 def _good_file():
@@ -51,19 +48,7 @@ def loads_or_one_line_error(data, reader=load):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "m.npz"
         path.write_bytes(data)
-        tracemalloc.start()
-        started = time.process_time()
-        try:
-            try:
-                reader(path)
-            except ScratchnetError as e:
-                message = str(e)
-                assert message and "\n" not in message and len(message) < 600, message
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        assert time.process_time() - started < BUDGET_S
-        assert peak < MEMORY_BUDGET
+        works_or_one_line_error(lambda: reader(path), BUDGET_S, MEMORY_BUDGET)
 
 
 edits = st.lists(st.tuples(st.sampled_from(["flip", "cut", "insert", "zero"]), st.integers(0, len(GOOD) - 1),

@@ -10,26 +10,24 @@ A short run is part of the suite. A longer one:
 """
 
 import io
-import os
 import struct
-import time
-import tracemalloc
 import warnings
 import zlib
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
 from scratchnet.errors import ScratchnetError
 from scratchnet.preprocess import MAX_PIXELS, load_digit
 
-EXAMPLES = int(os.environ.get("SCRATCHNET_FUZZ_EXAMPLES", "0"))
+from conftest import fuzz_settings, works_or_one_line_error
+
 BUDGET_S = 3.0
 MEMORY_BUDGET = 300 * 1024 ** 2
-FUZZ = settings(max_examples=EXAMPLES or 100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = fuzz_settings(100)
 
 
 def encoded(fmt, mode="L", size=(40, 30)):
@@ -49,23 +47,14 @@ GOOD = [encoded("PNG"), encoded("JPEG", "RGB"), encoded("GIF", "P"), encoded("BM
 def reads_or_one_line_error(data):
     """``load_digit`` on ``data`` gives a uint8 (28, 28) or a one-line `ScratchnetError`, within the
     budgets, and no warning escapes."""
-    tracemalloc.start()
-    started = time.process_time()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")                   # any warning that escapes fails the test
-            try:
-                x = load_digit(io.BytesIO(data), name="fuzz.png")
-            except ScratchnetError as e:
-                message = str(e)
-                assert message.startswith("fuzz.png: ") and "\n" not in message and len(message) < 400
-            else:
-                assert x.shape == (28, 28) and x.dtype == np.uint8
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert time.process_time() - started < BUDGET_S
-    assert peak < MEMORY_BUDGET
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                       # any warning that escapes fails the test
+        out = works_or_one_line_error(lambda: load_digit(io.BytesIO(data), name="fuzz.png"), BUDGET_S,
+                                      MEMORY_BUDGET, max_length=400)
+    if isinstance(out, ScratchnetError):
+        assert str(out).startswith("fuzz.png: ")
+    else:
+        assert out.shape == (28, 28) and out.dtype == np.uint8
 
 
 edits = st.lists(st.tuples(st.sampled_from(["flip", "cut", "insert"]), st.integers(0, 10 ** 6),
