@@ -85,6 +85,7 @@ class TrainingRun:
         self.net = net
         self.events = []
         self.status = "running"
+        self._over = False
         self.callback_seconds = 0.0
         """Time spent making progress and weights events (what streaming costs the trainer)."""
         self.thread_cpu_seconds = 0.0
@@ -103,7 +104,8 @@ class TrainingRun:
 
     @property
     def running(self):
-        return self.status == "running"
+        """True until the run has ended and its ``done`` event is out."""
+        return not self._over
 
     def start(self):
         self._thread.start()
@@ -137,11 +139,12 @@ class TrainingRun:
         self._emit("weights", **weights_picture(self.net.weights[0]))
         self.thread_cpu_seconds = time.thread_time() - cpu
         self.status = status
+        if self.on_done is not None and status != "failed":
+            self.on_done(self)                              # the lab adopts the network before anyone hears
         self._emit("done", status=status, message=message,
                    epochs=sum(1 for e in self.events if e["type"] == "epoch"),
                    callback_seconds=self.callback_seconds, thread_cpu_seconds=self.thread_cpu_seconds)
-        if self.on_done is not None and status != "failed":
-            self.on_done(self)
+        self._over = True                                   # after "done": a stream ends only once it has it
 
     def _train(self, X, y):
         recipe, net = self.recipe, self.net
