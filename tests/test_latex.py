@@ -150,3 +150,12 @@ def test_a_barred_weight_matrix_is_the_matrix_without_its_bias(latex):
     assert to_plain(latex).plain == "Wbar3ᵀ"
     with pytest.raises(FormulaError, match="weight matrix"):
         parse_any(r"\bar{x}")
+
+
+def test_a_pasted_left_hand_side_and_shape_claim_reach_the_check():
+    from scratchnet.derivation.check import check
+    bar = check(r"[1\ H_1]^T\left((\hat{y}-y)\bar{W}_3^T\odot\sigma'(z_2)\right)", wrt="W2")
+    assert bar.verdict == "correct"
+    pasted = check(r"$\frac{\partial L}{\partial W_2} = " + SEED_LATEX + r" \in \mathbb{R}^{101\times1}$")
+    assert (pasted.wrt, pasted.verdict, pasted.diagnoses) == ("W2", "shape_error", ["elementwise_product", "bias_row"])
+    assert "101×1" in pasted.message and "101×10" in pasted.message
