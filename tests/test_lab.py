@@ -407,3 +407,23 @@ def test_the_command_without_a_model_starts_a_fresh_seed_network(tmp_path):
 def test_the_command_refuses_a_missing_model_in_one_line(tmp_path):
     from conftest import assert_one_line_error, run_cli
     assert_one_line_error(run_cli("lab", "missing.npz", "--no-browser", cwd=tmp_path), 1, "missing.npz")
+
+
+def test_another_host_prints_a_warning_and_answers_to_its_own_address(tmp_path):
+    import httpx
+    p = subprocess.Popen([sys.executable, "-c", "from scratchnet.cli import main; main()", "lab", "--host",
+                          "127.0.0.2", "--port", "0", "--no-browser"], cwd=tmp_path, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        url = re.fullmatch(r"lab: (http://127\.0\.0\.2:\d+/)\n", p.stdout.readline()).group(1)
+        assert p.stderr.readline().startswith("lab: warning: listening on 127.0.0.2")
+        for _ in range(100):
+            try:
+                r = httpx.get(url + "api/model", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert r.status_code == 200                             # Host: 127.0.0.2:PORT is its own address
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
