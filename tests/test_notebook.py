@@ -35,13 +35,14 @@ def test_the_tutorial_runs_and_shows_each_verdict():
 
     assert "<table" in output_of("sn.derive()")                       # the derivation renders as HTML
     assert "bias_row" in output_of('factor="dz3/dH2"')                   # each factor of the chain
-    assert "diagonal_jacobian" in output_of(r'sn.check(r"H_2(1-H_2)", factor="dH2/dz2")')
+    assert "diagonal_jacobian" in output_of(r'H_2(1-H_2) \in')
     assert ">correct<" in output_of(r"\operatorname{diag}(H_2")
     assert "third_order" in output_of('factor="dz2/dW2"')
     assert ">agree<" in output_of('chain("W2")')                          # the chain is the δ form
     final = output_of("answer = sn.check")
     assert "shape error" in final and "bias_row" in final and "elementwise_product" in final
     assert "<code>[1\\ H_1]^T</code>" in final                          # the trace in the learner's notation
+    assert "you claimed, 101×1, is not" in final                               # the claimed shape is judged
     assert ">correct<" in output_of(r'sn.check(r"[1\ H_1]^T \left(')          # the corrected formula
     assert ">correct<" in output_of(r"\frac{1}{B}")                              # and for a batch
     assert "PASS" in output_of("sn.gradient_check")
