@@ -44,3 +44,9 @@ def test_damaged_gzip_is_a_clear_error(tmp_path):
     (tmp_path / "x.gz").write_bytes(b"not gzip at all")
     with pytest.raises(ScratchnetError, match="cannot read"):
         read_idx(tmp_path / "x.gz")
+
+
+def test_an_empty_array_with_impossible_dimensions_is_refused():
+    data = bytes([0, 0, 8, 3]) + (0).to_bytes(4, "big") + (2 ** 32 - 1).to_bytes(4, "big") * 2
+    with pytest.raises(ScratchnetError, match="impossible shape"):
+        decode_idx(data)

@@ -45,7 +45,10 @@ def decode_idx(data, name="IDX data"):
     if len(body) != math.prod(shape):
         raise ScratchnetError(f"{name} should hold {math.prod(shape)} bytes for shape {shape} but holds "
                               f"{len(body)}")
-    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+    try:
+        return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+    except ValueError:                   # e.g. (0, 2³², 2³²): no bytes, but more than NumPy can index
+        raise ScratchnetError(f"{name} has an impossible shape {shape}") from None
 
 
 def read_bytes(path, max_bytes=MAX_BYTES):
