@@ -5,6 +5,7 @@ from rich.table import Table
 
 from ..data import cache_dir, fetch, status
 from ..data.checksums import DATASETS
+from ..errors import ScratchnetError
 from . import _output, _signals
 
 
@@ -21,6 +22,10 @@ def command(dataset, data_dir, do_fetch, as_json):
         try:
             with _signals.handled():             # SIGTERM too removes the download's temporary folder
                 source = fetch(dataset, data_dir, log=lambda m: _output.stderr.print(m, markup=False))
+        except ScratchnetError as e:
+            if e.field == "data_dir":
+                raise ScratchnetError(f"{e} (--data-dir or $SCRATCHNET_DATA)") from None
+            raise
         except KeyboardInterrupt as e:
             click.echo("scratchnet: interrupted; no partial file was left in the data folder", err=True)
             raise SystemExit(_signals.exit_code(e)) from None

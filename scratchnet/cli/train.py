@@ -28,10 +28,10 @@ FLAGS = {"sizes": "--layers", "activations": "--activations", "epochs": "--epoch
          "batch_size": "--batch-size", "optimizer": "--optimizer", "lr": "--lr", "schedule": "--schedule",
          "seed": "--seed", "shift": "--shift", "val_split": "--val-split", "patience": "--patience",
          "dataset": "--dataset", "dtype": "--dtype", "n_train": "--n-train", "out": "--out",
-         "checkpoint": "--checkpoint"}
+         "checkpoint": "--checkpoint", "data_dir": "--data-dir"}
 """The option of each library setting, for error messages."""
 
-PATHS = ("out", "checkpoint")
+PATHS = ("out", "checkpoint", "data_dir")
 
 
 @click.command("train")
@@ -129,6 +129,8 @@ def _translate(e):
     """Re-raise a library error about a setting as an error about its option."""
     if e.field in FLAGS and e.field not in PATHS:
         raise click.BadParameter(str(e), param_hint=f"'{FLAGS[e.field]}'") from None
+    if e.field == "data_dir":
+        raise ScratchnetError(f"{e} (--data-dir or $SCRATCHNET_DATA)") from None
     raise e
 
 

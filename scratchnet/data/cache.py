@@ -114,8 +114,8 @@ def fetch(dataset="mnist", data_dir=None, sources=None, log=None):
         return name
     raise ScratchnetError(
         f"could not fetch {dataset} ({'; '.join(reasons)}); place the four files "
-        f"{', '.join(FILES.values())} (raw or .gz) in {folder} by hand, or point --data-dir / "
-        "SCRATCHNET_DATA at a folder that has them")
+        f"{', '.join(FILES.values())} (raw or .gz) in {folder} by hand, or use a data folder that "
+        "has them", field="data_dir")
 
 
 def load_mnist(split="train", dataset="mnist", data_dir=None, download=True, log=None):
