@@ -7,6 +7,7 @@ import io
 import threading
 import zipfile
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,3 +227,18 @@ def test_a_cached_gz_that_expands_past_its_expected_size_is_refused(tmp_path, ti
     with pytest.raises(ScratchnetError, match="more than the 10,008 bytes expected once decompressed"):
         cache.load_mnist("test", data_dir=tmp_path, download=False)
     assert [r["state"] for r in cache.status("mnist", tmp_path)][3] == "damaged"
+
+
+def test_an_interrupted_fetch_leaves_no_temporary_folder(tmp_path, tiny, monkeypatch):
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+
+    def interrupted(dataset, work, **_):
+        (Path(work) / "partial.gz").write_bytes(b"half a download")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache, "SOURCES", {"slow": interrupted})
+    with pytest.raises(KeyboardInterrupt):
+        cache.fetch("mnist", tmp_path / "data", sources=["slow"])
+    assert list((tmp_path / "tmp").iterdir()) == [] and list((tmp_path / "data").iterdir()) == []

@@ -275,3 +275,18 @@ def test_saved_models_honour_the_umask(tmp_path, net):
         os.umask(old)
     assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "b.npz").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_interrupted_save_leaves_the_old_file_and_no_temporary_file(tmp_path, net, monkeypatch):
+    save(net, tmp_path / "m.npz")
+    before = (tmp_path / "m.npz").read_bytes()
+
+    def interrupted(f, **arrays):
+        f.write(b"half a model")
+        raise KeyboardInterrupt                        # what SIGINT or (through the CLI) SIGTERM raises
+
+    monkeypatch.setattr(np, "savez", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save(sn.Network([6, 5, 4, 3], ["sigmoid", "relu", "softmax"], seed=9), tmp_path / "m.npz")
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+    assert (tmp_path / "m.npz").read_bytes() == before
