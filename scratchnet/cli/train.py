@@ -88,7 +88,11 @@ def _command(ctx, layers, activations, epochs, batch_size, optimizer, lr, schedu
                   val_split=val_split, n_train=n_train)
     recipe = Recipe(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, schedule=schedule,
                     shift=shift if augment else 0, patience=patience, seed=seed)
-    given = lambda name: ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)  # noqa: E731
+
+    def given(name):
+        """Whether the user typed option ``name`` (rather than leaving its default)."""
+        return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+
     try:
         if resume is not None:
             run = Run.resume(resume, given=_given_settings(setup, recipe, given),
