@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 from rich.markup import escape
 
+from ..atomic import write_atomic
 from ..errors import ScratchnetError
 from ..modelfile import load
 from ..preprocess import FIELD, load_digit
@@ -61,7 +62,7 @@ def command(model, images, as_json, show_input):
         row = {"image": image, "digit": int(p.argmax()), "probabilities": [float(v) for v in p]}
         if folder is not None:
             saved = _input_path(folder, image, taken)
-            Image.fromarray(x).save(saved)              # uint8 (28, 28): mode L
+            write_atomic(saved, lambda f: Image.fromarray(x).save(f, format="PNG"))   # uint8 (28, 28): mode L
             row["input"] = str(saved)
         results.append(row)
     if as_json:
