@@ -238,6 +238,7 @@ def test_the_seeds_formula_is_diagnosed_as_it_is_typed(page):
     page.wait_for_function("() => document.getElementById('verdict').textContent === 'shape_error'")
     diagnoses = page.locator("#diagnoses li").all_inner_texts()
     assert "elementwise_product" in diagnoses and "bias_row" in diagnoses
+    page.wait_for_selector("#formula-math math")                 # the formula as math comes right after
     assert page.locator("#formula-math math").count() == 1
     assert "W3[1:]" in page.inner_text("#check-message")
     page.fill("#formula", "[1 H1]^T (((yhat - y) W3[1:]^T) * H2 * (1 - H2))")
