@@ -20,6 +20,7 @@ Adam, batch 128, float32, no augmentation):
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -121,6 +122,7 @@ def run_benchmark(settings=None, progress=None):
     settings.check()
     say = progress or (lambda message: None)
     threads = settings.threads or timing.default_threads()
+    os.environ["SCRATCHNET_THREADS"] = str(threads)         # scratchnet's blocked kernels (scratchnet.fused)
     peers = ("scratchnet",) + tuple(p for p in timing.PEERS if p != "scratchnet" and p in settings.peers)
     X, y = sn.load_mnist("train")
     X_all, y_all = X, y

@@ -340,7 +340,7 @@ def limit_threads(threads):
 def thread_env(threads):
     """Environment for a subprocess whose BLAS and OpenMP use ``threads`` threads."""
     env = dict(os.environ)
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "SCRATCHNET_THREADS"):
         env[name] = str(threads)
     return env
 

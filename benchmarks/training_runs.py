@@ -105,7 +105,7 @@ def _category(function, file):
     if base == "activations.py":
         return "activations σ, softmax, σ′"
     if base == "fused.py":
-        return "fused elementwise work (numexpr)"
+        return "handing blocks to threads (fused.py)"
     if base == "losses.py":
         return "loss and softmax-CE gradient"
     if base == "optimizers.py":
