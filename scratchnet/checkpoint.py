@@ -18,6 +18,7 @@ import numpy as np
 
 from .errors import ScratchnetError
 from .memory import require
+from .modelfile import FORMAT as MODEL_FORMAT
 from .modelfile import Archive, check_architecture, check_history, write_npz
 from .network import Network, layer_shapes
 from .optimizers import OPTIMIZERS
@@ -81,9 +82,14 @@ def load(path):
         raise ScratchnetError(f"checkpoint {path} does not exist")
     with Archive(path, "checkpoint") as archive:
         meta = archive.metadata()
-        if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
-            archive.refuse("its metadata does not say it is a scratchnet checkpoint "
-                           f"(format version {FORMAT_VERSION})")
+        if meta.get("format") == MODEL_FORMAT:
+            archive.refuse("it is a trained model, not a checkpoint; a run is resumed from the .ckpt.npz "
+                           "file that an interrupted run leaves beside its model (a finished run removes it)")
+        if meta.get("format") != FORMAT:
+            archive.refuse("its metadata does not say it is a scratchnet checkpoint")
+        if meta.get("format_version") != FORMAT_VERSION:
+            archive.refuse(f"it is a checkpoint of format version {meta.get('format_version')!r}; this "
+                           f"scratchnet reads version {FORMAT_VERSION}")
         sizes, activations, dtype = check_architecture(archive, meta)
         opt = meta.get("optimizer")
         names = {o.__name__: o for o in OPTIMIZERS.values()}

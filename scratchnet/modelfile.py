@@ -105,7 +105,7 @@ class Archive:
             raise ScratchnetError(f"cannot read {path}: permission denied") from None
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
                 KeyError, OverflowError, IndexError) as e:
-            self.refuse(f"not a readable .npz file ({type(e).__name__})")
+            self.refuse("not a readable .npz file (not a zip archive, or cut short)")
         infos = self.zip.infolist()
         if len(infos) > MAX_MEMBERS:
             self.close()
@@ -154,7 +154,7 @@ class Archive:
             shape, fortran_order, dtype = read_header(f)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
                 SyntaxError, TypeError, KeyError, OverflowError, MemoryError, RecursionError, zlib.error) as e:
-            self.refuse(f"its entry {name} is not a readable array ({type(e).__name__})")
+            self.refuse(f"its entry {name} is not a readable array (damaged, or not written by NumPy)")
         return f, shape, dtype, fortran_order
 
     def _data(self, f, name, shape, dtype, fortran_order):
@@ -165,7 +165,7 @@ class Archive:
         try:
             data = f.read(nbytes)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as e:
-            self.refuse(f"its entry {name} is damaged ({type(e).__name__})")
+            self.refuse(f"its entry {name} is damaged (it cannot be decompressed)")
         if len(data) != nbytes:
             self.refuse(f"its entry {name} is truncated")
         return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran_order else "C")
@@ -177,7 +177,7 @@ class Archive:
         f, shape, dtype, fortran_order = self._open("metadata", MAX_METADATA_BYTES)
         with f:
             if dtype != np.uint8 or len(shape) != 1:
-                self.refuse("no metadata entry (the entry 'metadata' is not bytes)")
+                self.refuse(f"its metadata entry is not text but {dtype} {tuple(shape)}")
             raw = self._data(f, "metadata", shape, dtype, fortran_order)
         try:
             meta = json.loads(raw.tobytes().decode("utf-8"))

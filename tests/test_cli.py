@@ -226,7 +226,7 @@ def test_epoch_lines_print_cleanly_above_the_progress_bar(tmp_path):
         epochs = [line for line in lines if line.startswith("epoch ") and "loss" in line]
         assert [int(line.split()[1].split("/")[0]) for line in epochs] == list(range(1, len(epochs) + 1))
         for line in epochs:
-            assert re.fullmatch(r"epoch +\d+/6  loss \d\.\d{4}  acc \d\.\d{4}  lr \S+  \d+\.\d\d s", line), line
+            assert re.fullmatch(r"epoch +\d+/6  train loss \d\.\d{4}  train acc \d\.\d{4}  lr \S+  \d+\.\d\d s", line), line
         bars = [line for line in lines if "━" in line]
         assert len(bars) <= 1 and (not bars or lines.index(bars[0]) == len(epochs))   # bar below the lines
     final = [line for line in screens[-1].splitlines() if line.strip()]

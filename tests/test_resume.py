@@ -259,4 +259,12 @@ def test_cli_divergence_is_one_line_and_saves_nothing(data, tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "diverged" in lines[0] and "smaller --lr" in lines[0]
+    assert "the default --lr 0.003" in lines[0]            # not 100, which would diverge again
     assert list(tmp_path.iterdir()) == []
+
+
+def test_resuming_from_a_finished_model_says_it_is_not_a_checkpoint(tmp_path):
+    model = tmp_path / "m.npz"
+    sn.save(sn.Network([4, 3], ["softmax"]), model)
+    with pytest.raises(ScratchnetError, match="is a trained model, not a checkpoint; .* .ckpt.npz"):
+        checkpoints.load(model)

@@ -9,7 +9,7 @@ from . import _output
 
 
 @click.command("evaluate")
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path(dir_okay=False, readable=False))     # the loader says what is wrong
 @click.option("--dataset", type=click.Choice(list(DATASETS)), default=None,
               help="Data set to evaluate on [default: the one the model was trained on].")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,

@@ -160,8 +160,8 @@ def _train(run, data_dir, as_json):
     def on_epoch(row):
         val = "" if row.val_accuracy is None else \
             f"  val loss {row.val_loss:.4f}  val acc {row.val_accuracy:.4f}"
-        epoch_console.print(f"epoch {row.epoch:3d}/{epochs}  loss {row.train_loss:.4f}  "
-                            f"acc {row.train_accuracy:.4f}{val}  lr {row.lr:.2e}  {row.seconds:.2f} s",
+        epoch_console.print(f"epoch {row.epoch:3d}/{epochs}  train loss {row.train_loss:.4f}  "
+                            f"train acc {row.train_accuracy:.4f}{val}  lr {row.lr:.2e}  {row.seconds:.2f} s",
                             markup=False)
 
     def on_message(text):
@@ -177,9 +177,12 @@ def _train(run, data_dir, as_json):
     except KeyboardInterrupt as e:
         _interrupted(run, e)
     except Diverged as e:
+        default = DEFAULT.lr
+        suggestion = (f"the default --lr {default:g} trains the seed network well" if e.lr > default
+                      else f"e.g. --lr {e.lr / 10:g}")
         raise ScratchnetError(f"training diverged at epoch {e.epoch}, step {e.step}: the loss went from "
                               f"{e.start_loss:.3g} to {e.loss:.3g}; no model saved; try a smaller --lr "
-                              f"(e.g. --lr {e.lr / 10:g})") from None
+                              f"({suggestion})") from None
     except ScratchnetError as e:
         _translate(e)
     net = summary.pop("network")
@@ -187,7 +190,8 @@ def _train(run, data_dir, as_json):
         _output.emit_json(summary)
         return
     best = f" (weights of epoch {summary['best_epoch']}, best on validation)" if summary["best_epoch"] else ""
-    console.print(f"{net}: {summary['epochs']} epochs in {summary['seconds']:.1f} s{best}")
+    epochs_done = f"{summary['epochs']} epoch" + ("" if summary["epochs"] == 1 else "s")
+    console.print(f"{net}: {epochs_done} in {summary['seconds']:.1f} s{best}")
     console.print(f"test accuracy {summary['test_accuracy']:.4f}  test loss {summary['test_loss']:.4f}  "
                   f"on {summary['n_test']:,} {run.setup.dataset} test images")
     console.print(f"saved {summary['model']}")
@@ -201,5 +205,7 @@ def _interrupted(run, interrupt):
                 f"resume with: scratchnet train --resume {run.checkpoint}")
     else:
         line = "scratchnet: interrupted before the first epoch finished; nothing was saved"
+    if sys.stderr.isatty():
+        line = "\n" + line                   # below the terminal's echo of ^C, not after it
     click.echo(line, err=True)
     sys.exit(_signals.exit_code(interrupt))
