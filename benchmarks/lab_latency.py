@@ -7,13 +7,14 @@ Three measurements, each against ``scratchnet lab MODEL --port 0`` started as a 
   client sending one request every 120 ms, the most the page sends while a learner draws (8 learners
   drawing at once), and *saturated*, each client sending its next request as soon as the last one is
   answered (no pause: what the server can take). Reports p50/p95/p99 and throughput of each.
+* ``breakdown``: where a prediction's CPU goes: the server's steps timed one by one in this process.
 * ``first-load``: Chromium loads the page in a fresh context (no cache), ``--loads`` times; reports the
   time to the ``load`` event and to the page's ``data-ready`` mark (every section started).
 * ``training``: the same recipe trained by ``scratchnet train --json`` and by the lab's Train section
   (``POST /api/train``, its events streamed to a client the whole time), alternately ``--repeats`` times;
   compares the trainer's own seconds per epoch. The lab's target is at most 10 % slower.
 
-    python benchmarks/lab_latency.py [predict] [first-load] [training] [--model model.npz]
+    python benchmarks/lab_latency.py [predict] [breakdown] [first-load] [training] [--model model.npz]
 
 Without ``--model`` a seed network is trained for 2 epochs first (MNIST is downloaded once). Prints one
 JSON object per measurement and a markdown summary, with the machine it ran on.
@@ -180,6 +181,37 @@ def measure_first_load(url, loads=5):
             "load_ms_max": max(load), "ready_ms_median": statistics.median(ready), "ready_ms_max": max(ready)}
 
 
+def measure_breakdown(model, repeats=5):
+    """Where a prediction's CPU goes, in this process: the server's steps one by one, CPU ms per call
+    (best of ``repeats`` over the 16 pictures), with one BLAS thread as the server has."""
+    from starlette.responses import JSONResponse
+    from threadpoolctl import threadpool_limits
+
+    from scratchnet.lab import model as lab_model
+    from scratchnet.lab.inputs import decode_picture
+    from scratchnet.preprocess import to_mnist
+    net = sn.load(model)
+    urls = canvas_pictures()
+    pictures = [decode_picture(u) for u in urls]
+    x = to_mnist(pictures[0]).reshape(-1) / 255.0
+    answer = lab_model.predict(net, x)
+    steps = {"read the PNG (preprocess.read_image)": lambda k: decode_picture(urls[k]),
+             "preprocess.to_mnist": lambda k: to_mnist(pictures[k]),
+             "forward pass and answer (lab.model.predict)": lambda k: lab_model.predict(net, x),
+             "JSON encoding": lambda k: JSONResponse(answer)}
+    out = {}
+    with threadpool_limits(1):
+        for name, step in steps.items():
+            best = float("inf")
+            for _ in range(repeats):
+                start = time.process_time()
+                for k in range(len(urls)):
+                    step(k)
+                best = min(best, (time.process_time() - start) / len(urls) * 1e3)
+            out[name] = best
+    return {"measurement": "breakdown", "cpu_ms": out}
+
+
 RECIPE = {"epochs": 1, "batch_size": 128, "optimizer": "adam", "lr": 0.003, "shift": 1, "seed": 0}
 
 
@@ -238,8 +270,8 @@ def measure_training(url, pid, folder, repeats=3, blas_threads=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", nargs="*", choices=["predict", "first-load", "training", []],
-                        help="what to measure (default: all three)")
+    parser.add_argument("what", nargs="*", choices=["predict", "breakdown", "first-load", "training", []],
+                        help="what to measure (default: all)")
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=100, help="per client")
@@ -249,7 +281,7 @@ def main(argv=None):
                         help="limit OpenBLAS in the lab and in scratchnet train to this many threads (on a busy "
                              "machine, 2 spinning BLAS threads can make an epoch several times slower)")
     args = parser.parse_args(argv)
-    args.what = args.what or ["predict", "first-load", "training"]
+    args.what = args.what or ["predict", "breakdown", "first-load", "training"]
     results = []
     with tempfile.TemporaryDirectory() as folder:
         model = args.model
@@ -262,6 +294,8 @@ def main(argv=None):
             if "predict" in args.what:
                 results.append(measure_predict(url, pid, args.clients, args.requests, interval_ms=120))
                 results.append(measure_predict(url, pid, args.clients, args.requests, interval_ms=0))
+            if "breakdown" in args.what:
+                results.append(measure_breakdown(model))
             if "first-load" in args.what:
                 results.append(measure_first_load(url, args.loads))
             if "training" in args.what:
@@ -277,6 +311,9 @@ def main(argv=None):
                   f"p50 {r['p50_ms']:.1f} ms, "
                   f"p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; {r['requests_per_s']:.0f} requests/s; "
                   f"server CPU {r['server_cpu_ms_per_request']:.1f} ms a request |")
+        elif r["measurement"] == "breakdown":
+            print("| a prediction's CPU, step by step | " + "; ".join(f"{k} {v:.2f} ms" for k, v in r["cpu_ms"].items())
+                  + " |")
         elif r["measurement"] == "first-load":
             print(f"| first load, {r['loads']} fresh loads | load event {r['load_ms_median']:.0f} ms (max "
                   f"{r['load_ms_max']:.0f}), every section ready {r['ready_ms_median']:.0f} ms (max {r['ready_ms_max']:.0f}) |")
