@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -26,7 +27,9 @@ from scratchnet.preprocess import to_mnist
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
-from starlette.testclient import TestClient  # noqa: E402
+with warnings.catch_warnings():                 # Starlette 1.x suggests httpx2; httpx is what is installed
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient  # noqa: E402
 
 from scratchnet.lab import Lab, LabModel, create_app  # noqa: E402
 from scratchnet.lab.guard import HostPolicy  # noqa: E402
