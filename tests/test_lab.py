@@ -239,6 +239,12 @@ def test_limits_answer_json_errors_and_the_server_keeps_serving(client):
         r = client.post("/api/predict", json=bad)
         assert r.status_code == 422 and set(r.json()) == {"error"}, (bad, r.text)
     assert client.post("/api/backprop", json={"pixels": [0.0] * 784, "label": 10}).status_code == 422
+    deep = b"[" * 100000 + b"]" * 100000
+    r = client.post("/api/check", content=deep, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "deep" in r.json()["error"]
+    assert client.get("/api/mistakes?n=0").status_code == 422
+    assert client.get("/api/mistakes?n=1000000000").status_code == 422
+    assert client.post("/api/train", json={"continue": "yes"}).status_code == 422
     assert client.post("/api/check", json={"formula": "x", "batch": 10 ** 6}).status_code == 422
     assert client.get("/api/nothing").status_code == 404
     assert client.get("/api/predict").status_code == 405
@@ -384,7 +390,8 @@ def test_the_command_serves_the_page_and_stops_on_ctrl_c(tmp_path, net):
         for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
             assert httpx.get(url + asset[1:], timeout=5).status_code == 200, asset
         p.send_signal(signal.SIGINT)
-        assert p.wait(timeout=10) in (0, 130)
+        assert p.wait(timeout=10) == 0
+        assert p.stdout.read() == "lab: stopped\n" and "error" not in p.stderr.read()
     finally:
         if p.poll() is None:
             p.kill()
@@ -410,6 +417,14 @@ def test_the_command_without_a_model_starts_a_fresh_seed_network(tmp_path):
 def test_the_command_refuses_a_missing_model_in_one_line(tmp_path):
     from conftest import assert_one_line_error, run_cli
     assert_one_line_error(run_cli("lab", "missing.npz", "--no-browser", cwd=tmp_path), 1, "missing.npz")
+
+
+def test_the_command_refuses_a_bad_host_and_an_unwritable_save_path_before_serving(tmp_path):
+    from conftest import assert_one_line_error, run_cli
+    assert_one_line_error(run_cli("lab", "--host", "999.1.1.1", "--port", "0", "--no-browser", cwd=tmp_path), 1,
+                          "--host")
+    assert_one_line_error(run_cli("lab", "--save-to", tmp_path / "nowhere" / "x.npz", "--port", "0", "--no-browser",
+                                  cwd=tmp_path), 1, "does not exist")
 
 
 def test_another_host_prints_a_warning_and_answers_to_its_own_address(tmp_path):

@@ -196,6 +196,8 @@ def test_clear_and_draw_again_reads_the_new_digit(page):
     draw(page, STROKES[1])
     assert prediction_after(page) == "1"
     page.click("#clear")
+    assert page.inner_text("#prediction") == "–" and page.locator("#prob-bars .bar").count() == 0
+    assert page.is_hidden("#bp-body")                           # Backprop forgets the cleared digit too
     draw(page, STROKES[7])
     assert prediction_after(page) == "7"
 

@@ -1,6 +1,7 @@
 """``scratchnet lab [MODEL]``: serve the lab, a local web page to draw digits and watch the network
 think, learn and backpropagate. Thin: it loads the model, binds the socket and runs uvicorn."""
 
+import errno
 import socket
 import threading
 import webbrowser
@@ -9,6 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import ScratchnetError
+from ..experiment import check_output_path
 from ..modelfile import load
 from ..preprocess import FIELD
 from . import _output
@@ -39,8 +41,12 @@ def _bind(host, port):
         sock.bind((host, port))
     except OSError as e:
         sock.close()
-        raise ScratchnetError(f"cannot listen on {host}:{port} ({e.strerror}); "
-                              "choose another --port (0 picks a free one)") from None
+        what = "--port (0 picks a free one)" if e.errno == errno.EADDRINUSE else "--host or --port"
+        raise ScratchnetError(f"cannot listen on {host}:{port} ({e.strerror}); choose another {what}") from None
+    except socket.gaierror as e:
+        sock.close()
+        raise ScratchnetError(f"cannot listen on {host}: {e.strerror}; give an address of this machine "
+                              "as --host, such as 127.0.0.1 or 0.0.0.0") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -68,6 +74,7 @@ def command(model, host, port, no_browser, save_to, data_dir):
 
     from ..lab import Lab, create_app
 
+    check_output_path(save_to)                          # tell the teacher now, not at the first Save
     lab = Lab(_load_model(model), save_path=save_to, data_dir=data_dir)
     sock = _bind(host, port)
     port = sock.getsockname()[1]
@@ -87,5 +94,9 @@ def command(model, host, port, no_browser, save_to, data_dir):
             if server.started:
                 webbrowser.open(url)
         threading.Thread(target=open_when_up, daemon=True).start()
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:             # uvicorn shuts down cleanly, then passes Ctrl-C / SIGTERM on
+        pass
+    click.echo("lab: stopped")
     return 0

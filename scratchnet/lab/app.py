@@ -182,11 +182,10 @@ def create_app(lab, bind_host="127.0.0.1"):
         return JSONResponse(weights_picture(lab.model.net.weights[0]))
 
     async def mistakes(request):
-        try:
-            n = int(request.query_params.get("n", 30))
-        except ValueError:
-            raise LabRequestError('"n" must be an integer') from None
-        n = max(1, min(n, MAX_MISTAKES))
+        n = request.query_params.get("n", "30")
+        if not n.isdigit() or not 1 <= int(n) <= MAX_MISTAKES:
+            raise LabRequestError(f'"n" must be an integer 1…{MAX_MISTAKES}')
+        n = int(n)
         try:
             return JSONResponse(await run_in_threadpool(lab.mistakes, n))
         except ScratchnetError as e:
@@ -204,6 +203,8 @@ def create_app(lab, bind_host="127.0.0.1"):
         if lab.run is not None and lab.run.running:
             return _error(409, "a training run is already going; stop it first (one run at a time)")
         recipe, examples = read_recipe(body)
+        if not isinstance(body.get("continue", False), bool):
+            raise LabRequestError('"continue" must be true or false')
         start_from = lab.model.net if body.get("continue") else None
 
         def adopt(run):

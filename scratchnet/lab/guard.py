@@ -110,6 +110,8 @@ async def read_json(request, limit=MAX_BODY):
         body = json.loads(b"".join(chunks) or b"null")
     except (ValueError, UnicodeDecodeError):
         raise LabRequestError("the request body is not valid JSON", 400) from None
+    except RecursionError:
+        raise LabRequestError("the request body is JSON nested too deep", 400) from None
     if not isinstance(body, dict):
         raise LabRequestError("the request body must be a JSON object", 400)
     return body

@@ -131,7 +131,7 @@ class TrainingRun:
                 self._train(X, y)
             status, message = "finished", f"trained {self.recipe.epochs} epochs on {len(X):,} images"
         except _Stop:
-            status, message = "stopped", "stopped by the Stop button; the weights are those of the last batch"
+            status, message = "stopped", "by the Stop button; the network has the weights of the last batch"
         except ScratchnetError as e:
             message = str(e)
         except Exception as e:                                  # keep the server up; say what happened

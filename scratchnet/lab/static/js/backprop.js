@@ -52,9 +52,10 @@ function build() {
   deltas.replaceChildren(...Array.from({ length: L }, (_, k) => {
     const l = L - k, fig = document.createElement("figure"), cap = document.createElement("figcaption");
     cap.innerHTML = `δ${l} = ∂L/∂z${l} <small>1×${sizes[l]}${sizes[l] > 10 ? `, as ${Math.ceil(sizes[l] / 10)}×10` : ""}</small>`;
-    const cells = document.createElement("div");
+    const cells = document.createElement("div"), sc = document.createElement("div");
     cells.className = "cells grid10"; cells.id = `d-delta${l}`;
-    fig.append(cap, cells);
+    sc.className = "scale"; sc.id = `scale-delta${l}`;
+    fig.append(cap, cells, sc);
     return fig;
   }));
   const maps = document.getElementById("maps"), w1 = document.getElementById("fig-W1");
@@ -91,6 +92,7 @@ async function update() {
   for (let l = 1; l <= L; l++) {
     const d = r.deltas[`delta${l}`].values, max = maxAbs(d);
     const box = document.getElementById(`d-delta${l}`);
+    scale(document.getElementById(`scale-delta${l}`), max, (v) => fmt(v, 3));
     paintCells(box, d, (v) => diverging(v, max), (j) => deltaFormula(l, j, r), out,
       l === 1 ? (j) => { chosenUnit = j; unitSelect.value = j; update(); } : null);
     [...box.children].forEach((c, j) => c.classList.toggle("picked", l === 1 && j === r.W1_unit.unit));
@@ -170,4 +172,10 @@ export function initBackprop() {
     update();
   });
   on("model", () => { build(); equations(); if (current) update(); });
+  on("cleared", () => {
+    current = null; latest++;
+    document.getElementById("bp-empty").hidden = false;
+    document.getElementById("bp-body").hidden = true;
+    document.getElementById("loss").textContent = "";
+  });
 }

@@ -13,6 +13,7 @@ const status = document.getElementById("draw-status");
 const formulaOut = document.getElementById("unit-formula");
 let drawing = false, inked = false, last = null;
 let inFlight = false, queued = null, lastSent = 0, timer = null;
+let generation = 0;                // bumped by Clear and by a picked image: older answers are dropped
 
 function clearPad() {
   ctx.fillStyle = "#fff";
@@ -50,9 +51,25 @@ function endStroke() {
 pad.addEventListener("pointerup", endStroke);
 pad.addEventListener("pointercancel", endStroke);
 document.getElementById("clear").addEventListener("click", () => {
+  generation++; queued = null; clearTimeout(timer); timer = null; busy();
   clearPad(); state.input = null; status.textContent = "";
-  document.getElementById("prediction").dataset.final = "0";
+  showEmpty();
+  emit("cleared");
 });
+
+// The section as before any drawing: no prediction, no bars, blank input and units.
+function showEmpty() {
+  const prediction = document.getElementById("prediction");
+  prediction.textContent = "–"; prediction.dataset.final = "0";
+  document.getElementById("confidence").textContent = "";
+  const input = document.getElementById("input28").getContext("2d");
+  input.fillStyle = "#000"; input.fillRect(0, 0, 28, 28);
+  const box = document.getElementById("prob-bars");
+  box.replaceChildren(Object.assign(document.createElement("p"),
+    { className: "note empty-hint", textContent: "Draw a digit to see the ten probabilities." }));
+  for (const cell of document.querySelectorAll("#layers .cell")) cell.style.background = "#fff";
+  formulaOut.textContent = "Point at a unit.";
+}
 
 // pad.dataset.busy is "1" while a prediction is pending (in flight, queued or throttled): tests wait on it.
 function busy() { pad.dataset.busy = inFlight || queued || timer ? "1" : "0"; }
@@ -83,8 +100,10 @@ function picture() {
 async function send(body, final) {
   if (inFlight) { queued = [body, final || (queued && queued[1])]; busy(); return; }
   inFlight = true; lastSent = performance.now(); busy();
+  const mine = generation;
   try {
     const result = await postJSON("/api/predict", body);
+    if (mine !== generation) return;          // the pad was cleared or replaced meanwhile
     show(result, final);
     state.input = body;
     status.textContent = ""; status.classList.remove("error");
@@ -117,6 +136,8 @@ function layerFormula(name, i, result) {
 function buildLayers() {
   const box = document.getElementById("layers");
   const { sizes, activations } = state.model;
+  const L = sizes.length - 1;
+  document.getElementById("probs-title").textContent = `ŷ = softmax(z${L}): the ${sizes[L]} probabilities`;
   box.replaceChildren(...layerNames(sizes).map((name, k) => {
     const l = k + 1, fig = document.createElement("figure"), cap = document.createElement("figcaption");
     const f = SYMBOL[activations[k]] || activations[k];
@@ -128,6 +149,16 @@ function buildLayers() {
     fig.append(cap, cells);
     return fig;
   }));
+}
+
+// Empty unit cells (before any drawing), so the grids are there to see.
+function layersBlank() {
+  for (const name of layerNames(state.model.sizes)) {
+    const n = state.model.sizes[name === "yhat" ? state.model.sizes.length - 1 : Number(name.slice(1))];
+    paintCells(document.getElementById(`cells-${name}`), new Array(n).fill(0), sequential,
+      () => "Draw a digit first: then each unit shows its formula with its numbers.", formulaOut);
+  }
+  if (!document.getElementById("prob-bars").children.length) showEmpty();
 }
 
 function show(result, final) {
@@ -145,6 +176,7 @@ function show(result, final) {
 
 // Show a 28×28 picture (values 0…1, bright ink) on the pad as dark ink on white, and predict from its pixels.
 export function loadPixels(pixels) {
+  generation++; queued = null; clearTimeout(timer); timer = null;
   const small = document.createElement("canvas");
   small.width = small.height = 28;
   grey(small, pixels, 28, true);
@@ -158,7 +190,11 @@ export function loadPixels(pixels) {
 export function initDraw() {
   clearPad();
   buildLayers();
-  on("model", buildLayers);
+  layersBlank();
+  on("model", () => {                    // a new network: rebuild, and read the digit on the pad again
+    buildLayers();
+    if (state.input) send(state.input, true); else layersBlank();
+  });
   pad.addEventListener("pointerdown", () => { if (state.input && state.input.pixels) { clearPad(); state.input = null; } },
     { capture: true });
 }

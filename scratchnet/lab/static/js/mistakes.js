@@ -19,7 +19,8 @@ async function show() {
     const button = document.createElement("button"), canvas = document.createElement("canvas");
     const caption = document.createElement("span");
     button.type = "button";
-    button.title = `test image ${m.index}: a ${m.label}, read as ${m.digit}`;
+    const article = (d) => (d === 8 ? "an" : "a");
+    button.title = `test image ${m.index}: ${article(m.label)} ${m.label}, read as ${article(m.digit)} ${m.digit}`;
     canvas.width = canvas.height = 28; canvas.className = "pixelated";
     grey(canvas, m.pixels);
     caption.innerHTML = `${m.label} → <span class="wrong">${m.digit}</span> (${(100 * m.confidence).toFixed(0)} %)`;

@@ -1,10 +1,11 @@
 // What the sections share: the network's description, the digit being looked at, and a bus for events
 //   "input"   {body, result, final}  a new forward pass (final: the stroke ended, or a picked image)
 //   "model"   {model}                the lab's network changed (after training)
-//   "label"   {label}                a true label to use for the next backward pass (from Mistakes)
+//   "cleared" nothing                the pad was cleared
 
 export const bus = new EventTarget();
-export const state = { model: null, input: null, label: null };
+export const state = { model: null, input: null, label: null };   // label: the true label for the next
+                                                                    // backward pass (set by Mistakes)
 
 export function emit(type, detail) { bus.dispatchEvent(new CustomEvent(type, { detail })); }
 export function on(type, fn) { bus.addEventListener(type, (e) => fn(e.detail)); }
