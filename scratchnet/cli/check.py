@@ -68,7 +68,7 @@ class _FormulaCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
-@click.command("check", cls=_FormulaCommand)
+@click.command("check", cls=_FormulaCommand, short_help="Check your gradient or Jacobian formula.")
 @click.option("--wrt", default=None,
               help="What the formula is the gradient of L with respect to: W_l, b_l (--bias separate), "
                    "z_l or H_l (x = H0) [default: what a pasted LaTeX left-hand side names, else W2].")
@@ -101,6 +101,8 @@ def command(wrt, factor, layers, activations, convention, bias, seed, batch, as_
         sys.exit(_formula_error(e, as_json))
     except ScratchnetError as e:
         option = {"factor": "--factor", "wrt": "--wrt", "batch": "--batch", "bias": "--bias"}.get(e.field)
+        if option is None:
+            raise                                  # not about one option (e.g. memory): one line, exit 1
         raise click.BadParameter(str(e), param_hint=option) from None
     if as_json:
         emit_json(result.to_json())

@@ -9,7 +9,7 @@ from ..errors import ScratchnetError
 from . import _output, _signals
 
 
-@click.command("data")
+@click.command("data", short_help="Show or fetch the MNIST files, checksummed.")
 @click.option("--dataset", type=click.Choice(list(DATASETS)), default="mnist", show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Folder of the IDX files [default: $SCRATCHNET_DATA or the user cache].")

@@ -49,7 +49,7 @@ def resolve_activations(layers, activations):
     return activations
 
 
-@click.command("derive")
+@click.command("derive", short_help="Derive backpropagation, every step verified.")
 @network_options
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
               help="text (Unicode, for the terminal), markdown (with LaTeX math) or latex (a document).")
@@ -76,8 +76,9 @@ def command(layers, activations, convention, bias, seed, fmt, batch, chain_wrt):
             return 0 if view.agrees else 1
         derivation = derive(layers, activations, convention=convention, batch=batch, seed=seed, bias=bias)
     except ScratchnetError as e:
-        if e.field == "chain":
-            raise click.BadParameter(str(e), param_hint="--chain") from None
-        raise click.UsageError(str(e)) from None
+        option = {"chain": "--chain", "batch": "--batch", "bias": "--bias", "convention": "--convention"}.get(e.field)
+        if option is None:
+            raise                                  # not about one option (e.g. memory): one line, exit 1
+        raise click.BadParameter(str(e), param_hint=option) from None
     click.echo(RENDERERS[fmt](derivation), nl=fmt == "text")
     return 0 if derivation.verified else 1

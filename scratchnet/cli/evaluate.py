@@ -8,7 +8,7 @@ from ..modelfile import load
 from . import _output
 
 
-@click.command("evaluate")
+@click.command("evaluate", short_help="Test accuracy and loss of a saved model.")
 @click.argument("model", type=click.Path(dir_okay=False, readable=False))     # the loader says what is wrong
 @click.option("--dataset", type=click.Choice(list(DATASETS)), default=None,
               help="Data set to evaluate on [default: the one the model was trained on].")

@@ -21,7 +21,7 @@ class TorchMissing(click.ClickException):
     exit_code = 2
 
 
-@click.command("gradcheck")
+@click.command("gradcheck", short_help="Check every dL/dW_l by finite differences.")
 @click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_SIZES)), show_default=True,
               help="Layer sizes n_0,…,n_L, input first and classes last.")
 @click.option("--activations", type=ACTIVATION_NAMES, default=None,

@@ -52,7 +52,7 @@ def _bind(host, port):
     return sock
 
 
-@click.command("lab")
+@click.command("lab", short_help="Draw, backpropagate and train in a browser.")
 @click.argument("model", required=False, type=click.Path(dir_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 serves everyone on your network (a classroom).")

@@ -25,7 +25,7 @@ def _input_path(folder, image, taken):
     return Path(folder) / name
 
 
-@click.command("predict")
+@click.command("predict", short_help="Read the digits in your own pictures.")
 @click.argument("model", type=click.Path(dir_okay=False, readable=False))     # the loaders say what is wrong
 @click.argument("images", nargs=-1, required=True, type=click.Path(readable=False), metavar="IMAGE...")
 @click.option("--json", "as_json", is_flag=True,

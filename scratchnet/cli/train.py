@@ -34,7 +34,7 @@ FLAGS = {"sizes": "--layers", "activations": "--activations", "epochs": "--epoch
 PATHS = ("out", "checkpoint", "data_dir")
 
 
-@click.command("train")
+@click.command("train", short_help="Train a network on MNIST and save it.")
 @click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SETUP.sizes)), show_default=True,
               help="Layer sizes n_0,…,n_L.")
 @click.option("--activations", type=ACTIVATION_NAMES, default=",".join(SETUP.activations), show_default=True,
