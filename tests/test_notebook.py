@@ -47,3 +47,12 @@ def test_the_tutorial_runs_and_shows_each_verdict():
     assert ">correct<" in output_of(r"\frac{1}{B}")                              # and for a batch
     assert "PASS" in output_of("sn.gradient_check")
     assert "after four epochs" in output_of("Recipe(epochs=4")
+
+
+def test_the_tutorial_trains_on_training_images_and_measures_on_test_images():
+    """The test set is only for measuring, as everywhere in scratchnet."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    source = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    assert 'X, y = sn.load_mnist("train")' in source
+    calls = [line for line in source.splitlines() if "train(" in line]
+    assert calls and all("X_test" not in line for line in calls)
