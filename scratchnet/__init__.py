@@ -8,11 +8,11 @@
 
 from .errors import ScratchnetError
 from .data import load_mnist
-from .derivation import check, derive
+from .derivation import chain, check, derive
 from .gradcheck import gradient_check
 from .modelfile import load, save
 from .network import SEED_ACTIVATIONS, SEED_SIZES, Network, architecture_text, seed_network
 
 __all__ = ["Network", "SEED_ACTIVATIONS", "SEED_SIZES", "ScratchnetError", "architecture_text",
-           "check", "derive", "gradient_check", "load", "load_mnist", "save", "seed_network"]
+           "chain", "check", "derive", "gradient_check", "load", "load_mnist", "save", "seed_network"]
 __version__ = "0.1.0"

@@ -204,3 +204,12 @@ def test_what_derive_prints_can_be_typed_back(invoke):
 def test_a_bracket_of_the_other_convention_gets_a_hint():
     r = check("[1 H1]^T (yhat - y) W3^T H2(1-H2)", "W2", convention="column")
     assert r.diagnoses == [] and any("[1; H] stacks a 1 above it" in h for h in r.hints)
+
+
+def test_the_result_prints_as_the_command_does(invoke):
+    """``print(sn.check(...))`` in plain Python shows what ``scratchnet check`` prints; repr stays short."""
+    result = check(SEED, "W2")
+    shown = invoke("check", "--wrt", "W2", SEED).stdout
+    assert str(result) == shown.rstrip("\n")
+    assert "diagnoses: elementwise_product, bias_row" in str(result)
+    assert len(repr(result)) < 200 and "shape_error" in repr(result)

@@ -126,3 +126,12 @@ def test_the_outer_product_note_uses_each_conventions_indices(convention, bias, 
     assert entry in note and batch in note
     if bias == "separate":
         assert "[1" not in note
+
+
+def test_derivation_and_chain_print_as_text_with_short_reprs():
+    import scratchnet as sn
+    d = sn.derive()
+    assert str(d) == derivation_text(d)
+    assert repr(d).startswith("Derivation(784 → 100 σ → 10 σ → 10 softmax") and len(repr(d)) < 200
+    view = sn.chain("W2")
+    assert str(view) == view.text() and "agrees=True" in repr(view) and len(repr(view)) < 200

@@ -11,8 +11,7 @@ import sys
 import click
 
 from ..derivation.check import check
-from ..derivation.evaluate import shape_text
-from ..derivation.formula import FormulaError, Num, display_width
+from ..derivation.formula import FormulaError
 from ..errors import ScratchnetError
 from ._output import emit_json, stdout
 from .derive import network_options, resolve_activations
@@ -29,32 +28,16 @@ def _formula_error(e, as_json):
 
 
 def _print_human(result):
-    out = stdout
-    bias = ", separate bias" if result.bias == "separate" else ""
-    out.print(f"{result.target} ({result.convention} convention{bias}, B = {result.batch}) should be "
-              f"{shape_text(result.expected_shape)}.", markup=False)
-    if result.jacobian_note:
-        out.print(result.jacobian_note, markup=False, soft_wrap=True)
-    out.print("Shapes, subexpression by subexpression:")
-    width = max((display_width(e.text) for e in result.trace), default=0)
-    for entry in result.trace:
-        if isinstance(entry.node, Num):
-            continue
-        note = f"  ({entry.note})" if entry.note else ""
-        pad = " " * (width - display_width(entry.text))          # W̄, ŷ: a combining mark takes no column
-        out.print(f"  {entry.text}{pad}  {shape_text(entry.shape)}{note}", markup=False)
-    if result.failure is not None:
-        out.print(f"  [red]✗[/] {result.failure.text}", end="")
-        out.print(f": {result.failure.message}", markup=False)
-    out.print(f"Verdict: [{_VERDICT_STYLE[result.verdict]}]{result.verdict}[/]"
-              + (f"  diagnoses: {', '.join(result.diagnoses)}" if result.diagnoses else ""))
-    out.print(result.message, markup=False, soft_wrap=True)
-    for hint in result.hints:
-        out.print(f"Hint: {hint}", markup=False, soft_wrap=True)
-    if result.verdict != "correct" and result.factor is not None and result.factor != f"∂L/∂{result.wrt}":
-        out.print(f"The true factor: {result.factor} = {result.derivation}", markup=False, soft_wrap=True)
-    elif result.verdict != "correct":
-        out.print(f"The derivation gives: ∂L/∂{result.wrt} = {result.derivation}", markup=False, soft_wrap=True)
+    """The library's lines for the result, with the failing subexpression's ✗ and the verdict in colour."""
+    for line in result.lines():
+        if line.startswith("  ✗ "):
+            stdout.print("  [red]✗[/] ", end="")
+            stdout.print(line[4:], markup=False, soft_wrap=True)
+        elif line.startswith("Verdict: "):
+            verdict, _, rest = line[len("Verdict: "):].partition("  ")
+            stdout.print(f"Verdict: [{_VERDICT_STYLE[verdict]}]{verdict}[/]" + (f"  {rest}" if rest else ""))
+        else:
+            stdout.print(line, markup=False, soft_wrap=True)
 
 
 class _FormulaCommand(click.Command):

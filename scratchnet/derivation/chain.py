@@ -81,6 +81,13 @@ class ChainView:
         """Terminal text (Unicode)."""
         return chain_text(self)
 
+    def __str__(self):
+        return self.text()
+
+    def __repr__(self):
+        return (f"ChainView(∂L/∂{self.wrt}, {len(self.factors)} factors, agrees={self.agrees}, "
+                f"{architecture_text(self.sizes, self.activations)})")
+
     def to_json(self):
         return {"wrt": self.wrt, "convention": self.convention, "bias": self.bias, "seed": self.seed,
                 "architecture": architecture_text(self.sizes, self.activations),

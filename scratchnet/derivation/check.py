@@ -29,7 +29,7 @@ from ..network import SEED_ACTIVATIONS, SEED_SIZES
 from .bindings import random_point
 from .equations import gradient_formula, weight_gradient
 from .evaluate import Environment, check_names, evaluate, shape_text
-from .formula import Concat, Name, parse, walk
+from .formula import Concat, Name, display_width, parse, walk
 from .jacobians import parse_factor, tensor_content, tensor_entry, true_factor
 from .notation import render
 from .repairs import CODES, Relation, gradient_relations, jacobian_relations, matches, search, truth_scale
@@ -176,6 +176,41 @@ class CheckResult:
     @property
     def exit_code(self):
         return EXIT_CODES[self.verdict]
+
+    def __repr__(self):
+        return (f"CheckResult({self.target}, verdict={self.verdict!r}, diagnoses={list(self.diagnoses)!r}, "
+                f"shape={self.shape!r}, expected_shape={self.expected_shape!r})")
+
+    def __str__(self):
+        return "\n".join(self.lines())
+
+    def lines(self):
+        """The result as the lines ``scratchnet check`` prints: the expected shape, the convention for a
+        factor, the shape of every subexpression up to the failure, the verdict and diagnoses, the message,
+        the hints and the derivation's own formula."""
+        bias = ", separate bias" if self.bias == "separate" else ""
+        out = [f"{self.target} ({self.convention} convention{bias}, B = {self.batch}) should be "
+               f"{shape_text(self.expected_shape)}."]
+        if self.jacobian_note:
+            out.append(self.jacobian_note)
+        out.append("Shapes, subexpression by subexpression:")
+        shown = [e for e in self.trace if type(e.node).__name__ != "Num"]
+        width = max((display_width(e.text) for e in shown), default=0)
+        for entry in shown:
+            note = f"  ({entry.note})" if entry.note else ""
+            pad = " " * (width - display_width(entry.text))       # W̄, ŷ: a combining mark takes no column
+            out.append(f"  {entry.text}{pad}  {shape_text(entry.shape)}{note}")
+        if self.failure is not None:
+            out.append(f"  ✗ {self.failure.text}: {self.failure.message}")
+        out.append(f"Verdict: {self.verdict}" + (f"  diagnoses: {', '.join(self.diagnoses)}" if self.diagnoses
+                                                  else ""))
+        out.append(self.message)
+        out += [f"Hint: {hint}" for hint in self.hints]
+        if self.verdict != "correct" and self.factor is not None and self.factor != f"∂L/∂{self.wrt}":
+            out.append(f"The true factor: {self.factor} = {self.derivation}")
+        elif self.verdict != "correct":
+            out.append(f"The derivation gives: ∂L/∂{self.wrt} = {self.derivation}")
+        return out
 
     @property
     def target(self):

@@ -84,6 +84,14 @@ class Derivation:
     def step(self, name):
         return next(s for s in self.steps if s.name == name)
 
+    def __str__(self):
+        from .render import derivation_text
+        return derivation_text(self)
+
+    def __repr__(self):
+        return (f"Derivation({self.architecture()}, {self.convention} convention, bias {self.bias}, "
+                f"{len(self.steps)} steps, verified={self.verified})")
+
     def _repr_html_(self):
         """The derivation as HTML in a notebook (`html`)."""
         from .html import derivation_html
