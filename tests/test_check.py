@@ -10,6 +10,7 @@ from scratchnet.derivation.check import check
 from scratchnet.derivation.equations import gradient_formula
 from scratchnet.derivation.verify import compare
 from scratchnet.derivation.truth import true_gradient
+from scratchnet.errors import ScratchnetError
 
 from conftest import assert_one_line_error
 
@@ -213,3 +214,13 @@ def test_the_result_prints_as_the_command_does(invoke):
     assert str(result) == shown.rstrip("\n")
     assert "diagnoses: elementwise_product, bias_row" in str(result)
     assert len(repr(result)) < 200 and "shape_error" in repr(result)
+
+
+def test_a_pasted_left_hand_side_that_contradicts_the_target_is_refused(invoke):
+    pasted = r"\frac{\partial L}{\partial W_3} = [1\ H_2]^T(\hat{y}-y)"
+    assert check(pasted).verdict == "correct" and check(pasted, "W3").verdict == "correct"
+    with pytest.raises(ScratchnetError, match=r"left-hand side is ∂L/∂W3, but it is being checked as ∂L/∂W2"):
+        check(pasted, "W2")
+    with pytest.raises(ScratchnetError, match=r"checked as ∂H2/∂z2"):
+        check(r"\frac{\partial z_3}{\partial H_2} = W_3[1:]^T", factor="dH2/dz2")
+    assert_one_line_error(invoke("check", "--wrt", "W2", pasted), 2, "--wrt", "check it as ∂L/∂W3")

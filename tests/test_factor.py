@@ -181,5 +181,6 @@ def test_a_pasted_left_hand_side_chooses_the_gradient_or_factor_and_a_claimed_sh
     assert "The shape you claimed, 101×1, is not that of ∂L/∂W2, which is 101×10" in r.message
     r = check(r"\frac{\partial z_3}{\partial H_2} = W_3^T \in \mathbb{R}^{10\times10}")
     assert r.factor == "∂z3/∂H2" and r.diagnoses == ["bias_row"] and "10×10, is right" in r.message
-    assert check(r"\frac{\partial L}{\partial W_2} = x", wrt="W1").wrt == "W1"     # an explicit wrt wins
+    with pytest.raises(ScratchnetError, match="left-hand side is ∂L/∂W2"):    # never judged as another
+        check(r"\frac{\partial L}{\partial W_2} = x", wrt="W1")
     assert check("[1 H1]^T (yhat - y)").wrt == "W2"                                   # plain text: W2

@@ -240,6 +240,22 @@ class CheckResult:
         return check_html(self)
 
 
+def _refuse_a_contradicting_left_side(derivative, wrt, target, L, bias):
+    """A pasted left-hand side (``∂L/∂W3 = …``) that names something other than what is being checked
+    (``wrt``, or the factor ``target``) is refused, rather than judged as the other thing."""
+    said = parse_factor(f"d{derivative[0]}/d{derivative[1]}", L, bias)
+    if said.is_gradient and target is None:
+        same, asked, field = said.denominator == wrt, f"∂L/∂{wrt}", "wrt"
+    else:
+        asked_factor = target if target is not None else parse_factor(f"dL/d{wrt}", L, bias)
+        same = (said.numerator, said.denominator) == (asked_factor.numerator, asked_factor.denominator)
+        asked, field = asked_factor.symbol(), "factor" if target is not None else "wrt"
+    if not same:
+        raise ScratchnetError(f"the formula's left-hand side is {said.symbol()}, but it is being checked as "
+                              f"{asked}: check it as {said.symbol()}, or leave the left-hand side out",
+                              field=field)
+
+
 def check(formula, wrt=None, sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="row", batch=1,
           seed=0, rng=None, factor=None, bias="row"):
     """Check ``formula`` as ``∂L/∂wrt`` of the mean loss, or as the Jacobian ``factor``.
@@ -289,6 +305,8 @@ def check(formula, wrt=None, sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
         if target.is_gradient:
             wrt = target.denominator
     wrt = parse_wrt(wrt, point.L, bias) if target is None or target.is_gradient else None
+    if derivative is not None:
+        _refuse_a_contradicting_left_side(derivative, wrt, target, point.L, bias)
     check_names(tree, formula, env)
     if target is not None and not target.is_gradient:
         result = _check_factor(formula, tree, point, env, target)
