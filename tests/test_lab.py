@@ -373,17 +373,23 @@ def start_lab(*args, cwd):
     return p, match.group(1)
 
 
+def model_once_up(url):
+    """``GET /api/model`` as soon as the server started by `start_lab` answers (within 10 s)."""
+    import httpx
+    for _ in range(100):
+        try:
+            return httpx.get(url + "api/model", timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within 10 s")
+
+
 def test_the_command_serves_the_page_and_stops_on_ctrl_c(tmp_path, net):
     import httpx
     sn.save(net, tmp_path / "model.npz")
     p, url = start_lab(cwd=tmp_path)                         # model.npz in the folder is the default
     try:
-        for _ in range(100):
-            try:
-                r = httpx.get(url + "api/model", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        r = model_once_up(url)
         assert r.json()["source"] == "loaded from model.npz" and r.json()["trained"]
         page = httpx.get(url, timeout=5)
         assert page.status_code == 200 and 'id="draw"' in page.text
@@ -399,15 +405,9 @@ def test_the_command_serves_the_page_and_stops_on_ctrl_c(tmp_path, net):
 
 
 def test_the_command_without_a_model_starts_a_fresh_seed_network(tmp_path):
-    import httpx
     p, url = start_lab(cwd=tmp_path)
     try:
-        for _ in range(100):
-            try:
-                r = httpx.get(url + "api/model", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        r = model_once_up(url)
         assert r.json()["trained"] is False and "fresh seed network" in r.json()["source"]
     finally:
         p.terminate()
@@ -428,19 +428,13 @@ def test_the_command_refuses_a_bad_host_and_an_unwritable_save_path_before_servi
 
 
 def test_another_host_prints_a_warning_and_answers_to_its_own_address(tmp_path):
-    import httpx
     p = subprocess.Popen([sys.executable, "-c", "from scratchnet.cli import main; main()", "lab", "--host",
                           "127.0.0.2", "--port", "0", "--no-browser"], cwd=tmp_path, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     try:
         url = re.fullmatch(r"lab: (http://127\.0\.0\.2:\d+/)\n", p.stdout.readline()).group(1)
         assert p.stderr.readline().startswith("lab: warning: listening on 127.0.0.2")
-        for _ in range(100):
-            try:
-                r = httpx.get(url + "api/model", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        r = model_once_up(url)
         assert r.status_code == 200                             # Host: 127.0.0.2:PORT is its own address
     finally:
         p.terminate()

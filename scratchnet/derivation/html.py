@@ -16,16 +16,8 @@ from .notation import name_text, render
 
 
 def _formula_math(text):
-    """The learner's formula as MathML (parsed, then written as LaTeX), or as code if it does not parse."""
-    try:
-        tree = parse_any(text)
-    except FormulaError:
-        return f"<code>{escape(text)}</code>"
-    return math(render(tree, "latex"), fallback=text)
-
-
-def _plain_math(text):
-    """A formula in the plain language (a corrected formula, a derivation) as MathML."""
+    """A formula (the learner's, in either language, or a corrected one or the derivation's) as MathML
+    (parsed, then written as LaTeX), or as code if it does not parse."""
     try:
         tree = parse_any(text)
     except FormulaError:
@@ -83,9 +75,9 @@ def check_html(result):
                  for code, hint in zip(result.diagnoses, result.hints or [""] * len(result.diagnoses))]
         parts.append("<p>Diagnoses</p>" + bullets(items, raw=True))
     if result.corrected:
-        parts.append(f"<p>Corrected: {_plain_math(result.corrected)} <code>{escape(result.corrected)}</code></p>")
+        parts.append(f"<p>Corrected: {_formula_math(result.corrected)} <code>{escape(result.corrected)}</code></p>")
     if result.derivation:
-        parts.append(f"<p>From the derivation: {_plain_math(result.derivation)}</p>")
+        parts.append(f"<p>From the derivation: {_formula_math(result.derivation)}</p>")
     return "<div>" + "".join(parts) + "</div>"
 
 
@@ -146,7 +138,7 @@ def chain_html(view):
     rows = []
     for f in view.factors:
         formula = f.formula
-        shown = _plain_math(formula) if f.J is not None else escape(formula)
+        shown = _formula_math(formula) if f.J is not None else escape(formula)
         fd = f"{f.fd_error:.1e}" if f.fd_error is not None else "not measured"
         rows.append((math(_factor_latex(f), fallback=f.symbol()), escape(shape_text(f.shape)), shown,
                      escape(fd), escape(f.note)))
@@ -156,7 +148,7 @@ def chain_html(view):
                        raw_columns=(0, 1, 2, 3, 4))
     return (f"<div><p>The chain for {target} at one random example ({escape(view.convention)} convention, "
             f"bias {escape(view.bias)}), read left to right:</p>{table_html}"
-            f"<p>The δ form the code uses: {_plain_math(view.delta_form)}. The chain and the δ form "
+            f"<p>The δ form the code uses: {_formula_math(view.delta_form)}. The chain and the δ form "
             f"{verdict}: they differ by {view.difference_delta_form:.1e}, and the chain and the network's "
             f"backward pass by {view.difference_backward:.1e}.</p>"
             + bullets(list(getattr(view, "notes", []))) + "</div>")
