@@ -17,6 +17,11 @@ NETWORK_TITLES = {"seed": "Seed network", "wide": "Wide network"}
 COLOURS = {"scratchnet": "#d62728", "jax": "#2ca02c", "pytorch": "#1f77b4", "sklearn": "#ff7f0e"}
 
 
+
+def _threads(n):
+    """``1 thread``, ``2 threads``."""
+    return f"{n} thread" + ("" if n == 1 else "s")
+
 def _met(value, target):
     return "—" if value is None else ("met" if value <= target else "not met")
 
@@ -130,7 +135,7 @@ def render_markdown(results, images=None, command=None):
         "skipping peers or parts). Its tests are opt-in: `python -m pytest -m bench`.",
         "",
         f"Adam (lr {s['lr']}), batch {s['batch_size']}, float32, sigmoid hidden layers, no augmentation, "
-        f"{s['n_train']:,} MNIST training images, {s['threads']} threads for every peer; the peers' epochs "
+        f"{s['n_train']:,} MNIST training images, {_threads(s['threads'])} for every peer; the peers' epochs "
         "are taken in turns (one epoch of each, round after round).",
         "",
         f"Machine: {m['cpu']}, {m['cpus']} CPUs ({m['cpus_usable']} usable); {m['platform']}; "
@@ -299,7 +304,7 @@ def plot_epochs(results, path):
         ax.tick_params(axis="x", labelsize=8)
     s, m = results["settings"], results["machine"]
     fig.suptitle(f"One epoch of {s['n_train']:,} MNIST images, batch {s['batch_size']}, float32, Adam, "
-                 f"{s['threads']} threads — {m['cpu']}", fontsize=10)
+                 f"{_threads(s['threads'])} — {m['cpu']}", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -325,7 +330,7 @@ def plot_sweep(results, path):
     ax.set_xlabel("hidden width w (784 → w σ → w σ → 10 softmax)")
     ax.set_ylabel("milliseconds per training step (median)")
     s = results["settings"]
-    ax.set_title(f"Batch {s['batch_size']}, float32, Adam, {s['threads']} threads", fontsize=10)
+    ax.set_title(f"Batch {s['batch_size']}, float32, Adam, {_threads(s['threads'])}", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
