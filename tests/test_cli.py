@@ -231,3 +231,15 @@ def test_epoch_lines_print_cleanly_above_the_progress_bar(tmp_path):
         assert len(bars) <= 1 and (not bars or lines.index(bars[0]) == len(epochs))   # bar below the lines
     final = [line for line in screens[-1].splitlines() if line.strip()]
     assert len([line for line in final if line.startswith("epoch ")]) == 6 and not any("━" in line for line in final)
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["train", "--json", "--epochs", "0"], 2, "--epochs"),                         # a usage error
+    (["gradcheck", "--json", "--layers", "784,20000000,10"], 1, "GB of memory"),   # the library's refusal
+])
+def test_with_json_an_error_is_also_one_json_object_on_stdout(invoke, args, code, words):
+    result = invoke(*args)
+    assert_one_line_error(result, code, words)
+    error = json.loads(result.stdout)
+    assert list(error) == ["error"] and words in error["error"]
+    assert result.stderr.strip() == f"scratchnet: error: {error['error']}"

@@ -5,6 +5,7 @@ Errors the user can cause end as one line on standard error and a non-zero exit,
 (``--debug`` anywhere on the line shows it).
 """
 
+import json
 import sys
 
 import click
@@ -29,7 +30,11 @@ def _register():
 _register()
 
 
-def _error(message, code):
+def _error(message, code, as_json=False):
+    """The one line on standard error; with ``--json`` also ``{"error": message}`` on standard output, so a
+    program reading the JSON learns what went wrong (as ``check --json`` does for a formula)."""
+    if as_json:
+        click.echo(json.dumps({"error": message}))
     click.echo(f"scratchnet: error: {message}", err=True)
     return code
 
@@ -39,6 +44,7 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
+    as_json = "--json" in argv
     try:
         with _signals.handled():              # SIGTERM too becomes an exception: clean-ups run, exit 143
             result = cli.main(args=argv, prog_name="scratchnet", standalone_mode=False)
@@ -51,21 +57,21 @@ def main(argv=None):
             else "scratchnet --help"
         if debug:
             raise
-        return sys.exit(_error(f"{e.format_message()} (see '{where}')", 2))
+        return sys.exit(_error(f"{e.format_message()} (see '{where}')", 2, as_json))
     except click.ClickException as e:
         if debug:
             raise
-        return sys.exit(_error(e.format_message(), e.exit_code))
+        return sys.exit(_error(e.format_message(), e.exit_code, as_json))
     except click.Abort as e:                  # click's wrapping of a KeyboardInterrupt
         return sys.exit(_error("interrupted", _signals.exit_code(e.__cause__ or e)))
     except ScratchnetError as e:
         if debug:
             raise
-        return sys.exit(_error(str(e), 1))
+        return sys.exit(_error(str(e), 1, as_json))
     except KeyboardInterrupt as e:
         return sys.exit(_error("interrupted", _signals.exit_code(e)))
     except OSError as e:
         if debug:
             raise
-        return sys.exit(_error(f"{e.strerror or e}: {e.filename or ''}".rstrip(": "), 1))
+        return sys.exit(_error(f"{e.strerror or e}: {e.filename or ''}".rstrip(": "), 1, as_json))
     sys.exit(result if isinstance(result, int) else 0)

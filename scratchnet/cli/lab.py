@@ -3,6 +3,7 @@ think, learn and backpropagate. Thin: it loads the model, binds the socket and r
 
 import errno
 import socket
+import sys
 import threading
 import webbrowser
 from pathlib import Path
@@ -98,5 +99,5 @@ def command(model, host, port, no_browser, save_to, data_dir):
         server.run(sockets=[sock])
     except KeyboardInterrupt:             # uvicorn shuts down cleanly, then passes Ctrl-C / SIGTERM on
         pass
-    click.echo("lab: stopped")
+    click.echo(("\n" if sys.stdout.isatty() else "") + "lab: stopped")    # below the terminal's ^C
     return 0
