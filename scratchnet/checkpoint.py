@@ -85,11 +85,7 @@ def load(path):
         if meta.get("format") == MODEL_FORMAT:
             archive.refuse("it is a trained model, not a checkpoint; a run is resumed from the .ckpt.npz "
                            "file that an interrupted run leaves beside its model (a finished run removes it)")
-        if meta.get("format") != FORMAT:
-            archive.refuse("its metadata does not say it is a scratchnet checkpoint")
-        if meta.get("format_version") != FORMAT_VERSION:
-            archive.refuse(f"it is a checkpoint of format version {meta.get('format_version')!r}; this "
-                           f"scratchnet reads version {FORMAT_VERSION}")
+        archive.check_format(meta, FORMAT, FORMAT_VERSION)
         sizes, activations, dtype = check_architecture(archive, meta)
         opt = meta.get("optimizer")
         names = {o.__name__: o for o in OPTIMIZERS.values()}

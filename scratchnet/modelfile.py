@@ -104,7 +104,7 @@ class Archive:
         except PermissionError:
             raise ScratchnetError(f"cannot read {path}: permission denied") from None
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
-                KeyError, OverflowError, IndexError) as e:
+                KeyError, OverflowError, IndexError):
             self.refuse("not a readable .npz file (not a zip archive, or cut short)")
         infos = self.zip.infolist()
         if len(infos) > MAX_MEMBERS:
@@ -134,6 +134,14 @@ class Archive:
     def refuse(self, why):
         raise ScratchnetError(f"{self.path} is not a usable scratchnet {self.kind}: {why}")
 
+    def check_format(self, meta, name, version):
+        """Refuse metadata whose ``format`` is not ``name`` or whose ``format_version`` is not ``version``."""
+        if meta.get("format") != name:
+            self.refuse(f"its metadata does not say it is a scratchnet {self.kind}")
+        if meta.get("format_version") != version:
+            self.refuse(f"format version {str(meta.get('format_version'))[:20]!r} is not supported "
+                        f"(this scratchnet reads version {version})")
+
     def _open(self, name, max_bytes):
         """The member ``name`` opened, its npy header parsed: ``(file, shape, dtype, fortran_order)``,
         after checking that its declared sizes are sane and at most ``max_bytes``."""
@@ -153,7 +161,7 @@ class Archive:
                 raise ValueError(f"npy version {version}")
             shape, fortran_order, dtype = read_header(f)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
-                SyntaxError, TypeError, KeyError, OverflowError, MemoryError, RecursionError, zlib.error) as e:
+                SyntaxError, TypeError, KeyError, OverflowError, MemoryError, RecursionError, zlib.error):
             self.refuse(f"its entry {name} is not a readable array (damaged, or not written by NumPy)")
         return f, shape, dtype, fortran_order
 
@@ -164,7 +172,7 @@ class Archive:
             self.refuse(f"{name} claims {dtype} {tuple(shape)}, which does not match its size in the file")
         try:
             data = f.read(nbytes)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as e:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
             self.refuse(f"its entry {name} is damaged (it cannot be decompressed)")
         if len(data) != nbytes:
             self.refuse(f"its entry {name} is truncated")
@@ -287,11 +295,7 @@ def load(path):
         raise ScratchnetError(f"model file {path} does not exist; train one with 'scratchnet train'")
     with Archive(path, "model") as archive:
         meta = archive.metadata()
-        if meta.get("format") != FORMAT:
-            archive.refuse("its metadata does not say it is a scratchnet model")
-        if meta.get("format_version") != FORMAT_VERSION:
-            archive.refuse(f"format version {str(meta.get('format_version'))[:20]!r} is not supported "
-                           f"(this scratchnet reads version {FORMAT_VERSION})")
+        archive.check_format(meta, FORMAT, FORMAT_VERSION)
         sizes, activations, dtype = check_architecture(archive, meta)
         if "history" in meta:
             check_history(archive, meta["history"])
