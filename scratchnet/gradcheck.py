@@ -75,9 +75,9 @@ def weight_entries(shape, full=False, rng=None):
 def _loss_and_pattern(net, X, y):
     """Loss ``L`` of a batch, computed as `Network.loss_and_grads` does; the on/off pattern of every ReLU
     layer, a list of boolean ``(B, n_l)`` arrays ``H_l > 0``; and the logits ``z_L (B, n_L)``."""
-    zs, Hs = net.forward_from(X, 1)
-    pattern = [Hs[l] > 0 for l, f in enumerate(net.activations[:-1], start=1) if f == "relu"]
-    zL = zs[net.n_layers]
+    t = net.forward(X)
+    pattern = [t.H[l] > 0 for l, f in enumerate(net.activations[:-1], start=1) if f == "relu"]
+    zL = t.z[net.n_layers]
     return cross_entropy(zL, y), pattern, zL
 
 

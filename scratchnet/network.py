@@ -5,10 +5,13 @@ Row vectors throughout. A layer computes ``z_l = [1 H_{l-1}] W_l`` and ``H_l = f
 bias. ``H_0 = x`` is the input and ``H_L = ŷ = softmax(z_L)`` the output. For the seed network
 ``784 → 100 σ → 10 σ → 10 softmax``: ``W1 (785, 100)``, ``W2 (101, 10)``, ``W3 (11, 10)``.
 
-The code keeps ``[1 H_l]`` itself: each layer's output is written into columns ``1:`` of a buffer whose
-column 0 holds ones, so ``z_l = [1 H_{l-1}] W_l`` and ``∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l`` are each one matrix
-product, bias row included, exactly as written. The backward pass for a mini-batch of ``B`` rows (mean
-loss) is::
+A pass is a value: `Network.forward` and `Network.backward` fill a `scratchnet.trace.Trace`, which
+holds every ``z_l``, ``H_l``, ``δ_l`` and ``∂L/∂W_l`` of a batch by those names. The trace keeps ``[1 H_l]``
+itself: each layer's output is written into columns ``1:`` of an array whose column 0 holds ones, so
+``z_l = [1 H_{l-1}] W_l`` and ``∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l`` are each one matrix product, bias row included,
+exactly as written. The network holds no scratch arrays: the caller owns the trace (the trainer reuses
+one; every request makes its own), so any number of threads may use one network at once. The backward
+pass for a mini-batch of ``B`` rows (mean loss) is::
 
     δ_L     = (Ŷ - Y) / B                              (B, n_L)
     ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l                         (n_{l-1}+1, n_l)
@@ -25,7 +28,9 @@ import numpy as np
 
 from .activations import ACTIVATIONS, HIDDEN, OUTPUTS, softmax
 from .errors import ScratchnetError
-from .losses import log_loss, softmax_cross_entropy, softmax_cross_entropy_delta
+from .layout import flat_views, layer_shapes
+from .losses import cross_entropy, log_loss, softmax_cross_entropy, softmax_cross_entropy_delta
+from .trace import Trace
 
 DTYPES = ("float32", "float64")
 
@@ -40,36 +45,6 @@ SEED_ACTIVATIONS = ("sigmoid", "sigmoid", "softmax")
 def architecture_text(sizes, activations):
     """An architecture as text, e.g. ``784 → 100 σ → 10 σ → 10 softmax`` for the seed network."""
     return " → ".join([str(sizes[0])] + [f"{n} {ACTIVATIONS[a].symbol}" for n, a in zip(sizes[1:], activations)])
-
-
-def layer_shapes(sizes):
-    """Shapes ``(n_{l-1} + 1, n_l)`` of ``W_1 … W_L`` for layer sizes ``[n_0, …, n_L]``."""
-    return [(n_in + 1, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-
-
-def flat_views(flat, shapes):
-    """Split a flat array into consecutive C-ordered views of the given shapes."""
-    views, start = [], 0
-    for shape in shapes:
-        size = shape[0] * shape[1]
-        views.append(flat[start:start + size].reshape(shape))
-        start += size
-    return views
-
-
-class _Buffers:
-    """Arrays for one batch size, allocated once and reused by every training step.
-
-    ``one_H[l]`` is ``[1 H_l]``, ``(B, n_l + 1)`` with column 0 all ones, for ``l = 0 … L-1``: the input is
-    written into ``one_H[0][:, 1:]``, and the forward pass writes ``z_l`` and then ``H_l = f(z_l)`` into
-    ``one_H[l][:, 1:]``. ``zL`` and ``yhat`` are ``(B, n_L)``; ``delta[l]`` is ``(B, n_l)``.
-    """
-
-    def __init__(self, sizes, B, dtype):
-        self.one_H = [np.ones((B, n + 1), dtype) for n in sizes[:-1]]
-        self.zL = np.empty((B, sizes[-1]), dtype)
-        self.yhat = np.empty((B, sizes[-1]), dtype)
-        self.delta = {l: np.empty((B, n), dtype) for l, n in enumerate(sizes[1:], start=1)}
 
 
 class Network:
@@ -111,7 +86,6 @@ class Network:
         self.shapes = layer_shapes(self.sizes)
         self.params = np.zeros(sum(r * c for r, c in self.shapes), self.dtype)
         self.weights = flat_views(self.params, self.shapes)
-        self._buffers = {}
         self.metadata = {}
         """Free-form information kept with the model file (recipe, history, metrics)."""
         self.initialize(rng if rng is not None else np.random.default_rng(seed))
@@ -147,7 +121,6 @@ class Network:
         other.dtype = np.dtype(str(dtype))
         other.params = np.array(self.params, dtype=other.dtype)        # always a fresh array
         other.weights = flat_views(other.params, other.shapes)
-        other._buffers = {}
         other.metadata = copy.deepcopy(self.metadata)
         return other
 
@@ -164,11 +137,13 @@ class Network:
         out[...] = X
         return out
 
-    def _check_shape(self, X):
-        """``X`` as an array, if it is ``(B, n_0)``."""
+    def _check_shape(self, X, start=1):
+        """``X`` as an array, if it is ``(B, n_{start-1})``."""
         X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
-            raise ScratchnetError(f"input must have shape (B, {self.sizes[0]}), got {X.shape}")
+        n = self.sizes[start - 1]
+        if X.ndim != 2 or X.shape[1] != n:
+            what = "input" if start == 1 else f"H{start - 1}"
+            raise ScratchnetError(f"{what} must have shape (B, {n}), got {X.shape}")
         return X
 
     def check_labels(self, y, B):
@@ -180,83 +155,66 @@ class Network:
             raise ScratchnetError(f"labels must lie in [0, {self.sizes[-1]}), got {y.min()}..{y.max()}")
         return y
 
-    def _buffers_for(self, B):
-        if B not in self._buffers:
-            if len(self._buffers) >= 2:  # a training run uses two sizes: B and the last partial batch
-                self._buffers.pop(next(iter(self._buffers)))
-            self._buffers[B] = _Buffers(self.sizes, B, self.dtype)
-        return self._buffers[B]
+    def workspace(self, B, start=1):
+        """An empty `Trace` for passes of ``B`` rows from layer ``start``, to reuse with ``into=``."""
+        if not 1 <= start <= self.n_layers:
+            raise ScratchnetError(f"layer must be 1 … {self.n_layers}, got {start}")
+        return Trace(self.sizes, B, self.dtype, start)
 
-    def _forward(self, X, buf):
-        """Hidden layers and output logits, into the buffers.
+    def _workspace_for(self, B, start, into):
+        if into is None:
+            return self.workspace(B, start)
+        if not into.fits(self.sizes, B, self.dtype, start):
+            raise ScratchnetError(f"this workspace holds {into.B} rows from layer {into.start}, not {B} rows "
+                                  f"from layer {start}; make one with workspace({B}, start={start})")
+        return into
 
-        ``X (B, n_0)``: floats, or integer pixels (scaled by 1/255 on the way in). Returns
-        ``Hs = [H_0, …, H_{L-1}]`` (views of the buffers) and ``z_L (B, n_L)``. The output activation is
-        applied by the caller: `softmax` to predict, fused with the loss to train.
-        """
-        Hs = [self.as_input(X, out=buf.one_H[0][:, 1:])]   # x into [1 x]
-        for l, (W, f) in enumerate(zip(self.weights, self.activations), start=1):
-            if l == self.n_layers:
-                np.matmul(buf.one_H[l - 1], W, out=buf.zL)      # z_L = [1 H_{L-1}] W_L
-            else:
-                z = buf.one_H[l][:, 1:]
-                np.matmul(buf.one_H[l - 1], W, out=z)           # z_l = [1 H_{l-1}] W_l
-                Hs.append(ACTIVATIONS[f].function(z, out=z))             # H_l = f(z_l), written over z_l
-        return Hs, buf.zL
-
-    def forward(self, X):
-        """All layer outputs for a batch.
+    def forward(self, X, y=None, *, start=1, into=None):
+        """The forward pass of a batch, as a `Trace`.
 
         Parameters
         ----------
-        X : ndarray (B, n_0)
+        X : ndarray (B, n_{start-1}): the input ``x`` (floats, or integer pixels scaled by 1/255 on the
+            way in), or a hidden layer's output ``H_{start-1}`` when ``start > 1``
+        y : ndarray (B,), optional
+            Integer labels; when given the trace's ``loss`` is set too (sharing the softmax's exp pass).
+        start : int, the first layer to compute (1: from the input)
+        into : Trace, optional, a workspace from `workspace` to overwrite (else a fresh trace)
 
         Returns
         -------
-        list of ndarray: ``[H_0 = X, H_1 (B, n_1), …, ŷ (B, n_L)]`` (fresh arrays)
+        Trace with ``z[l]``, ``H[l]`` and ``one_H[l] = [1 H_l]`` for the layers from ``start`` on, and
+        ``yhat = H[L] = softmax(z_L)``
         """
-        X = self._check_shape(X)
-        Hs, zL = self._forward(X, _Buffers(self.sizes, len(X), self.dtype))
-        return [np.ascontiguousarray(H) for H in Hs] + [softmax(zL)]
-
-    def logits(self, X):
-        """The output layer's pre-activation ``z_L (B, n_L)`` for ``X (B, n_0)`` (a fresh array)."""
-        X = self._check_shape(X)
-        _, zL = self._forward(X, _Buffers(self.sizes, len(X), self.dtype))
-        return zL
-
-    def forward_from(self, H, start=1):
-        """Pre-activations and outputs of layers ``start … L`` from ``H_{start-1} (B, n_{start-1})``.
-
-        The derivation's forward pass, one layer at a time: ``z_l = [1 H_{l-1}] W_l`` and ``H_l = f_l(z_l)``
-        (``H_L = ŷ = softmax(z_L)``), with the column of ones built explicitly. Used to evaluate a formula
-        at a point and to take finite differences through a hidden layer.
-
-        Returns
-        -------
-        zs, Hs : dicts of fresh arrays, ``zs[l] (B, n_l)`` for ``l ≥ start`` and ``Hs[l] (B, n_l)`` for
-            ``l ≥ start - 1`` (``Hs[start - 1]`` is ``H`` itself)
-        """
-        if not 1 <= start <= self.n_layers:
-            raise ScratchnetError(f"layer must be 1 … {self.n_layers}, got {start}")
-        H = np.asarray(H)
-        if H.ndim != 2 or H.shape[1] != self.sizes[start - 1]:
-            raise ScratchnetError(f"H{start - 1} must have shape (B, {self.sizes[start - 1]}), got {H.shape}")
-        zs, Hs = {}, {start - 1: H}
-        for l in range(start, self.n_layers + 1):
-            one_H = np.concatenate([np.ones((len(H), 1), H.dtype), Hs[l - 1]], axis=1)   # [1 H_{l-1}]
-            zs[l] = one_H @ self.weights[l - 1]                                         # z_l = [1 H_{l-1}] W_l
-            Hs[l] = ACTIVATIONS[self.activations[l - 1]].function(zs[l].copy())         # H_l = f_l(z_l)
-        return zs, Hs
+        X = self._check_shape(X, start)
+        t = self._workspace_for(len(X), start, into)
+        if start == 1:
+            self.as_input(X, out=t.H[0])                                       # x into [1 x]
+        else:
+            t.H[start - 1][...] = X
+        L = self.n_layers
+        for l in range(start, L + 1):
+            np.matmul(t.one_H[l - 1], self.weights[l - 1], out=t.z[l])         # z_l = [1 H_{l-1}] W_l
+            if l < L:
+                ACTIVATIONS[self.activations[l - 1]].function(t.z[l], out=t.H[l])   # H_l = f_l(z_l)
+        if y is None:
+            softmax(t.z[L], out=t.H[L])                                        # ŷ = softmax(z_L)
+            t.loss, t.y = None, None
+        else:
+            t.y = self.check_labels(y, len(X))
+            t.loss, _ = softmax_cross_entropy(t.z[L], t.y, out=t.H[L])         # ŷ, and L = mean CE
+        return t
 
     def predict_proba(self, X, batch_size=8192):
         """Class probabilities ``ŷ (B, n_L)`` for ``X (B, n_0)``, computed in large batches."""
         X = self._check_shape(X)
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
+        work = {}
         for i in range(0, len(X), batch_size):
             chunk = X[i:i + batch_size]
-            _, zL = self._forward(chunk, self._buffers_for(len(chunk)))
-            softmax(zL, out=out[i:i + batch_size])
+            t = self.forward(chunk, into=work.get(len(chunk)))
+            work[len(chunk)] = t
+            out[i:i + len(chunk)] = t.yhat
         return out
 
     def predict(self, X, batch_size=8192):
@@ -274,45 +232,65 @@ class Network:
 
     # ------------------------------------------------------------------ backward
 
+    def trace(self, X, y, *, start=1, into=None):
+        """The forward and backward pass of a batch with labels ``y (B,)``, as a `Trace` (see `forward`):
+        also ``loss``, ``delta[l] = δ_l`` and ``dW[l] = ∂L/∂W_l`` for the layers from ``start`` on."""
+        return self.backward(self.forward(X, y, start=start, into=into))
+
+    def backward(self, trace, y=None, dW=None):
+        """The backward pass into ``trace`` after `forward`, for the mean loss over its ``B`` rows::
+
+            δ_L     = (Ŷ - Y) / B
+            ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l
+            δ_{l-1} = (δ_l W̄_lᵀ) ⊙ f'(z_{l-1}),  W̄_l = W_l[1:] (the bias row dropped)
+
+        Parameters
+        ----------
+        trace : Trace filled by `forward`
+        y : ndarray (B,), the labels (may be left out if `forward` was given them)
+        dW : dict ``l → ndarray``, optional, where to write ``∂L/∂W_l`` instead of ``trace.dW``
+
+        Returns
+        -------
+        trace, with ``loss``, ``delta`` and ``dW`` set
+        """
+        if y is not None and (trace.y is None or y is not trace.y):
+            trace.y = self.check_labels(y, trace.B)
+            trace.loss = cross_entropy(trace.z[self.n_layers], trace.y)
+        if trace.y is None:
+            raise ScratchnetError("the backward pass needs the labels y")
+        dW = trace.dW if dW is None else dW
+        L, t = self.n_layers, trace
+        delta = softmax_cross_entropy_delta(t.H[L], t.y, out=t.delta[L])                  # δ_L = (Ŷ - Y) / B
+        for l in range(L, t.start - 1, -1):
+            np.matmul(t.one_H[l - 1].T, delta, out=dW[l])                                 # ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l
+            if l > t.start:
+                back = np.matmul(delta, self.weights[l - 1][1:].T, out=t.delta[l - 1])    # δ_l W̄_lᵀ: no bias row
+                delta = ACTIVATIONS[self.activations[l - 2]].derivative(t.H[l - 1], back)  # ⊙ f'(z_{l-1})
+        return t
+
     def loss_and_grads(self, X, y, out=None, with_output=False):
-        """Mean cross-entropy loss of a batch and its gradient with respect to every ``W_l``.
+        """Mean cross-entropy loss of a batch and its gradient with respect to every ``W_l`` (a thin
+        wrapper around `trace`).
 
         Parameters
         ----------
         X : ndarray (B, n_0), floats (integer pixels are scaled by 1/255)
         y : ndarray (B,), integer labels
         out : list of ndarray shaped like ``weights``, optional
-            Where to write the gradients (the trainer passes views of one flat array). When omitted,
-            fresh arrays are returned.
+            Where to write the gradients. When omitted, fresh arrays are returned.
         with_output : bool
-            Also return ``ŷ (B, n_L)`` (a buffer that the next call overwrites).
+            Also return ``ŷ (B, n_L)``.
 
         Returns
         -------
         loss : float
         grads : list of ndarray, ``grads[l-1] = ∂L/∂W_l`` with the shape of ``W_l``
         """
-        X = self._check_shape(X)
-        B = len(X)
-        buf = self._buffers_for(B)
-        y = self.check_labels(y, B)
-        if out is None:
-            out = flat_views(np.empty_like(self.params), self.shapes)
-        Hs, zL = self._forward(X, buf)
-        loss, yhat = softmax_cross_entropy(zL, y, out=buf.yhat)   # ŷ = softmax(z_L), L = mean CE
-        Hs.append(yhat)
-        self._backward(Hs, y, out, buf)
-        return (loss, out, Hs[-1]) if with_output else (loss, out)
-
-    def _backward(self, Hs, y, grads, buf):
-        """Write ``∂L/∂W_l`` into ``grads`` after the forward pass ``Hs = [H_0, …, ŷ]``; ``y (B,)`` labels."""
-        L = self.n_layers
-        delta = softmax_cross_entropy_delta(Hs[L], y, out=buf.delta[L])         # δ_L = (Ŷ - Y) / B
-        for l in range(L, 0, -1):
-            np.matmul(buf.one_H[l - 1].T, delta, out=grads[l - 1])              # ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l
-            if l > 1:
-                back = np.matmul(delta, self.weights[l - 1][1:].T, out=buf.delta[l - 1])  # δ_l W̄_lᵀ: no bias row
-                delta = ACTIVATIONS[self.activations[l - 2]].derivative(Hs[l - 1], back)    # ⊙ f'(z_{l-1})
+        t = self.forward(X, y)
+        self.backward(t, dW=None if out is None else dict(enumerate(out, start=1)))
+        grads = t.grads if out is None else out
+        return (t.loss, grads, t.yhat) if with_output else (t.loss, grads)
 
 
 def seed_network(seed=0, dtype="float32", rng=None):

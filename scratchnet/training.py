@@ -5,12 +5,12 @@ One epoch::
     rows ← a random permutation of the training set
     X_e  ← X[rows], each image shifted by up to ``shift`` pixels        (uint8, one pass)
     for each batch b of B rows:
-        L, ∂L/∂W = net.loss_and_grads(X_e[b], y_b)     (uint8 scaled by 1/255 into [1 x]; gradients
-                                                        written into one flat array)
-        params  ← optimiser step with the scheduled learning rate
+        t      ← net.trace(X_e[b], y_b)                 (a Trace: uint8 scaled by 1/255 into [1 x];
+                                                        t.loss, and t.gradient, every ∂L/∂W_l in one flat array)
+        params ← optimiser step with t.gradient and the scheduled learning rate
 
-Images stay uint8 until a batch is converted; the batch, the gradients and every activation buffer are
-allocated once. The test set is never seen here: pass a validation set for monitoring and early stopping.
+Images stay uint8 until a batch is converted; the trainer keeps its own workspace (one `Trace` per batch
+size), so the batch, the gradients and every activation are allocated once. The test set is never seen here: pass a validation set for monitoring and early stopping.
 
 Everything the rest of a run depends on after an epoch (the weights, the optimiser's moments and step
 count, the random generator of shuffles and shifts, the history, the best validation epoch) is one
@@ -25,7 +25,6 @@ import numpy as np
 
 from .augment import gather_shifted
 from .errors import ScratchnetError
-from .network import flat_views
 from .optimizers import OPTIMIZERS
 from .schedules import SCHEDULES
 
@@ -198,8 +197,7 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
     steps_per_epoch = -(-N // B)
     total_steps = recipe.epochs * steps_per_epoch
     schedule = SCHEDULES[recipe.schedule]
-    grads_flat = np.empty_like(net.params)
-    grads = flat_views(grads_flat, net.shapes)
+    workspaces = {}                                  # one Trace per batch size: B, and the last partial batch
     X_epoch = np.empty_like(X)
     y_epoch = np.empty(N, np.intp)
 
@@ -212,14 +210,15 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
         loss_sum, correct, lr_start = 0.0, 0, schedule(recipe.lr, s.step, total_steps)
         for b, i in enumerate(range(0, N, B)):
             n = min(B, N - i)
-            loss, _, yhat = net.loss_and_grads(X_epoch[i:i + n], y_epoch[i:i + n], out=grads, with_output=True)
+            t = net.trace(X_epoch[i:i + n], y_epoch[i:i + n], into=workspaces.get(n))
+            workspaces[n], loss = t, t.loss
             if not loss < np.inf:                               # NaN or infinite
                 raise Diverged(epoch, s.step + 1, loss, s.start_loss or loss, recipe.lr)
             if s.start_loss is None:
                 s.start_loss = loss
-            correct += int(np.count_nonzero(yhat.argmax(axis=1) == y_epoch[i:i + n]))
+            correct += int(np.count_nonzero(t.yhat.argmax(axis=1) == y_epoch[i:i + n]))
             loss_sum += loss * n
-            s.optimizer.step(net.params, grads_flat, schedule(recipe.lr, s.step, total_steps))
+            s.optimizer.step(net.params, t.gradient, schedule(recipe.lr, s.step, total_steps))
             s.step += 1
             if on_batch is not None:
                 on_batch(epoch, b + 1, steps_per_epoch, loss=loss_sum / (i + n), accuracy=correct / (i + n))

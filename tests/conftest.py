@@ -113,9 +113,9 @@ def works_or_one_line_error(call, seconds, memory, max_length=600):
 # ---------------------------------------------------------------- planted bugs
 
 class PlantedBug(sn.Network):
-    """`Network._backward` with one mistake that a learner could make, chosen by the class attributes.
+    """`Network.backward` with one mistake that a learner could make, chosen by the class attributes.
 
-    Written without the network's ``[1 H]`` buffers (bias row and weights apart) so that it is a second,
+    Written without the trace's ``[1 H]`` arrays (bias row and weights apart) so that it is a second,
     independent spelling of the backward pass; with no bug chosen it is correct. A bug is a class
     attribute of a subclass: no table that other tests use is ever changed.
     """
@@ -124,24 +124,30 @@ class PlantedBug(sn.Network):
     keep_bias_row_at = None        # back-propagate through the full W_l (bias row included) for this l
     forget_mean = False            # δ_L = Ŷ - Y instead of (Ŷ - Y) / B
 
-    def _backward(self, Hs, y, grads, buf):
-        L = self.n_layers
-        delta = softmax_cross_entropy_delta(Hs[L], y, out=buf.delta[L])
+    def backward(self, trace, y=None, dW=None):
+        if y is not None:
+            trace.y = self.check_labels(y, trace.B)
+        y, L, t = trace.y, self.n_layers, trace
+        dW = t.dW if dW is None else dW
+        Hs = [t.H[l] for l in range(L + 1)]
+        delta = softmax_cross_entropy_delta(Hs[L], y)
         if self.forget_mean:
             delta *= len(y)
         for l in range(L, 0, -1):
-            W, dW = self.weights[l - 1], grads[l - 1]
-            np.sum(delta, axis=0, out=dW[0])
-            np.matmul(Hs[l - 1].T, delta, out=dW[1:])
+            W = self.weights[l - 1]
+            t.delta[l][...] = delta
+            np.sum(delta, axis=0, out=dW[l][0])
+            np.matmul(Hs[l - 1].T, delta, out=dW[l][1:])
             if l > 1:
                 if l == self.keep_bias_row_at:     # δ_l W_lᵀ is (B, n_{l-1}+1): keep its first n_{l-1}
                     back = (delta @ W.T)[:, :-1].copy()
                 else:
-                    back = np.matmul(delta, W[1:].T, out=buf.delta[l - 1])
+                    back = delta @ W[1:].T
                 if l - 1 == self.drop_derivative_at:
                     delta = back
                 else:
                     delta = ACTIVATIONS[self.activations[l - 2]].derivative(Hs[l - 1], back)
+        return t
 
 
 def planted(**bug):

@@ -71,15 +71,15 @@ def test_the_true_factors_are_correct_and_agree_with_finite_differences(conventi
         net = point.network
         if f.denominator == "H2":
             H2 = point.H[2].copy()
-            numeric = numerical_jacobian(lambda: net.forward_from(H2, 3)[0][3], H2)
+            numeric = numerical_jacobian(lambda: net.forward(H2, start=3).z[3], H2)
         elif f.denominator == "H1":
             H1 = point.H[1].copy()
-            numeric = numerical_jacobian(lambda: net.forward_from(H1, 2)[1][2], H1)
+            numeric = numerical_jacobian(lambda: net.forward(H1, start=2).H[2], H1)
         else:
             z = point.z[int(f.denominator[1:])].copy()
             top = {"dH2/dz2": lambda: 1 / (1 + np.exp(-z)),
                    "dyhat/dz3": lambda: np.exp(z) / np.exp(z).sum(),
-                   "dz3/dz2": lambda: net.forward_from(1 / (1 + np.exp(-z)), 3)[0][3]}[factor]
+                   "dz3/dz2": lambda: net.forward(1 / (1 + np.exp(-z)), start=3).z[3]}[factor]
             numeric = numerical_jacobian(top, z)
         np.testing.assert_allclose(J, numeric, atol=1e-8)
 

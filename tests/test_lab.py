@@ -87,12 +87,12 @@ def test_predict_from_a_picture_is_what_predict_sees_and_the_network_says(client
     img = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
     x = to_mnist(img).reshape(-1) / 255.0                      # scratchnet predict's preprocessing
     np.testing.assert_allclose(out["input"], x, atol=1e-4)
-    H0, H1, H2, yhat = net.forward(x.reshape(1, -1))
-    np.testing.assert_allclose(out["probabilities"], yhat[0], rtol=1e-6)
-    np.testing.assert_allclose(out["activations"]["H1"], H1[0], atol=1e-6)
-    np.testing.assert_allclose(out["activations"]["H2"], H2[0], atol=1e-6)
-    np.testing.assert_allclose(out["z"]["z3"], net.logits(x.reshape(1, -1))[0], atol=1e-5)
-    assert out["digit"] == int(np.argmax(yhat[0]))
+    t = net.forward(x.reshape(1, -1))
+    np.testing.assert_allclose(out["probabilities"], t.yhat[0], rtol=1e-6)
+    np.testing.assert_allclose(out["activations"]["H1"], t.H[1][0], atol=1e-6)
+    np.testing.assert_allclose(out["activations"]["H2"], t.H[2][0], atol=1e-6)
+    np.testing.assert_allclose(out["z"]["z3"], t.z[3][0], atol=1e-5)
+    assert out["digit"] == int(np.argmax(t.yhat[0]))
     assert (len(out["activations"]["H1"]), len(out["activations"]["yhat"]), len(out["z"]["z1"])) == (100, 10, 100)
     assert abs(sum(out["probabilities"]) - 1) < 1e-5
 
@@ -101,7 +101,7 @@ def test_predict_from_pixels_takes_them_as_the_input(client, net):
     x = np.random.default_rng(0).random(784).round(3)
     out = client.post("/api/predict", json={"pixels": x.tolist()}).json()
     np.testing.assert_allclose(out["input"], x, atol=1e-4)
-    np.testing.assert_allclose(out["probabilities"], net.forward(x.reshape(1, -1))[-1][0], rtol=1e-6)
+    np.testing.assert_allclose(out["probabilities"], net.forward(x.reshape(1, -1)).yhat[0], rtol=1e-6)
 
 
 def test_a_blank_picture_is_a_json_error(client):
@@ -120,7 +120,7 @@ def test_backprop_answers_the_library_gradients_and_the_deltas(client, net):
     assert out["gradients"]["W3"]["shape"] == [11, 10] and out["gradients"]["W2"]["shape"] == [101, 10]
     np.testing.assert_allclose(np.reshape(out["gradients"]["W2"]["values"], (101, 10)), grads[1], atol=1e-7)
     np.testing.assert_allclose(np.reshape(out["gradients"]["W3"]["values"], (11, 10)), grads[2], atol=1e-7)
-    yhat = net.forward(x.reshape(1, -1))[-1][0]
+    yhat = net.forward(x.reshape(1, -1)).yhat[0]
     np.testing.assert_allclose(out["deltas"]["delta3"]["values"], yhat - np.eye(10)[4], atol=1e-6)   # δ3 = ŷ − y
     assert [out["deltas"][f"delta{l}"]["shape"] for l in (1, 2, 3)] == [[1, 100], [1, 10], [1, 10]]
     # ∂L/∂W1[:, 7] = [1 x]ᵀ δ1[7]: the bias entry is δ1[7], the pixels are x · δ1[7]

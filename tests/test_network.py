@@ -20,10 +20,12 @@ def test_seed_network_shapes_and_repr(seed_net64):
 
 def test_forward_shapes_and_probabilities(seed_net64, rng):
     X = rng.random((7, 784))
-    Hs = seed_net64.forward(X)
-    assert [H.shape for H in Hs] == [(7, 784), (7, 100), (7, 10), (7, 10)]
-    np.testing.assert_allclose(Hs[-1].sum(axis=1), 1.0)
-    assert np.all((Hs[1] > 0) & (Hs[1] < 1))
+    t = seed_net64.forward(X)
+    assert [t.H[l].shape for l in range(4)] == [(7, 784), (7, 100), (7, 10), (7, 10)]
+    assert [t.z[l].shape for l in range(1, 4)] == [(7, 100), (7, 10), (7, 10)]
+    assert [t.one_H[l].shape for l in range(3)] == [(7, 785), (7, 101), (7, 11)]
+    np.testing.assert_allclose(t.yhat.sum(axis=1), 1.0)
+    assert np.all((t.H[1] > 0) & (t.H[1] < 1)) and t.loss is None
 
 
 def test_forward_is_z_equals_one_H_times_W(seed_net64, rng):
@@ -31,8 +33,10 @@ def test_forward_is_z_equals_one_H_times_W(seed_net64, rng):
     X = rng.random((3, 784))
     for W in seed_net64.weights:
         W[0] = rng.normal(size=W.shape[1])
-    H0, H1, H2, yhat = seed_net64.forward(X)
+    t = seed_net64.forward(X)
+    H0, H1, H2, yhat = (t.H[l] for l in range(4))
     W1, W2, W3 = seed_net64.weights
+    np.testing.assert_array_equal(t.one_H[1], np.hstack([np.ones((3, 1)), H1]))
     ones = np.ones((3, 1))
     sigma = lambda z: 1 / (1 + np.exp(-z))
     np.testing.assert_allclose(H1, sigma(np.hstack([ones, H0]) @ W1), rtol=1e-12)
@@ -48,7 +52,7 @@ def test_uint8_pixels_are_scaled(seed_net64, rng):
 
 def test_predict_in_chunks_equals_one_batch(seed_net64, rng):
     X = rng.random((50, 784))
-    np.testing.assert_allclose(seed_net64.predict_proba(X, batch_size=7), seed_net64.forward(X)[-1])
+    np.testing.assert_allclose(seed_net64.predict_proba(X, batch_size=7), seed_net64.forward(X).yhat)
 
 
 def test_same_seed_same_weights_and_float32_default():
@@ -75,7 +79,8 @@ def test_gradient_is_the_matrix_form_of_the_derivation(seed_net64, rng):
     """∂L/∂W2 = [1 H1]ᵀ ((ŷ - y)/B W̄3ᵀ ⊙ H2(1-H2)), written out with one-hot y."""
     X, y = rng.random((6, 784)), rng.integers(0, 10, 6)
     _, (dW1, dW2, dW3) = seed_net64.loss_and_grads(X, y)
-    H0, H1, H2, yhat = seed_net64.forward(X)
+    t = seed_net64.forward(X)
+    H0, H1, H2, yhat = (t.H[l] for l in range(4))
     W3 = seed_net64.weights[2]
     delta3 = (yhat - one_hot(y, 10)) / 6
     delta2 = (delta3 @ W3[1:].T) * H2 * (1 - H2)
@@ -119,20 +124,68 @@ def test_seed_network_and_its_architecture_text():
     assert sn.architecture_text([4, 3, 2], ["relu", "softmax"]) == "4 → 3 relu → 2 softmax"
 
 
-def test_forward_from_builds_the_column_of_ones_and_agrees_with_forward(seed_net64, rng):
-    X = rng.random((5, 784))
-    Hs = seed_net64.forward(X)
-    zs, Hs_from = seed_net64.forward_from(X, 1)
-    assert set(zs) == {1, 2, 3} and set(Hs_from) == {0, 1, 2, 3}
-    for l in range(4):
-        assert np.allclose(Hs_from[l], Hs[l], rtol=1e-13, atol=1e-15)
-    W2 = seed_net64.weights[1]
-    assert np.allclose(zs[2], Hs[1] @ W2[1:] + W2[0], rtol=1e-12)          # [1 H1] W2 = H1 W̄2 + bias row
-    assert np.allclose(seed_net64.logits(X), zs[3], rtol=1e-13)
-    zs2, Hs2 = seed_net64.forward_from(Hs[2], 3)                            # start inside the network
-    assert set(zs2) == {3} and np.allclose(Hs2[3], Hs[3], rtol=1e-13)
+def test_a_trace_holds_the_pass_by_its_names_and_delta_is_the_derivations(seed_net64, rng):
+    """trace.delta is δ_l = ∂L/∂z_l as the derivation defines it, and trace.dW[l] = [1 H_{l-1}]ᵀ δ_l."""
+    X, y = rng.random((5, 784)), rng.integers(0, 10, 5)
+    t = seed_net64.trace(X, y)
+    W2, W3 = seed_net64.weights[1], seed_net64.weights[2]
+    delta3 = (t.yhat - one_hot(y, 10)) / 5
+    delta2 = (delta3 @ W3[1:].T) * t.H[2] * (1 - t.H[2])
+    np.testing.assert_allclose(t.delta[3], delta3, rtol=1e-12)
+    np.testing.assert_allclose(t.delta[2], delta2, rtol=1e-10, atol=1e-18)
+    np.testing.assert_allclose(t.dW[2], t.one_H[1].T @ t.delta[2], rtol=1e-12)
+    assert np.allclose(t.z[2], t.H[1] @ W2[1:] + W2[0], rtol=1e-12)         # [1 H1] W2 = H1 W̄2 + bias row
+    loss, grads = seed_net64.loss_and_grads(X, y)                           # the thin wrapper agrees
+    assert loss == t.loss and all(np.array_equal(g, t.dW[l]) for l, g in enumerate(grads, start=1))
+    assert np.shares_memory(t.dW[2], t.gradient) and t.gradient.shape == seed_net64.params.shape
+
+
+def test_a_pass_can_start_inside_the_network(seed_net64, rng):
+    X, y = rng.random((4, 784)), rng.integers(0, 10, 4)
+    t = seed_net64.trace(X, y)
+    inner = seed_net64.trace(t.H[2], y, start=3)
+    assert set(inner.z) == {3} and set(inner.dW) == {3} and set(inner.H) == {2, 3}
+    np.testing.assert_allclose(inner.yhat, t.yhat, rtol=1e-13)
+    np.testing.assert_allclose(inner.dW[3], t.dW[3], rtol=1e-13)
     with pytest.raises(ScratchnetError, match="H1 must have shape"):
-        seed_net64.forward_from(X, 2)
+        seed_net64.forward(X, start=2)
+
+
+def test_a_workspace_is_reused_in_place_and_must_fit(seed_net64, rng):
+    work = seed_net64.workspace(3)
+    X = rng.random((3, 784))
+    t = seed_net64.forward(X, into=work)
+    assert t is work
+    first = t.yhat.copy()
+    seed_net64.forward(X[::-1].copy(), into=work)
+    np.testing.assert_allclose(work.yhat, first[::-1], rtol=1e-13)
+    with pytest.raises(ScratchnetError, match="workspace"):
+        seed_net64.forward(rng.random((4, 784)), into=work)
+
+
+def test_one_network_serves_many_threads_at_once_with_the_serial_answers(rng):
+    """No scratch state in a network: 8 threads on one network give exactly the serial gradients
+    (with the old shared buffers, about 1 in 2 answers was wrong)."""
+    import threading
+    net = sn.seed_network(seed=0, dtype="float64")
+    batches = [(rng.random((int(B), 784)), rng.integers(0, 10, int(B))) for B in rng.integers(1, 5, 64)]
+    serial = [net.loss_and_grads(X, y) for X, y in batches]
+    barrier = threading.Barrier(8)
+
+    def worker(k):
+        barrier.wait()
+        for _ in range(5):
+            for i in range(k, len(batches), 8):
+                loss, grads = net.loss_and_grads(*batches[i])
+                if not (loss == serial[i][0] and all(np.array_equal(g, s) for g, s in zip(grads, serial[i][1]))):
+                    wrong.append(i)
+    wrong = []
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert wrong == [], f"{len(wrong)} of {5 * len(batches)} concurrent answers differ from the serial ones"
 
 
 def test_astype_is_an_independent_copy_in_the_other_dtype(seed_net64):

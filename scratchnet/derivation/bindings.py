@@ -3,7 +3,7 @@
 The point is drawn once from a ``numpy.random.Generator``: weights as `Network` initialises them, then
 random bias rows (a bias of exactly 0 would hide mistakes about it), inputs uniform in [0, 1) and random
 labels. Everything is float64, and every forward quantity comes from the network's own forward pass,
-`Network.forward_from` (``z_l = [1 H_{l-1}] W_l``).
+`Network.forward` (``z_l = [1 H_{l-1}] W_l``).
 
 Names and their arrays (``n_l`` units in layer ``l``, ``L`` weight layers, ``B`` examples, ``K = n_L``):
 
@@ -149,7 +149,7 @@ def random_point(sizes, activations, batch=1, convention="row", rng=None, seed=0
     B = int(batch)
     X = rng.uniform(0.0, 1.0, size=(B, net.sizes[0]))
     labels = rng.integers(0, net.sizes[-1], size=B)
-    zs, Hs = net.forward_from(X, 1)
+    t = net.forward(X)
     L = net.n_layers
-    return Point(net, X, labels, one_hot(labels, net.sizes[-1]), [None] + [zs[l] for l in range(1, L + 1)],
-                 [Hs[l] for l in range(L + 1)], convention, bias)
+    return Point(net, X, labels, one_hot(labels, net.sizes[-1]), [None] + [t.z[l] for l in range(1, L + 1)],
+                 [np.ascontiguousarray(t.H[l]) for l in range(L + 1)], convention, bias)

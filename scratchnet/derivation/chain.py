@@ -126,11 +126,11 @@ def _numerical(point, A, B):
         return numerical_jacobian(lambda: ACTIVATIONS[point.activations[k - 1]].function(z.copy()), z)
     if B[0] == "H":
         H = point.H[k - 1][:1].copy()
-        return numerical_jacobian(lambda: net.forward_from(H, k)[0][k], H)
+        return numerical_jacobian(lambda: net.forward(H, start=k).z[k], H)
     W = net.weights[k - 1]
     A_view = W if B[0] == "W" and point.bias == "row" else (W[1:] if B[0] == "W" else W[:1])
     H = point.H[k - 1][:1]
-    J = numerical_jacobian(lambda: net.forward_from(H, k)[0][k], A_view)
+    J = numerical_jacobian(lambda: net.forward(H, start=k).z[k], A_view)
     return J.reshape((J.shape[0],) + A_view.shape)
 
 
@@ -216,8 +216,7 @@ def chain(wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="
     env = Environment.from_point(point, extra={f"delta{l}": point.oriented(delta)})
     ev = evaluate(parse(form), env, form)
     chained = point.oriented(chained)
-    _, grads = point.network.loss_and_grads(point.X, point.labels)
-    G = grads[l - 1]
+    G = point.network.trace(point.X, point.labels).dW[l]
     if bias == "separate":
         G = G[1:] if name[0] == "W" else G[:1]
     return ChainView(name, tuple(point.sizes), tuple(point.activations), convention, bias, seed, factors,

@@ -1,21 +1,20 @@
-"""The true gradient a formula is compared with, taken from `Network.loss_and_grads` in float64.
+"""The true gradient a formula is compared with, read from the network's own `Trace` of the pass in float64.
 
 The loss is the **mean** cross-entropy over the batch, ``L = -(1/B) Σ_i Σ_k y_ik log ŷ_ik``, the loss the
 network trains on. So every gradient carries the ``1/B`` of ``δ_L = (ŷ - y)/B``: a formula for a batch
 of ``B > 1`` must divide by ``B`` somewhere (at ``B = 1`` the factor is 1).
 
-* ``∂L/∂W_l`` is ``grads[l-1]`` of `Network.loss_and_grads`.
-* ``∂L/∂z_l = δ_l (B, n_l)``: row ``i`` is ``1/B`` times the bias row of ``∂L_i/∂W_l`` for example ``i``
-  alone, because the bias row of ``∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l`` is the column of ones times ``δ_l``.
+* ``∂L/∂W_l`` is ``trace.dW[l]`` of `Network.trace`.
+* ``∂L/∂z_l = δ_l (B, n_l)`` is ``trace.delta[l]``.
 * ``∂L/∂H_l = δ_{l+1} W̄_{l+1}ᵀ (B, n_l)`` for ``l < L``: ``z_{l+1}`` is linear in ``H_l`` through the
   rows ``W_{l+1}[1:]``.
 * In the separate-bias notation ``∂L/∂W_l`` is ``grads[l-1][1:]`` and ``∂L/∂b_l = grads[l-1][0]``
   ``(1, n_l)``: the sum of ``δ_l`` over the batch.
+
+One backward pass of the point's batch gives all of them.
 """
 
 import re
-
-import numpy as np
 
 from ..errors import ScratchnetError
 from .formula import canonical_name
@@ -46,13 +45,7 @@ def parse_wrt(text, L, bias="row"):
 
 def deltas(point):
     """``δ_l = ∂L/∂z_l`` of the mean loss for ``l = 1 … L``, row convention: a dict ``l → (B, n_l)``."""
-    net, B = point.network, point.B
-    out = {l: np.empty((B, n)) for l, n in enumerate(net.sizes[1:], start=1)}
-    for i in range(B):
-        _, grads = net.loss_and_grads(point.X[i:i + 1], point.labels[i:i + 1])
-        for l in out:
-            out[l][i] = grads[l - 1][0] / B
-    return out
+    return point.network.trace(point.X, point.labels).delta
 
 
 def true_gradient(point, wrt):
@@ -69,8 +62,7 @@ def true_gradient(point, wrt):
     """
     kind, l = wrt[0], int(wrt[1:])
     if kind in "Wb":
-        _, grads = point.network.loss_and_grads(point.X, point.labels)
-        G = grads[l - 1]
+        G = point.network.trace(point.X, point.labels).dW[l]
         if point.bias == "separate":
             G = G[1:] if kind == "W" else G[:1]
         return point.oriented(G.copy())

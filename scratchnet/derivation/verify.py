@@ -4,7 +4,7 @@
 truncation error is ``O(ε²)`` and the rounding error about ``1e-16 · |L| / ε ≈ 1e-10``, so an equation
 that is right agrees to about 1e-9 and one that is wrong is off by the size of the gradient itself.
 
-The loss is recomputed with the network's own forward pass, `Network.forward_from`, from the layer
+The loss is recomputed with the network's own forward pass, `Network.forward`, from the layer
 where the perturbed quantity enters.
 """
 
@@ -37,14 +37,14 @@ def perturbable(point, wrt):
         W = net.weights[l - 1]
         A = W if kind == "W" and point.bias == "row" else (W[1:] if kind == "W" else W[:1])
         H = point.H[l - 1]
-        return A, lambda: cross_entropy(net.forward_from(H, l)[0][L], labels)
+        return A, lambda: cross_entropy(net.forward(H, start=l).z[L], labels)
     A = np.array(point.z[l] if kind == "z" else point.H[l], dtype=np.float64)
     if kind == "z" and l == L:
         return A, lambda: cross_entropy(A, labels)
     if kind == "z":
         f = ACTIVATIONS[point.activations[l - 1]].function
-        return A, lambda: cross_entropy(net.forward_from(f(A.copy()), l + 1)[0][L], labels)
-    return A, lambda: cross_entropy(net.forward_from(A, l + 1)[0][L], labels)
+        return A, lambda: cross_entropy(net.forward(f(A.copy()), start=l + 1).z[L], labels)
+    return A, lambda: cross_entropy(net.forward(A, start=l + 1).z[L], labels)
 
 
 def compare(point, wrt, analytic, rng, limit=LIMIT):

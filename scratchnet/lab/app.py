@@ -124,11 +124,7 @@ def create_app(lab, bind_host="127.0.0.1"):
             raise LabRequestError(f'"unit" must be a hidden unit 0…{net.sizes[1] - 1}')
 
         def work():
-            x = read_input(body)
-            label = read_label(body, default=None)
-            if label is None:
-                label = model.predict(net, x)["digit"]
-            return model.backprop(net, x, label, unit)
+            return model.backprop(net, read_input(body), read_label(body, default=None), unit)
         return JSONResponse(await run_in_threadpool(work))
 
     async def step(request):

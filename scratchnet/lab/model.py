@@ -1,11 +1,9 @@
 """The lab's current network and the answers about one digit: forward pass, backward pass, one step.
 
-Every number comes from the library's public methods: `Network.forward_from` for the activations and
-pre-activations ``z_l``, `Network.loss_and_grads` for the gradients, `Network.forward` for the
-probabilities around a step, a `scratchnet.optimizers` SGD for the single step. This module only shapes them into JSON.
-
-For one example (``B = 1``) the bias row of ``∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l`` is ``1 · δ_l``, so each
-``δ_l`` is read off row 0 of its weight gradient rather than computed again.
+Every number comes from one `scratchnet.trace.Trace` of the library's own pass (`Network.forward`,
+`Network.backward`): ``z_l``, ``H_l``, ``δ_l`` and ``∂L/∂W_l`` are read from it by name, and a
+`scratchnet.optimizers` SGD takes the single step. Each request makes its own trace, so concurrent
+requests never share an array. This module only shapes the numbers into JSON.
 """
 
 import threading
@@ -59,15 +57,20 @@ class LabModel:
                 "recipe": meta.get("recipe")}
 
 
-def _layers(net, x):
-    """``(Hs, zs)`` for one input ``x (n_0,)``: ``Hs = [H_0, …, ŷ]`` rows and ``zs = {l: z_l}``, from one
-    forward pass (`Network.forward_from`, which keeps the pre-activations)."""
-    zs, Hs = net.forward_from(net.as_input(x.reshape(1, -1)), start=1)
-    return [Hs[l][0] for l in range(net.n_layers + 1)], {l: z[0] for l, z in zs.items()}
-
-
 def _activation_names(L):
     return [f"H{l}" for l in range(1, L)] + ["yhat"]
+
+
+def _forward_json(net, x, t):
+    """The forward half of trace ``t`` of one input ``x (n_0,)`` as the API answers it."""
+    L = net.n_layers
+    yhat = t.yhat[0]
+    return {"digit": int(np.argmax(yhat)),
+            "probabilities": as_list(yhat),
+            "input": as_list(x, 4),
+            "activations": {name: as_list(t.H[l][0], 6) if name != "yhat" else as_list(t.H[l][0])
+                            for l, name in enumerate(_activation_names(L), start=1)},
+            "z": {f"z{l}": as_list(t.z[l][0], 6) for l in range(1, L + 1)}}
 
 
 def predict(net, x):
@@ -76,19 +79,12 @@ def predict(net, x):
     Returns ``{"digit", "probabilities" (10), "input" (784), "activations": {"H1", "H2", "yhat"},
     "z": {"z1", "z2", "z3"}}``.
     """
-    Hs, zs = _layers(net, x)
-    L = net.n_layers
-    yhat = Hs[L]
-    return {"digit": int(np.argmax(yhat)),
-            "probabilities": as_list(yhat),
-            "input": as_list(x, 4),
-            "activations": {name: as_list(H, 6) if name != "yhat" else as_list(H)
-                            for name, H in zip(_activation_names(L), Hs[1:])},
-            "z": {f"z{l}": as_list(z, 6) for l, z in zs.items()}}
+    return _forward_json(net, x, net.forward(x.reshape(1, -1)))
 
 
-def backprop(net, x, label, unit=None):
-    """The backward pass for one input ``x (784,)`` and its true ``label``.
+def backprop(net, x, label=None, unit=None):
+    """The forward and backward pass for one input ``x (784,)`` and its true ``label`` (the network's own
+    answer when None), from one `Trace`.
 
     Returns the forward pass (as `predict`) plus ``"label"``, ``"loss"``, ``"deltas"`` (``δ_l``, each
     ``{"shape": [1, n_l], "values"}``), ``"gradients"`` (``∂L/∂W_l`` for every layer but the first,
@@ -96,18 +92,20 @@ def backprop(net, x, label, unit=None):
     layer's gradient for one hidden unit (its bias entry and 784 input weights, a 28×28 picture); the
     unit defaults to the one with the largest ``|δ1|``.
     """
-    out = predict(net, x)
-    loss, grads = net.loss_and_grads(x.reshape(1, -1), np.array([label]))
-    L = net.n_layers
-    deltas = {f"delta{l}": grads[l - 1][0:1] for l in range(1, L + 1)}     # bias row of ∂L/∂W_l = δ_l
-    if unit is None:
-        unit = int(np.argmax(np.abs(deltas["delta1"][0])))
-    if not 0 <= unit < net.sizes[1]:
+    if unit is not None and not 0 <= unit < net.sizes[1]:
         raise ValueError(f"unit must be 0…{net.sizes[1] - 1}")
-    column = grads[0][:, unit]
-    out.update(label=int(label), loss=float(loss),
-               deltas={name: matrix(d, 8) for name, d in deltas.items()},
-               gradients={f"W{l}": matrix(grads[l - 1], 8) for l in range(2, L + 1)},
+    t = net.forward(x.reshape(1, -1))
+    if label is None:
+        label = int(np.argmax(t.yhat[0]))
+    net.backward(t, np.array([label]))
+    L = net.n_layers
+    if unit is None:
+        unit = int(np.argmax(np.abs(t.delta[1][0])))
+    column = t.dW[1][:, unit]
+    out = _forward_json(net, x, t)
+    out.update(label=int(label), loss=float(t.loss),
+               deltas={f"delta{l}": matrix(t.delta[l], 8) for l in range(1, L + 1)},
+               gradients={f"W{l}": matrix(t.dW[l], 8) for l in range(2, L + 1)},
                W1_unit={"unit": unit, "shape": [net.sizes[0] + 1, 1], "bias": float(column[0]),
                         "values": as_list(column[1:], 8)})
     return out
@@ -121,11 +119,8 @@ def one_step(net, x, label, lr):
     """
     X, y = x.reshape(1, -1), np.array([label])
     twin = net.astype(net.dtype.name)                  # a copy: the lab's network is left alone
-    loss_before, grads = twin.loss_and_grads(X, y)
-    before = twin.forward(X)[-1][0]
-    flat = np.concatenate([g.ravel() for g in grads])
-    OPTIMIZERS["sgd"](twin.params).step(twin.params, flat, lr)
-    loss_after, _ = twin.loss_and_grads(X, y)
-    after = twin.forward(X)[-1][0]
-    return {"lr": lr, "label": int(label), "loss_before": float(loss_before), "loss_after": float(loss_after),
-            "before": as_list(before), "after": as_list(after)}
+    before = twin.trace(X, y)
+    OPTIMIZERS["sgd"](twin.params).step(twin.params, before.gradient, lr)
+    after = twin.forward(X, y)
+    return {"lr": lr, "label": int(label), "loss_before": float(before.loss), "loss_after": float(after.loss),
+            "before": as_list(before.yhat[0]), "after": as_list(after.yhat[0])}
