@@ -49,13 +49,15 @@ class Trace:
             raise ScratchnetError(f"a pass starts at a layer 1 … {L}, got {start}")
         dtype = np.dtype(dtype)
         self.sizes, self.B, self.dtype, self.start = sizes, int(B), dtype, start
-        self.one_H = {l: np.ones((B, sizes[l] + 1), dtype) for l in range(start - 1, L)}
+        self.one_H = {l: np.empty((B, sizes[l] + 1), dtype) for l in range(start - 1, L)}
+        for one_H in self.one_H.values():
+            one_H[:, 0] = 1                                  # the column of ones; the rest is written by a pass
         self.H = {l: one_H[:, 1:] for l, one_H in self.one_H.items()}
         self.z = {l: np.empty((B, sizes[l]), dtype) for l in range(start, L + 1)}
         self.H[L] = np.empty((B, sizes[L]), dtype)
         self.delta = {l: np.empty((B, sizes[l]), dtype) for l in range(start, L + 1)}
         shapes = layer_shapes(sizes)
-        self.gradient = np.zeros(sum(r * c for r, c in shapes), dtype)
+        self.gradient = np.empty(sum(r * c for r, c in shapes), dtype)
         self.dW = {l: W for l, W in enumerate(flat_views(self.gradient, shapes), start=1) if l >= start}
         self.loss = None
         self.y = None
