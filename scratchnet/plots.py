@@ -134,6 +134,7 @@ def first_layer_weights(W1, path, max_units=200):
 
     Red pixels push the unit's input ``z_j`` up when they are inked, blue ones push it down; each unit
     has its own symmetric colour scale, so the pattern is visible even for units with small weights.
+    Units are numbered from 0, as ``j`` in ``W1[1:, j]`` and everywhere in the lab.
     """
     W = np.asarray(W1)[1:]
     side = _image_side(W.shape[0])
@@ -151,7 +152,7 @@ def first_layer_weights(W1, path, max_units=200):
         w = W[:, j].reshape(side, side)
         limit = float(np.abs(w).max()) or 1.0
         ax.imshow(w, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
-        ax.set_title(str(j + 1), fontsize=8, pad=2)
+        ax.set_title(str(j), fontsize=8, pad=2)
     shown = f"all {n}" if n == W.shape[1] else f"the first {n} of {W.shape[1]}"
     fig.suptitle(f"What the first hidden layer looks for: {shown} units' weights W1[1:, j] as "
                  f"{side}×{side} images (red +, blue −)", fontsize=13, y=1 - 0.25 / height)

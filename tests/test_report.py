@@ -169,3 +169,11 @@ def test_confident_mistakes_are_sorted_by_confidence():
     assert confident_mistakes(y, P).tolist() == [4, 0, 2]
     assert confident_mistakes(y, P, n=2).tolist() == [4, 0]
     assert confident_mistakes(np.array([0, 1, 1, 0, 1]), P).tolist() == []
+
+
+def test_first_layer_units_are_numbered_from_0_as_in_the_lab(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: seen.append(fig))
+    plots.first_layer_weights(np.zeros((17, 3)), tmp_path / "w.png")
+    titles = [ax.get_title() for ax in seen[0].axes if ax.get_title()]
+    assert titles == ["0", "1", "2"]                          # j in W1[1:, j], as the lab numbers units
