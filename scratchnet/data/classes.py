@@ -18,3 +18,21 @@ def class_names(dataset, K=10):
     if len(names) != K:
         raise ScratchnetError(f"{dataset} has {len(names)} classes, but the model has {K} outputs")
     return names
+
+
+def model_class_names(net):
+    """The class names of a network's outputs, label ``k`` → ``names[k]``.
+
+    A model trained or imported by this scratchnet keeps them in ``net.metadata["class_names"]``; an older
+    model file has only its ``dataset`` (MNIST's digits, Fashion-MNIST's clothes), and a network made in
+    Python has neither: its labels ``0 … K-1`` as text then.
+    """
+    K = net.sizes[-1]
+    meta = getattr(net, "metadata", None) or {}
+    names = meta.get("class_names")
+    if isinstance(names, list) and len(names) == K and all(isinstance(n, str) for n in names):
+        return tuple(names)
+    dataset = meta.get("dataset", "mnist")
+    if dataset in CLASS_NAMES and len(CLASS_NAMES[dataset]) == K:
+        return CLASS_NAMES[dataset]
+    return tuple(str(k) for k in range(K))
