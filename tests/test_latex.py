@@ -96,7 +96,7 @@ def test_plain_formulas_stay_plain_and_latex_is_recognised():
 
 def test_the_left_hand_side_and_a_shape_claim_are_set_aside():
     t = to_plain(r"\frac{\partial L}{\partial W_2} = [1\ H_1]^T\delta_2 \in \mathbb{R}^{101\times 10}")
-    assert t.derivative == ("L", "W2") and t.claimed_shape == (101, 10)
+    assert t.derivative.name == "dL/dW2" and t.claimed_shape == (101, 10)
     assert t.plain.strip() == "[1 H1]ᵀdelta2"
 
 

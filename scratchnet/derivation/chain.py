@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import quantity
 from ..activations import ACTIVATIONS
 from ..errors import ScratchnetError
 from ..finite_differences import numerical_jacobian
 from ..network import SEED_ACTIVATIONS, SEED_SIZES, architecture_text
+from ..quantity import lookup
 from .bindings import random_point
 from .equations import bias_gradient, weight_gradient
 from .evaluate import Environment, evaluate
-from .formula import canonical_name, parse
+from .formula import parse
 from .jacobians import Factor, true_factor
 from .notation import name_text, render
 
@@ -120,15 +122,16 @@ def _numerical(point, A, B):
     if A == "yhat":
         z = point.z[L][:1].copy()
         return numerical_jacobian(lambda: ACTIVATIONS["softmax"].function(z.copy()), z)
-    kind, k = A[0], int(A[1:])
-    if kind == "H":
+    a, by = lookup(A), lookup(B).kind
+    k = a.layer
+    if a.kind == "H":
         z = point.z[k][:1].copy()
         return numerical_jacobian(lambda: ACTIVATIONS[point.activations[k - 1]].function(z.copy()), z)
-    if B[0] == "H":
+    if by == "H":
         H = point.H[k - 1][:1].copy()
         return numerical_jacobian(lambda: net.forward(H, start=k).z[k], H)
     W = net.weights[k - 1]
-    A_view = W if B[0] == "W" and point.bias == "row" else (W[1:] if B[0] == "W" else W[:1])
+    A_view = W if by == "W" and point.bias == "row" else (W[1:] if by == "W" else W[:1])
     H = point.H[k - 1][:1]
     J = numerical_jacobian(lambda: net.forward(H, start=k).z[k], A_view)
     return J.reshape((J.shape[0],) + A_view.shape)
@@ -154,13 +157,16 @@ def chain(wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="
     rng = rng if rng is not None else np.random.default_rng(seed)
     point = random_point(sizes, activations, 1, convention, rng, bias=bias)
     L = point.L
-    name = canonical_name(str(wrt).strip())
-    kinds = "Wb" if bias == "separate" else "W"
-    if not (name[:1] in kinds and name[1:].isdigit() and 1 <= int(name[1:]) <= L):
-        names = f"W1…W{L}" + (f" or b1…b{L}" if bias == "separate" else "")
-        raise ScratchnetError(f"the chain view takes a weight matrix of this network, {names}; got {wrt!r}",
-                              field="chain")
-    l = int(name[1:])
+    names = f"W1…W{L}" + (f" or b1…b{L}" if bias == "separate" else "")
+    try:
+        q = quantity.wrt(wrt, L, bias, field="chain")
+    except ScratchnetError:
+        q = None
+    if q is None or q.kind not in ("W", "b"):
+        near = quantity.suggest(wrt)
+        raise ScratchnetError(f"the chain view takes a weight matrix of this network, {names}; got {wrt!r}"
+                              + (f"; did you mean {near}?" if near else ""), field="chain")
+    name, l = q.name, q.layer
     row = convention == "row"
     factors, g = [], None
     for A, B in _layer_path(L, l):
@@ -174,7 +180,7 @@ def chain(wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="
             if A == "yhat":
                 fused = "∂L/∂ŷ · ∂ŷ/∂z" if row else "(∂ŷ/∂z)ᵀ ∂L/∂ŷ"
                 note = f"full: softmax is not elementwise; {fused} = ŷ − y (they fuse)"
-            elif A[0] == "H":
+            elif lookup(A).kind == "H":
                 note = "diagonal: multiplying by it is ⊙ " + render(parse(truth.formula[5:-1]), "unicode")
             elif point.bias == "row":
                 note = (f"the bias {'row (row 0)' if row else 'column (column 0)'} of W is dropped: it "
@@ -185,7 +191,7 @@ def chain(wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="
         g = J if g is None else g @ J
     delta = g                                                    # δ_l (1, n_l), row
     W = point.weights[l - 1]
-    if name[0] == "b":
+    if q.kind == "b":
         last = true_factor(point, Factor(f"z{l}", name, f"dz{l}/d{name}"))
         factors.append(ChainFactor(f"z{l}", name, last.shape, last.formula, last.value,
                                    float(np.max(np.abs(_numerical(point, f"z{l}", name)[:, 0] - last.value))),
@@ -218,7 +224,7 @@ def chain(wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="
     chained = point.oriented(chained)
     G = point.network.trace(point.X, point.labels).dW[l]
     if bias == "separate":
-        G = G[1:] if name[0] == "W" else G[:1]
+        G = G[1:] if q.kind == "W" else G[:1]
     return ChainView(name, tuple(point.sizes), tuple(point.activations), convention, bias, seed, factors,
                      delta, chained, form, ev.value, float(np.max(np.abs(chained - ev.value))),
                      float(np.max(np.abs(chained - point.oriented(G)))))
@@ -234,7 +240,7 @@ def chain_text(view):
     Row convention: the chain reads left to right, ``∂L/∂ŷ · ∂ŷ/∂z3 · …``. Column convention: the same
     Jacobians act transposed on column gradients, right to left, ``… (∂ŷ/∂z3)ᵀ ∂L/∂ŷ``.
     """
-    l = int(view.wrt[1:])
+    l = lookup(view.wrt).layer
     row = view.convention == "row"
     sym = "∂L/∂" + name_text(view.wrt, "unicode")
     factor_syms = [f.symbol() for f in view.factors]

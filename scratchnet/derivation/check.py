@@ -24,16 +24,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import quantity
 from ..errors import ScratchnetError
+from ..quantity import Quantity, lookup
 from ..network import SEED_ACTIVATIONS, SEED_SIZES
 from .bindings import random_point
 from .equations import gradient_formula, weight_gradient
 from .evaluate import Environment, check_names, evaluate, shape_text
-from .formula import Concat, Name, display_width, parse, walk
+from .formula import Concat, FormulaError, Name, display_width, walk
+from .latex import looks_like_latex, parse_any, to_plain
 from .jacobians import parse_factor, tensor_content, tensor_entry, true_factor
 from .notation import render
 from .repairs import CODES, Relation, gradient_relations, jacobian_relations, matches, search, truth_scale
-from .truth import deltas, parse_wrt, true_gradient
+from .truth import deltas, true_gradient
 
 EXIT_CODES = {"correct": 0, "shape_error": 1, "wrong_value": 1}
 
@@ -49,27 +52,25 @@ JACOBIAN_CONVENTION = (
 
 def read_formula(formula):
     """Parse the plain formula language or LaTeX (`latex.parse_any`); spans index ``formula`` itself."""
-    try:
-        from .latex import parse_any
-    except ImportError:                      # pragma: no cover - latex.py ships with the package
-        return parse(formula)
     return parse_any(formula)
 
 
 def read_claims(formula):
-    """What a pasted LaTeX formula says about itself: the derivative on its left-hand side
-    (``\\frac{\\partial L}{\\partial W_2} = …`` → ``("L", "W2")``) and the shape it claims
-    (``… \\in \\mathbb{R}^{101\\times 1}`` → ``(101, 1)``); ``(None, None)`` for the plain language."""
-    try:
-        from .latex import looks_like_latex, to_plain
-    except ImportError:                      # pragma: no cover
-        return None, None
-    if not isinstance(formula, str) or not looks_like_latex(formula):
+    """What a pasted formula says about itself: the `quantity.Derivative` on its left-hand side
+    (``\\frac{\\partial L}{\\partial W_2} = …`` or ``dL/dW2 = …``) and the shape it claims
+    (``… \\in \\mathbb{R}^{101\\times 1}`` → ``(101, 1)``); ``(None, None)`` when it says neither.
+
+    Raises
+    ------
+    FormulaError
+        a left-hand side that cannot be read as a derivative (it is never silently ignored).
+    """
+    if not isinstance(formula, str) or not (looks_like_latex(formula) or "=" in formula):
         return None, None
     try:
         translation = to_plain(formula)
-    except ScratchnetError:
-        return None, None
+    except FormulaError:
+        return None, None                    # the formula itself was read another way
     return translation.derivative, translation.claimed_shape
 
 
@@ -243,7 +244,7 @@ class CheckResult:
 def _refuse_a_contradicting_left_side(derivative, wrt, target, L, bias):
     """A pasted left-hand side (``∂L/∂W3 = …``) that names something other than what is being checked
     (``wrt``, or the factor ``target``) is refused, rather than judged as the other thing."""
-    said = parse_factor(f"d{derivative[0]}/d{derivative[1]}", L, bias)
+    said = parse_factor(derivative.name, L, bias)
     if said.is_gradient and target is None:
         same, asked, field = said.denominator == wrt, f"∂L/∂{wrt}", "wrt"
     else:
@@ -292,10 +293,10 @@ def check(formula, wrt=None, sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
     if wrt is None and factor is None:
         if derivative is None:
             wrt = "W2"
-        elif derivative[0] == "L":
-            wrt = derivative[1]
+        elif derivative.is_gradient:
+            wrt = derivative.by.name
         else:
-            factor = f"d{derivative[0]}/d{derivative[1]}"
+            factor = derivative.name
     rng = rng if rng is not None else np.random.default_rng(seed)
     point = random_point(sizes, activations, batch, convention, rng, bias=bias)
     env = Environment.from_point(point, _bound_deltas(tree, point))
@@ -304,7 +305,7 @@ def check(formula, wrt=None, sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
         target = parse_factor(factor, point.L, bias)
         if target.is_gradient:
             wrt = target.denominator
-    wrt = parse_wrt(wrt, point.L, bias) if target is None or target.is_gradient else None
+    wrt = quantity.wrt(wrt, point.L, bias).name if target is None or target.is_gradient else None
     if derivative is not None:
         _refuse_a_contradicting_left_side(derivative, wrt, target, point.L, bias)
     check_names(tree, formula, env)
@@ -324,7 +325,8 @@ def check(formula, wrt=None, sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, con
 def _bound_deltas(tree, point):
     """``delta_l`` (δ_l) → the true ``∂L/∂z_l`` of the mean loss in the convention, when the formula uses
     a δ: the derivation's own answers are written with them (``[1 H1]^T delta2``)."""
-    if not any(isinstance(node, Name) and node.name.startswith("delta") for node in walk(tree)):
+    if not any(isinstance(node, Name) and (lookup(node.name) or Quantity("y")).kind == "delta"
+               for node in walk(tree)):
         return None
     return {f"delta{l}": point.oriented(d) for l, d in deltas(point).items()}
 
@@ -354,7 +356,7 @@ def _check_gradient(formula, tree, point, env, wrt, target):
         result.message = (f"correct: the formula is {what} ({shape_text(expected)}); at a random point "
                           f"it agrees to {error:.1e}")
         return result
-    relations = gradient_relations(truth, B, env.batch_axis, summed=wrt[0] == "b")
+    relations = gradient_relations(truth, B, env.batch_axis, summed=lookup(wrt).kind == "b")
     found = search(tree, env, relations, scale)
     _diagnose(result, ev, found, what, point)
     if found is None:
@@ -442,7 +444,7 @@ def _softmax_at_z(point):
 
 def _third_order(result, ev, point, factor, truth):
     """``∂A/∂W_l``: a tensor that no formula is; say what its entries are and what to write instead."""
-    l = int(factor.denominator[1:])
+    l = factor.by.layer
     result.diagnoses = ["third_order"]
     result.hints = [hints("third_order", factor.symbol(), point.convention, 1, point.L, point.bias)]
     gradient = weight_gradient(l, f"delta{l}", point.convention, point.bias)

@@ -19,6 +19,7 @@ the gradient back whole: ``∂L/∂H_l = δ_{l+1} W_{l+1}ᵀ`` (column: ``W_{l+1
 """
 
 from ..activations import ACTIVATIONS
+from ..quantity import lookup
 
 
 def _h(l):
@@ -89,7 +90,8 @@ def gradient_formula(wrt, activations, convention="row", bias="row"):
     "[1 H1]^T (((yhat - y) W3[1:]^T) * sigma'(z2)) / B"
     """
     L = len(activations)
-    kind, l = wrt[0], int(wrt[1:])
+    q = lookup(wrt)
+    kind, l = q.kind, q.layer
     target = l if kind != "H" else l + 1
     delta = "(yhat - y)"
     for k in range(L, target, -1):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..activations import ACTIVATIONS, HIDDEN, derivative_at
+from ..quantity import lookup, suggest
 from .formula import Call, FormulaError, Name, walk
 from .notation import render
 
@@ -122,20 +123,22 @@ def check_names(tree, formula, env):
     for node in walk(tree):
         if isinstance(node, Name) and node.name not in env.names:
             raw = formula[node.start:node.end] if node.start >= 0 else node.name
+            q, bias = lookup(node.name), "separate" if "b1" in env.names else "row"
             hint = f"; this network has {env.describe_names()}"
-            if node.name == f"H{L}":
-                hint = f"; the output of this network is yhat (ŷ), and its hidden layers are H1…H{L - 1}"
-            elif node.name.startswith("delta"):
-                hint = "; δ is not a name here: write it out, or check it alone with --wrt z" + node.name[5:]
-            elif node.name[:1] == "b" and node.name[1:].isdigit() and "W1" in env.names:
-                hint = "; biases b1, b2, … exist in the separate-bias notation (bias separate)"
+            if q is not None and q.kind == "delta":
+                hint = f"; δ is not a name here: write it out, or check it alone with --wrt z{q.layer}"
+            elif q is not None and q.problem(L, bias):
+                hint = f"; {q.problem(L, bias)}"
+            elif suggest(raw):
+                hint = f"; did you mean {suggest(raw)}?"
             raise FormulaError(f"unknown name {raw!r}{hint}", formula, node.start, node.end)
         if isinstance(node, Call) and node.func == "f'":
             arg = node.arg
-            if not (isinstance(arg, Name) and arg.name.startswith("z")):
+            q = lookup(arg.name) if isinstance(arg, Name) else None
+            if q is None or q.kind != "z":
                 raise FormulaError("f' takes a layer's pre-activation, as in f'(z2)", formula,
                                    arg.start, arg.end)
-            if int(arg.name[1:]) == L:
+            if q.layer == L:
                 raise FormulaError(
                     f"the output layer's softmax derivative is fused with the loss: write yhat - y "
                     f"for ∂L/∂z{L} instead", formula, node.start, node.end)
@@ -300,8 +303,7 @@ class _Evaluator:
 
     def eval_Call(self, node):
         if node.func == "f'":
-            layer = int(node.arg.name[1:])
-            func = self.env.activations[layer - 1] + "'"
+            func = self.env.activations[lookup(node.arg.name).layer - 1] + "'"
         else:
             func = node.func
         value = self.run(node.arg)

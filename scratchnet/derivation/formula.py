@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from ..activations import ACTIVATIONS, HIDDEN
 from ..errors import ScratchnetError
+from ..quantity import lookup
 
 MAX_LENGTH = 2000
 """Characters in a formula; the seed's answer has 33."""
@@ -217,16 +218,13 @@ def display_width(text):
 
 
 def canonical_name(raw):
-    """``x``→``H0``, ``ŷ``/``y_hat``→``yhat``, ``W_3``/``W₃``→``W3``, ``W̄3``→``Wbar3``, ``δ2``→``delta2``;
-    others unchanged."""
-    name = raw.translate(_SUBSCRIPTS).replace("y\u0302", "ŷ").replace("\u0304", "bar").replace("_", "")
-    if name in ("ŷ", "yhat"):
-        return "yhat"
-    if name == "x":
-        return "H0"
-    if name.startswith("δ"):
-        return "delta" + name[1:]
-    return name
+    """The name a formula binds for what ``raw`` spells (`quantity.lookup`): ``x``→``H0``,
+    ``ŷ``/``y_hat``→``yhat``, ``W_3``/``W₃``→``W3``, ``W̄3``→``Wbar3``, ``δ2``→``delta2``, ``a2``→``H2``;
+    other names (``ones``, ``B``, unknown ones) without their underscores."""
+    q = lookup(raw)
+    if q is not None and q.kind != "L":
+        return q.name
+    return raw.translate(_SUBSCRIPTS).replace("_", "")
 
 
 def tokenize(formula):

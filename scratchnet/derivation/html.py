@@ -9,6 +9,8 @@ User text is always escaped (`scratchnet.html.escape`); math goes through `scrat
 """
 
 from ..html import badge, bullets, escape, math, table
+from ..quantity import lookup
+from ..quantity import parse as parse_name
 from .evaluate import shape_text
 from .formula import FormulaError, Num
 from .latex import parse_any
@@ -27,14 +29,7 @@ def _formula_math(text):
 
 def _target_latex(result):
     factor = getattr(result, "factor", None)
-    if factor:
-        top, _, bottom = factor.partition("/")
-        return rf"\frac{{\partial {_name_latex(top[1:])}}}{{\partial {_name_latex(bottom[1:])}}}"
-    return rf"\frac{{\partial L}}{{\partial {_name_latex(result.wrt)}}}"
-
-
-def _name_latex(name):
-    return "L" if name == "L" else name_text(name, "latex")
+    return parse_name(factor if factor else f"dL/d{result.wrt}").text("latex")
 
 
 def check_html(result):
@@ -82,10 +77,9 @@ def check_html(result):
 
 
 def _step_lhs(step):
-    name = step.name
-    if name.startswith("d") and not name.startswith("delta"):
-        return rf"\frac{{\partial L}}{{\partial {name_text(name[1:], 'latex')}}}"
-    return name_text(name, "latex")
+    if lookup(step.name) is None and step.name.startswith("d"):          # dW3, db3: a gradient
+        return parse_name("dL/" + step.name).text("latex")
+    return name_text(step.name, "latex")
 
 
 def _verified(step):

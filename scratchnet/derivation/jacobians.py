@@ -24,46 +24,53 @@ A longer factor such as ``∂z3/∂z2`` is the product of the elementary ones al
 the scalar loss is the gradient itself (see `truth`).
 """
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..activations import ACTIVATIONS, derivative_at
 from ..errors import ScratchnetError
-from .formula import canonical_name
+from ..quantity import Derivative, Quantity, lookup
+from ..quantity import parse as parse_name
 
 
 @dataclass
 class Factor:
     """A factor ``∂A/∂B`` to check: canonical names ``numerator`` and ``denominator``, their text as the
-    learner wrote it (``text``)."""
+    learner wrote it (``text``); ``of`` and ``by`` are the same as `quantity.Quantity` objects."""
 
     numerator: str
     denominator: str
     text: str
 
     @property
+    def of(self):
+        return lookup(self.numerator)
+
+    @property
+    def by(self):
+        return lookup(self.denominator)
+
+    @property
     def is_gradient(self):
-        return self.numerator == "L"
+        return self.of.kind == "L"
 
     @property
     def is_tensor(self):
-        return self.denominator[0] == "W"
+        return self.by.kind == "W"
 
     def symbol(self):
         """``∂z3/∂H2``."""
         return f"∂{self.numerator}/∂{self.denominator}"
 
 
-def _position(name, L):
+def _position(q, L):
     """Where a quantity sits in the forward pass: x = H0 → z1 → H1 → … → z_L → ŷ → L."""
-    if name == "L":
+    if q.kind == "L":
         return 2 * L + 1
-    if name == "yhat":
+    if q.kind == "yhat":
         return 2 * L
-    kind, l = name[0], int(name[1:])
-    return {"H": 2 * l, "z": 2 * l - 1, "W": 2 * l - 1.5, "b": 2 * l - 1.5}[kind]
+    return q.position
 
 
 def parse_factor(text, L, bias="row"):
@@ -76,40 +83,26 @@ def parse_factor(text, L, bias="row"):
     Factor
     """
     raw = str(text).strip()
-    plain = raw.replace("\\partial", "∂").replace("\\hat{y}", "yhat").replace("$", "")
-    fraction = re.fullmatch(r"\\frac\s*\{(.*)\}\s*\{(.*)\}", plain)       # \frac{\partial z_3}{\partial H_2}
-    if fraction:
-        plain = f"{fraction.group(1)}/{fraction.group(2)}"
-    match = re.fullmatch(r"[d∂]\s*([^/\s]+)\s*/\s*[d∂]\s*([^/\s]+)", plain.strip())
-    if not match:
+    shaped = "/" in raw or "frac" in raw
+    d = parse_name(raw, field="factor") if shaped else None
+    if not isinstance(d, Derivative):
         raise ScratchnetError(f"a factor is written dA/dB, such as dz3/dH2 or dH2/dz2, got {raw!r}",
                               field="factor")
-    names = []
-    for part in match.groups():
-        name = canonical_name(part.replace("{", "").replace("}", ""))
-        valid = name in ("L", "yhat") or (re.fullmatch(r"[HzWb]\d+", name) is not None and _valid(name, L, bias))
-        if not valid:
+    for q in (d.of, d.by):
+        if q.kind not in ("L", "yhat", "z", "H", "W", "b") or q.problem(L, bias):
             biases = f", b1…b{L}" if bias == "separate" else ""
-            raise ScratchnetError(f"{part!r} is not a quantity of this network; use L, yhat, "
+            why = f" ({q.problem(L, bias)})" if q.problem(L, bias) else ""
+            raise ScratchnetError(f"{q.text('formula')!r} is not a quantity of this network{why}; use L, yhat, "
                                   f"z1…z{L}, H0 (x) … H{L - 1}, W1…W{L}{biases}", field="factor")
-        names.append(name)
-    A, B = names
-    if B == "L" or A[0] in "Wb":
+    A, B = d.of, d.by
+    if B.kind == "L" or A.kind in "Wb":
         raise ScratchnetError(f"in {raw}, the numerator is what is differentiated (L, yhat, z_l or "
                               f"H_l), the denominator what it is differentiated by", field="factor")
     if _position(A, L) <= _position(B, L):
-        raise ScratchnetError(f"in {raw}, {A} does not depend on {B} (it comes before it in the "
-                              f"forward pass), so the derivative is 0; did you mean d{B}/d{A}?", field="factor")
-    return Factor(A, B, raw)
-
-
-def _valid(name, L, bias):
-    kind, l = name[0], int(name[1:])
-    if kind == "H":
-        return 0 <= l < L
-    if kind == "b":
-        return bias == "separate" and 1 <= l <= L
-    return 1 <= l <= L
+        raise ScratchnetError(f"in {raw}, {A.name} does not depend on {B.name} (it comes before it in the "
+                              f"forward pass), so the derivative is 0; did you mean d{B.name}/d{A.name}?",
+                              field="factor")
+    return Factor(A.name, B.name, raw)
 
 
 @dataclass
@@ -139,7 +132,8 @@ def _elementary(point, upper):
         yhat = point.H[L][0]
         J = np.diag(yhat) - np.outer(yhat, yhat)
         return f"z{L}", J, "diag(yhat) - yhat^T yhat" if row else "diag(yhat) - yhat yhat^T", True
-    kind, l = upper[0], int(upper[1:])
+    q = lookup(upper)
+    kind, l = q.kind, q.layer
     if kind == "H":
         a = ACTIVATIONS[point.activations[l - 1]]
         return f"z{l}", np.diag(derivative_at(a.name, point.z[l].copy())[0]), \
@@ -155,16 +149,16 @@ def true_factor(point, factor):
     For ``∂z_l/∂W_l`` (and any ``∂A/∂W_l``) only the shape: ``(m, *W_l.shape)`` in the point's
     convention, a third-order tensor.
     """
-    A, B = factor.numerator, factor.denominator
-    m = point.sizes[-1] if A == "yhat" else point.sizes[int(A[1:])]
-    if B[0] == "W":
-        l = int(B[1:])
+    A, B, by = factor.numerator, factor.denominator, factor.by
+    m = point.sizes[-1] if factor.of.kind == "yhat" else point.sizes[factor.of.layer]
+    if by.kind == "W":
+        l = by.layer
         shape = (m,) + point.oriented(point.weights[l - 1][1:] if point.bias == "separate"
                                       else point.weights[l - 1]).shape
         return TrueFactor(None, shape, f"a third-order tensor, ∂z_k/∂W_ij = {tensor_entry(point, l)}")
     J, formulas, softmax = None, [], False
     upper = A
-    stop = f"z{int(B[1:])}" if B[0] == "b" else B
+    stop = Quantity.pre(by.layer).name if by.kind == "b" else B
     while upper != stop:
         lower, E, text, is_softmax = _elementary(point, upper)
         J = E if J is None else J @ E
@@ -173,8 +167,8 @@ def true_factor(point, factor):
         upper = lower
     alone = len(formulas) == 1
     text = formulas[0][1:-1] if alone and softmax else " ".join(formulas)
-    if B[0] == "b":
-        n = point.sizes[int(B[1:])]
+    if by.kind == "b":
+        n = point.sizes[by.layer]
         if J is None:
             return TrueFactor(np.eye(n), (n, n), f"I (the {n}×{n} identity)")
         return TrueFactor(J, J.shape, text + " (times ∂z/∂b = I)")

@@ -36,6 +36,9 @@ L}{\\partial W_2} =``) and a trailing shape claim ``\\in \\mathbb{R}^{101\\times
 import re
 from dataclasses import dataclass, field
 
+from ..errors import ScratchnetError
+from ..quantity import Derivative, Quantity
+from ..quantity import parse as parse_name
 from .formula import MAX_NESTING, FormulaError, parse, walk
 
 _SPACES = {",": " ", ";": " ", ":": " ", " ": " ", "!": "", "quad": " ", "qquad": " ", "enspace": " ",
@@ -73,7 +76,6 @@ _OPERAND_END = _NAME_CHARS | set(")]ᵀ'")
 _LAYER_INDEX = re.compile(r"^\s*[(\[]\s*(\d+)\s*[)\]]\s*(T|\\top|\\intercal)?\s*$")
 _SHAPE_CLAIM = re.compile(r"^\\in\s*\\mathbb\s*\{?\s*R\s*\}?\s*\^\s*\{?\s*(\d+)\s*(?:(?:\\times|\\cdot|x|×|,)"
                           r"\s*(\d+))?\s*\}?\s*$")
-_PARTIAL_LHS = re.compile(r"\\d?frac\s*\{\s*\\partial\s*([^{}]*|\\hat\{y\})\s*\}\s*\{\s*\\partial\s*([^{}]*)\}")
 
 
 class _Unsupported(Exception):
@@ -115,17 +117,57 @@ class Translation:
 
     @property
     def derivative(self):
-        """``(A, B)`` when the set-aside left-hand side is ``\\frac{\\partial A}{\\partial B}`` (names in the
-        plain language, e.g. ``("L", "W2")``), else None."""
+        """The `quantity.Derivative` the set-aside left-hand side names, or None when there is none:
+        ``\\frac{\\partial L}{\\partial W_2}``, ``\\frac{\\partial J}{\\partial \\mathbf{W}^{[2]}}``, ``∂L/∂{W_2}``,
+        ``dL/dW2``, ``dW2`` and ``\\nabla_{W_2} L`` (∂L/∂W2), ``\\delta_2`` (∂L/∂z2).
+
+        Raises
+        ------
+        FormulaError
+            a left-hand side that none of these reads, pointing at it (never silently ignored).
+        """
         if not self.lhs:
             return None
-        match = _PARTIAL_LHS.search(self.lhs)
-        if not match:
-            return None
+        return read_lhs(self.lhs, self.source)
+
+
+_NABLA = re.compile(r"^\\nabla\s*_\s*(\{.*\}|\S+?)\s*(L|J|C|E|\\mathcal\s*\{?\s*L\s*\}?)?$")
+
+
+def read_lhs(lhs, source=None):
+    """The `quantity.Derivative` a left-hand side names (see `Translation.derivative`).
+
+    Raises
+    ------
+    FormulaError
+        ``lhs`` names no derivative, pointing at it in ``source`` (default ``lhs``).
+    """
+    text = re.sub(r"\\mathcal\s*\{?\s*L\s*\}?", "L", lhs.strip().strip("$").strip())
+    nabla = _NABLA.match(text)
+    attempts = [text]
+    if nabla:
+        attempts.insert(0, f"dL/d{nabla.group(1)}")
+    for attempt in attempts:
         try:
-            return tuple(to_plain(part).plain.strip() for part in match.groups())
-        except FormulaError:
-            return None
+            said = parse_name(attempt, field="formula")
+        except ScratchnetError:
+            continue
+        if isinstance(said, Derivative):
+            return said
+        if said.kind == "delta":                                     # δ_l = ∂L/∂z_l
+            return Derivative(Quantity("L"), Quantity.pre(said.layer))
+    if re.match(r"^d[A-Za-zδ\\]", text):                            # dW2, dz_2: Ng's code names
+        try:
+            said = parse_name(text[1:], field="formula")
+        except ScratchnetError:
+            said = None
+        if isinstance(said, Quantity) and said.kind in ("W", "b", "z", "H"):
+            return Derivative(Quantity("L"), said)
+    source = source if source is not None else lhs
+    start = max(0, source.find(lhs.strip()))
+    raise FormulaError(f"the left-hand side {lhs.strip()!r} cannot be read as a derivative; write it as "
+                       f"\\frac{{\\partial L}}{{\\partial W_2}} or dL/dW2, or leave it out",
+                       source, start, start + len(lhs.strip()))
 
 
 def looks_like_latex(text):

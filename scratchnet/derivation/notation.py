@@ -6,9 +6,9 @@ gives the same tree.
 """
 
 from ..activations import ACTIVATIONS
+from ..quantity import Quantity, lookup
 from .formula import BinOp, Call, Concat, Name, Neg, Num, Power, Slice, Transpose
 
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _LEVEL = {"+": 1, "-": 1, "matmul": 2, "mul": 2, "/": 2}
 
 
@@ -34,25 +34,15 @@ def level(node):
     return 5
 
 
-def _split_name(name):
-    """``W3`` → (``W``, ``3``); ``delta2`` → (``delta``, ``2``); ``yhat`` → (``yhat``, ``''``)."""
-    head = name.rstrip("0123456789")
-    return head, name[len(head):]
-
-
 def name_text(name, style):
-    """One bound name in the given style (``formula``, ``unicode`` or ``latex``)."""
-    head, index = _split_name(name)
-    if name == "H0":
-        return "x"
-    if style == "formula":
+    """One bound name in the given style (``formula``, ``unicode`` or ``latex``): a quantity's own spelling
+    (`quantity.Quantity.text`), other names (``ones``, ``B``) as they are."""
+    q = lookup(name)
+    if q is None:
         return name
-    if head == "yhat":
-        return "ŷ" if style == "unicode" else r"\hat{y}"
-    if style == "unicode":
-        return ("δ" if head == "delta" else head) + index.translate(_SUB)
-    head = r"\delta" if head == "delta" else head
-    return f"{head}_{{{index}}}" if index else head
+    if q.kind == "L":
+        return "L"
+    return q.text(style)
 
 
 def _number(value):
@@ -67,7 +57,10 @@ def _slice_text(item):
 
 def is_bias_slice(node):
     """True for ``W_l[1:]`` and ``W_l[:, 1:]``: a weight matrix without its bias row (column)."""
-    if not (isinstance(node, Slice) and isinstance(node.operand, Name) and node.operand.name.startswith("W")):
+    if not (isinstance(node, Slice) and isinstance(node.operand, Name)):
+        return False
+    q = lookup(node.operand.name)
+    if q is None or q.kind != "W":
         return False
     items = node.items
     drop = slice(1, None)
@@ -120,10 +113,7 @@ def _render(node, style):
         return _wrap(node.operand, style, 5) + (f"^{{{exp}}}" if style == "latex" else f"^{exp}")
     if isinstance(node, Slice):
         if style != "formula" and is_bias_slice(node):
-            head, index = _split_name(node.operand.name)
-            if style == "unicode":
-                return f"{head}\u0304{index.translate(_SUB)}"
-            return rf"\bar{{{head}}}_{{{index}}}"
+            return Quantity("Wbar", lookup(node.operand.name).layer).text(style)
         items = ", ".join(_slice_text(item) for item in node.items)
         return f"{_wrap(node.operand, style, 5)}[{items}]"
     if isinstance(node, Concat):

@@ -32,6 +32,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from ..activations import ACTIVATIONS, HIDDEN, derivative_at
+from ..quantity import Quantity, lookup
 from .evaluate import evaluate
 from .formula import BinOp, Call, Concat, FormulaError, Name, Node, Num, Slice, Transpose, walk
 from .notation import level, render
@@ -187,10 +188,17 @@ def _derivative(layer, env):
 
 
 def _layer_name(node):
-    """``(kind, layer)`` of a name such as ``W3`` or ``z2``, else None."""
-    if isinstance(node, Name) and node.name[:1] in "WHzb" and node.name[1:].isdigit():
-        return node.name[0], int(node.name[1:])
+    """``(kind, layer)`` of a name such as ``W3`` or ``z2`` (`quantity.lookup`), else None."""
+    q = lookup(node.name) if isinstance(node, Name) else None
+    if q is not None and q.kind in ("W", "H", "z", "b"):
+        return q.kind, q.layer
     return None
+
+
+def _kind(node):
+    """``"W"``, ``"H"``, ``"z"`` or ``"b"`` for a layer's name, else None."""
+    named = _layer_name(node)
+    return named[0] if named else None
 
 
 # ---------------------------------------------------------------------------------------------- repairs
@@ -201,7 +209,7 @@ def bias_row_weights(ctx):
         return
     items = (slice(None), slice(1, None)) if ctx.column else (slice(1, None),)
     for node in walk(ctx.tree):
-        if _layer_name(node) and node.name[0] == "W" and not isinstance(ctx.parents.get(node.uid), Slice):
+        if _kind(node) == "W" and not isinstance(ctx.parents.get(node.uid), Slice):
             yield Repair("bias_row", node.uid, lambda n: Slice(n, items),
                          f"{node.name} → {render(Slice(node, items))}")
 
@@ -215,7 +223,7 @@ def bias_row_ones(ctx):
         return Concat(((Num(1.0),), (n,)) if ctx.column else ((Num(1.0), n),))
 
     for node in walk(ctx.tree):
-        if _layer_name(node) and node.name[0] == "H" and not isinstance(ctx.parents.get(node.uid), Concat):
+        if _kind(node) == "H" and not isinstance(ctx.parents.get(node.uid), Concat):
             yield Repair("bias_row", node.uid, with_ones, f"{render(node)} → {render(with_ones(node))}")
 
 
@@ -352,14 +360,15 @@ def wrong_layers(ctx):
         kind, k = named
         for other in limits[kind]:
             if other != k:
-                new = f"{kind}{other}"
+                new = Quantity(kind, other).name
                 yield Repair("wrong_layer", node.uid, lambda n, new=new: Name(new),
                              f"{render(node)} → {render(Name(new))}")
 
 
 def _is_weight(node):
-    return (_layer_name(node) is not None and node.name[0] == "W") or \
-        (isinstance(node, Slice) and _layer_name(node.operand) is not None and node.operand.name[0] == "W")
+    if isinstance(node, Slice):
+        node = node.operand
+    return _kind(node) == "W"
 
 
 def transposes(ctx):

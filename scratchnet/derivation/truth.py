@@ -14,33 +14,8 @@ of ``B > 1`` must divide by ``B`` somewhere (at ``B = 1`` the factor is 1).
 One backward pass of the point's batch gives all of them.
 """
 
-import re
-
 from ..errors import ScratchnetError
-from .formula import canonical_name
-
-
-def wrt_names(L, bias="row"):
-    """The names a gradient may be taken with respect to, for ``L`` weight layers."""
-    biases = [f"b{l}" for l in range(1, L + 1)] if bias == "separate" else []
-    return [f"W{l}" for l in range(1, L + 1)] + biases + [f"z{l}" for l in range(1, L + 1)] + \
-        [f"H{l}" for l in range(L)]
-
-
-def parse_wrt(text, L, bias="row"):
-    """Canonical name of what a gradient is taken with respect to (``W2``, ``b2``, ``z_3``, ``H1``,
-    ``x``); raises `ScratchnetError` if unknown."""
-    name = canonical_name(str(text).strip())
-    if name not in wrt_names(L, bias):
-        hint = ""
-        if re.fullmatch(r"b\d+", name) and bias == "row":
-            hint = "; the biases b1, b2, … are names of the separate-bias notation (bias separate)"
-        elif re.fullmatch(r"[WzHb]\d+", name):
-            hint = f"; this network has W1…W{L}, z1…z{L} and H0 (x) … H{L - 1}"
-        elif name == "yhat":
-            hint = "; the gradient with respect to the softmax input is the one with respect to z" + str(L)
-        raise ScratchnetError(f"cannot take the gradient with respect to {text!r}{hint}", field="wrt")
-    return name
+from ..quantity import lookup
 
 
 def deltas(point):
@@ -54,13 +29,14 @@ def true_gradient(point, wrt):
     Parameters
     ----------
     point : Point
-    wrt : str, canonical name ``W_l``, ``b_l``, ``z_l`` or ``H_l`` (as `parse_wrt` gives it)
+    wrt : str, canonical name ``W_l``, ``b_l``, ``z_l`` or ``H_l`` (as `quantity.wrt` gives it)
 
     Returns
     -------
     ndarray, shaped like the array bound to ``wrt``
     """
-    kind, l = wrt[0], int(wrt[1:])
+    q = lookup(wrt)
+    kind, l = q.kind, q.layer
     if kind in "Wb":
         G = point.network.trace(point.X, point.labels).dW[l]
         if point.bias == "separate":

@@ -13,6 +13,7 @@ import numpy as np
 from ..activations import ACTIVATIONS
 from ..finite_differences import numerical_gradient, sample_entries
 from ..losses import cross_entropy
+from ..quantity import lookup
 
 LIMIT = 400
 """Matrices with at most this many entries are checked in full; larger ones on a sample of this size
@@ -31,7 +32,8 @@ def perturbable(point, wrt):
     A : ndarray, row convention
     loss : callable () → float, the mean loss with ``A`` as it stands
     """
-    kind, l = wrt[0], int(wrt[1:])
+    q = lookup(wrt)
+    kind, l = q.kind, q.layer
     net, labels, L = point.network, point.labels, point.L
     if kind in "Wb":
         W = net.weights[l - 1]
@@ -64,7 +66,7 @@ def compare(point, wrt, analytic, rng, limit=LIMIT):
     """
     G = point.to_row(analytic)
     A, loss = perturbable(point, wrt)
-    flat = sample_entries(A.shape, limit, limit, rng, bias_row=wrt[0] == "W" and point.bias == "row")
+    flat = sample_entries(A.shape, limit, limit, rng, bias_row=lookup(wrt).kind == "W" and point.bias == "row")
     numeric = numerical_gradient(loss, A, flat)
     exact = G.ravel()[flat]
     err = float(np.max(np.abs(exact - numeric))) if len(flat) else 0.0
