@@ -21,6 +21,8 @@ from . import checkpoint as checkpoints
 from .atomic import check_folder_writable, folder_of
 from .data import load_mnist
 from .data.checksums import SHA256
+from .data.classes import CLASS_NAMES
+from .data.sets import check_sizes, from_spec
 from .errors import ScratchnetError
 from .memory import require, training_bytes
 from .modelfile import load, save
@@ -116,13 +118,22 @@ def _check_checkpoint_path(path, resuming_from=None):
         raise UnfinishedRun(path)
 
 
-def _data(setup, data_dir, on_message):
-    """The training (and validation) images of a setup, loaded and split."""
-    X, y = load_mnist("train", setup.dataset, data_dir, log=on_message)
-    if setup.sizes[0] != X.shape[1] or setup.sizes[-1] != 10:
-        raise ScratchnetError(f"{setup.dataset} has {X.shape[1]} inputs and 10 classes, but the layer sizes "
-                              f"are {','.join(map(str, setup.sizes))}; start with {X.shape[1]} and end with 10",
-                              field="sizes")
+def _check_sizes(setup, data):
+    """The layer sizes start with the data's input size and end with its class count (else field "sizes")."""
+    if data is not None:
+        data.check_sizes(setup.sizes)
+    elif setup.dataset in CLASS_NAMES:
+        check_sizes(setup.sizes, 784, len(CLASS_NAMES[setup.dataset]), setup.dataset)
+
+
+def _data(setup, data_dir, on_message, data=None):
+    """The training (and validation) images of a setup, loaded and split; ``data`` (a
+    `scratchnet.data.TrainingData`) instead of ``setup.dataset`` when given."""
+    if data is not None:
+        X, y = data.train.X, data.train.y
+    else:
+        X, y = load_mnist("train", setup.dataset, data_dir, log=on_message)
+    _check_sizes(setup, data)
     if not 0 <= setup.n_train <= len(X):
         raise ScratchnetError(f"the number of training images must be between 1 and {len(X)} "
                               f"(0: all), got {setup.n_train}", field="n_train")
@@ -136,8 +147,8 @@ def _data(setup, data_dir, on_message):
     return X, y, None, None
 
 
-def _check_memory(setup, recipe):
-    n = setup.n_train or N_TRAIN
+def _check_memory(setup, recipe, data=None):
+    n = setup.n_train or (len(data.train) if data is not None else N_TRAIN)
     copies = {"adam": 3, "momentum": 2, "sgd": 1}.get(recipe.optimizer, 3)
     what = f"training {architecture_text(setup.sizes, setup.activations)} with batches of {recipe.batch_size}"
     if any(s > 2 ** 40 for s in setup.sizes) or recipe.batch_size > 2 ** 40:
@@ -152,12 +163,14 @@ class Run:
 
     Attributes: ``net``, ``state`` (a `TrainingState`, or None before the first epoch), ``setup``,
     ``recipe``, ``out`` (where the model goes, or None), ``checkpoint`` (where the checkpoint goes, or
-    None), ``resumed_from`` (the checkpoint it was read from, or None).
+    None), ``resumed_from`` (the checkpoint it was read from, or None), ``data`` (the
+    `scratchnet.data.TrainingData` trained and tested on instead of ``setup.dataset``, or None).
     """
 
-    def __init__(self, net, state, setup, recipe, out, checkpoint, resumed_from=None):
+    def __init__(self, net, state, setup, recipe, out, checkpoint, resumed_from=None, data=None):
         self.net, self.state, self.setup, self.recipe = net, state, setup, recipe
         self.out, self.checkpoint, self.resumed_from = out, checkpoint, resumed_from
+        self.data = data
 
     @property
     def epochs_done(self):
@@ -165,14 +178,17 @@ class Run:
         return 0 if self.state is None else self.state.epoch
 
     @classmethod
-    def new(cls, setup=None, recipe=None, *, out="model.npz", checkpoint=None):
-        """A fresh run; refused now if its files could not be written or its arrays cannot fit in memory.
+    def new(cls, setup=None, recipe=None, *, out="model.npz", checkpoint=None, data=None):
+        """A fresh run; refused now if its layer sizes do not fit the data, its files could not be written
+        or its arrays cannot fit in memory. ``data``: a `scratchnet.data.TrainingData` (your own data) to
+        train and test on instead of ``setup.dataset``.
 
         ``out`` None: the model is not saved and no checkpoint is kept. ``checkpoint`` defaults to the
         file beside ``out`` (``model.npz`` → ``model.ckpt.npz``); one there already is refused
         (`UnfinishedRun`), so a new run never overwrites an interrupted one.
         """
         setup, recipe = setup or Setup(), recipe or Recipe()
+        _check_sizes(setup, data)
         recipe.check()
         if out is not None:
             check_output_path(out)
@@ -180,9 +196,9 @@ class Run:
             _check_checkpoint_path(checkpoint)
         else:
             checkpoint = None
-        _check_memory(setup, recipe)
+        _check_memory(setup, recipe, data)
         net = Network(setup.sizes, setup.activations, seed=recipe.seed, dtype=setup.dtype)
-        return cls(net, None, setup, recipe, out, checkpoint)
+        return cls(net, None, setup, recipe, out, checkpoint, data=data)
 
     @classmethod
     def resume(cls, path, *, given=None, out=None, checkpoint=None):
@@ -215,8 +231,9 @@ class Run:
         checkpoint = Path(checkpoint) if checkpoint is not None else path
         check_output_path(out)
         _check_checkpoint_path(checkpoint, resuming_from=path)
-        _check_memory(setup, recipe)
-        return cls(net, state, setup, recipe, out, checkpoint, resumed_from=path)
+        data = from_spec(run["data"]) if run.get("data") is not None else None     # own data: read again
+        _check_memory(setup, recipe, data)
+        return cls(net, state, setup, recipe, out, checkpoint, resumed_from=path, data=data)
 
     def execute(self, data_dir=None, on_batch=None, on_epoch=None, on_message=None):
         """Load the data, train, test, save the model and remove the checkpoint.
@@ -235,9 +252,11 @@ class Run:
         ``network`` (and ``resumed_from`` for a resumed run)
         """
         net, setup, recipe, checkpoint = self.net, self.setup, self.recipe, self.checkpoint
-        X, y, X_val, y_val = _data(setup, data_dir, on_message)
+        data = self.data
+        X, y, X_val, y_val = _data(setup, data_dir, on_message, data)
         record = {"setup": setup.to_dict(), "recipe": recipe.to_dict(),
-                  "out": str(Path(self.out).absolute()) if self.out is not None else None}
+                  "out": str(Path(self.out).absolute()) if self.out is not None else None,
+                  "data": data.spec if data is not None else None}
 
         def on_checkpoint(state):
             self.state = state
@@ -253,7 +272,10 @@ class Run:
             if checkpoint is not None:
                 Path(checkpoint).unlink(missing_ok=True)
             raise
-        X_test, y_test = load_mnist("test", setup.dataset, data_dir, log=on_message)
+        if data is not None:
+            X_test, y_test = data.test.X, data.test.y
+        else:
+            X_test, y_test = load_mnist("test", setup.dataset, data_dir, log=on_message)
         test_loss, test_accuracy = net.evaluate(X_test, y_test)
         history = [vars(h) for h in result.history]
         summary = {
@@ -274,7 +296,9 @@ class Run:
             "scratchnet_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "dataset": setup.dataset,
-            "data_sha256": SHA256[setup.dataset],
+            "data_sha256": data.sha256() if data is not None else SHA256[setup.dataset],
+            "class_names": list(data.class_names if data is not None else CLASS_NAMES[setup.dataset]),
+            **({"data": data.spec} if data is not None else {}),
             **{k: v for k, v in summary.items() if k != "epoch_seconds"},
         }
         net.metadata = metadata

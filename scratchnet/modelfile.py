@@ -3,7 +3,7 @@
 Layout: arrays ``W1 … WL`` (``W_l`` of shape ``(n_{l-1}+1, n_l)``, row 0 the bias) and ``metadata``, the
 UTF-8 bytes of a JSON object (a uint8 array). The metadata holds ``format``, ``format_version``,
 ``sizes``, ``activations``, ``dtype`` and whatever the trainer adds (recipe, data checksums, history,
-metrics).
+metrics, and ``class_names``: one name per output, read with `scratchnet.data.model_class_names`).
 
 A model file may come from anywhere, so reading one trusts nothing in it (`Archive`):
 
@@ -44,6 +44,8 @@ MAX_MEMBERS = 1000
 """Most arrays in one file."""
 MAX_UNITS = 2 ** 31
 """Largest layer size accepted from a file."""
+MAX_CLASS_NAME = 200
+"""Longest class name accepted from a file, in characters."""
 
 
 def save(net, path, metadata=None):
@@ -288,6 +290,14 @@ def check_history(archive, history):
         archive.refuse("its training history is not a list of epochs with numbers")
 
 
+def check_class_names(archive, names, K):
+    """The class names kept with a model: a list of ``K`` distinct non-empty texts, one per output."""
+    if not (isinstance(names, list) and len(names) == K
+            and all(isinstance(n, str) and 0 < len(n) <= MAX_CLASS_NAME for n in names)
+            and len(set(names)) == K):
+        archive.refuse(f"its metadata's 'class_names' is not a list of {K} distinct names, one per output")
+
+
 def load(path):
     """Read a model file written by `save`; returns a `Network` with its ``metadata`` dict."""
     path = Path(path)
@@ -304,6 +314,10 @@ def load(path):
                 archive.refuse(f"its metadata's {key!r} is not text")
         if "recipe" in meta and not isinstance(meta["recipe"], dict):
             archive.refuse("its metadata's 'recipe' is not an object")
+        if "class_names" in meta:
+            check_class_names(archive, meta["class_names"], sizes[-1])
+        if "data" in meta and not isinstance(meta["data"], dict):
+            archive.refuse("its metadata's 'data' is not an object")
         archive.check_names([f"W{l}" for l in range(1, len(sizes))])
         net = read_network(archive, sizes, activations, dtype)
     net.metadata = meta

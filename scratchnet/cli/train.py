@@ -1,5 +1,5 @@
-"""``scratchnet train``: train a network (by default the seed network) and save it; ``--resume`` goes on
-with an interrupted run.
+"""``scratchnet train``: train a network (by default the seed network) on MNIST or your own data (``--data``)
+and save it; ``--resume`` goes on with an interrupted run.
 
 Thin: it parses the options into a `scratchnet.experiment.Setup` and `scratchnet.training.Recipe` (whose
 defaults are this command's), runs `scratchnet.experiment.Run`, shows progress and translates the
@@ -15,12 +15,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..data.checksums import DATASETS
 from ..errors import ScratchnetError
-from ..experiment import Conflict, Run, Setup, UnfinishedRun
+from ..data.classes import CLASS_NAMES
+from ..data.sets import check_sizes
+from ..experiment import Conflict, Run, Setup, UnfinishedRun, check_output_path
 from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
 from ..training import Diverged, Recipe
-from . import _output, _signals
+from . import _datasets, _output, _signals
 from ._params import ACTIVATION_NAMES, LAYER_SIZES
+from .derive import resolve_activations
 
 DEFAULT, SETUP = Recipe(), Setup()
 
@@ -28,17 +31,27 @@ FLAGS = {"sizes": "--layers", "activations": "--activations", "epochs": "--epoch
          "batch_size": "--batch-size", "optimizer": "--optimizer", "lr": "--lr", "schedule": "--schedule",
          "seed": "--seed", "shift": "--shift", "val_split": "--val-split", "patience": "--patience",
          "dataset": "--dataset", "dtype": "--dtype", "n_train": "--n-train", "out": "--out",
-         "checkpoint": "--checkpoint", "data_dir": "--data-dir"}
+         "checkpoint": "--checkpoint", "data_dir": "--data-dir", "data": "--data", "test_split": "--test-split"}
 """The option of each library setting, for error messages."""
 
-PATHS = ("out", "checkpoint", "data_dir")
+PATHS = ("out", "checkpoint", "data_dir", "data")
 
 
-@click.command("train", short_help="Train a network on MNIST and save it.")
+@click.command("train", short_help="Train a network on MNIST or your own data and save it.")
+@click.option("--data", "data_path", type=click.Path(readable=False), default=None, metavar="PATH",
+              help="Your own training data instead of --dataset: a folder of class folders of pictures, a "
+                   "CSV (label,pixel0,…), an .npz (X, y, class_names) or an IDX images file.")
+@click.option("--test-data", type=click.Path(readable=False), default=None, metavar="PATH",
+              help="With --data: the test set, in any of those forms [default: --test-split 0.2].")
+@click.option("--test-split", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+              metavar="F", help="With --data: hold out this share of it as the test set [default: 0.2].")
+@click.option("--skip-bad", is_flag=True,
+              help="With --data: leave out pictures that cannot be read instead of stopping.")
 @click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SETUP.sizes)), show_default=True,
-              help="Layer sizes n_0,…,n_L.")
-@click.option("--activations", type=ACTIVATION_NAMES, default=",".join(SETUP.activations), show_default=True,
-              help="One activation per layer; the last must be softmax.")
+              help="Layer sizes n_0,…,n_L: the data's input size first, its number of classes last.")
+@click.option("--activations", type=ACTIVATION_NAMES, default=None,
+              help="One activation per layer; the last must be softmax [default: sigmoid hidden layers, "
+                   "then softmax].")
 @click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT.epochs, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT.batch_size, show_default=True)
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default=DEFAULT.optimizer, show_default=True)
@@ -70,35 +83,84 @@ PATHS = ("out", "checkpoint", "data_dir")
               help="Go on with the interrupted run saved in CHECKPOINT; the other settings come from it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object; progress goes to stderr.")
 @click.pass_context
-def command(ctx, layers, activations, epochs, batch_size, optimizer, lr, schedule, seed, augment, shift,
-            val_split, patience, n_train, dataset, data_dir, dtype, out, checkpoint, resume, as_json):
-    """Train a network on MNIST and save it (default: the seed network 784 → 100 σ → 10 σ → 10 softmax).
+def command(ctx, data_path, test_data, test_split, skip_bad, layers, activations, epochs, batch_size, optimizer,
+            lr, schedule, seed, augment, shift, val_split, patience, n_train, dataset, data_dir, dtype, out,
+            checkpoint, resume, as_json):
+    """Train a network on MNIST (or your own data, --data) and save it (default: the seed network
+    784 → 100 σ → 10 σ → 10 softmax).
+
+    --data takes a folder of class folders of pictures (each made MNIST-like as 'predict' does; the folder
+    names are the class names), a CSV in the layout of Kaggle's digit recognizer, an .npz with X, y and
+    class_names, or IDX files; the model keeps the class names.
 
     After every epoch the whole state of the run is saved to a checkpoint; Ctrl-C (or SIGTERM) stops the
     run, and 'scratchnet train --resume model.ckpt.npz' finishes it, bit for bit as if never stopped.
     """
     with _signals.handled():
-        _command(ctx, layers, activations, epochs, batch_size, optimizer, lr, schedule, seed, augment, shift,
-                 val_split, patience, n_train, dataset, data_dir, dtype, out, checkpoint, resume, as_json)
+        _command(ctx, data_path, test_data, test_split, skip_bad, layers, activations, epochs, batch_size,
+                 optimizer, lr, schedule, seed, augment, shift, val_split, patience, n_train, dataset, data_dir,
+                 dtype, out, checkpoint, resume, as_json)
 
 
-def _command(ctx, layers, activations, epochs, batch_size, optimizer, lr, schedule, seed, augment, shift,
-             val_split, patience, n_train, dataset, data_dir, dtype, out, checkpoint, resume, as_json):
-    setup = Setup(sizes=tuple(layers), activations=tuple(activations), dtype=dtype, dataset=dataset,
-                  val_split=val_split, n_train=n_train)
-    recipe = Recipe(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, schedule=schedule,
-                    shift=shift if augment else 0, patience=patience, seed=seed)
+def _own_data(ctx, data_path, test_data, test_split, skip_bad, dataset, out):
+    """The `TrainingData` of --data (None without it), read after checking --out can be written."""
+    def typed(name):
+        return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+    if data_path is None:
+        for name, flag in (("test_data", "--test-data"), ("test_split", "--test-split"), ("skip_bad", "--skip-bad")):
+            if typed(name):
+                raise click.UsageError(f"{flag} goes with --data (your own training data)")
+        return None
+    if typed("dataset"):
+        raise click.UsageError("give --data (your own data) or --dataset, not both")
+    if test_data is not None and test_split is not None:
+        raise click.UsageError("give --test-data or --test-split, not both")
+    try:
+        check_output_path(out)                       # before a long conversion, not after it
+    except ScratchnetError as e:
+        _translate(e)
+    return _datasets.load_training(data_path, test_data, test_split, skip_bad)
 
+
+def _check_layers(layers, data, dataset):
+    """The layer list against the data, before anything else is said about the network."""
+    try:
+        if data is not None:
+            data.check_sizes(layers)
+        else:
+            check_sizes(layers, 784, len(CLASS_NAMES[dataset]), dataset)
+    except ScratchnetError as e:
+        _translate(e)
+
+
+def _command(ctx, data_path, test_data, test_split, skip_bad, layers, activations, epochs, batch_size,
+             optimizer, lr, schedule, seed, augment, shift, val_split, patience, n_train, dataset, data_dir,
+             dtype, out, checkpoint, resume, as_json):
     def given(name):
         """Whether the user typed option ``name`` (rather than leaving its default)."""
         return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+
+    data = None
+    if resume is not None:
+        if data_path is not None or test_data is not None or test_split is not None:
+            raise click.UsageError("--resume reads the data again from where the interrupted run did; leave "
+                                   "out --data, --test-data and --test-split")
+        activations = resolve_activations(layers, activations) if activations is not None else SETUP.activations
+    else:
+        data = _own_data(ctx, data_path, test_data, test_split, skip_bad, dataset, out)
+        _check_layers(layers, data, dataset)
+        activations = resolve_activations(layers, activations)
+    setup = Setup(sizes=tuple(layers), activations=tuple(activations), dtype=dtype,
+                  dataset=data.name if data is not None else dataset, val_split=val_split, n_train=n_train)
+    recipe = Recipe(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, schedule=schedule,
+                    shift=shift if augment else 0, patience=patience, seed=seed)
 
     try:
         if resume is not None:
             run = Run.resume(resume, given=_given_settings(setup, recipe, given),
                              out=out if given("out") else None, checkpoint=checkpoint)
         else:
-            run = Run.new(setup, recipe, out=out, checkpoint=checkpoint)
+            run = Run.new(setup, recipe, out=out, checkpoint=checkpoint, data=data)
     except Conflict as e:
         flag = FLAGS.get(e.field, e.field)
         raise click.UsageError(
@@ -117,7 +179,8 @@ def _given_settings(setup, recipe, given):
     """The settings the user typed (not defaults), by library name, to compare with a checkpoint's."""
     settings = {}
     for name, flag in FLAGS.items():
-        if name in PATHS or name == "shift" or not given(flag.lstrip("-").replace("-", "_")):
+        if name in PATHS or name == "shift" or not (hasattr(setup, name) or hasattr(recipe, name)) \
+                or not given(flag.lstrip("-").replace("-", "_")):
             continue
         settings[name] = getattr(setup, name) if hasattr(setup, name) else getattr(recipe, name)
     if given("augment") or given("shift"):
@@ -136,6 +199,16 @@ def _translate(e):
     if e.field == "data_dir":
         raise ScratchnetError(f"{e} (--data-dir or $SCRATCHNET_DATA)") from None
     raise e
+
+
+def _test_set_words(run, n_test):
+    """``on 10,000 mnist test images`` or ``on 600 test pictures held out of digits (--test-split 0.2)``."""
+    if run.data is None:
+        return f"on {n_test:,} {run.setup.dataset} test images"
+    spec = run.data.spec
+    if spec.get("test_data"):
+        return f"on {n_test:,} test pictures from {run.data.test.source}"
+    return f"on {n_test:,} test pictures held out of {run.data.train.source} (--test-split {spec['test_split']:g})"
 
 
 def _train(run, data_dir, as_json):
@@ -187,13 +260,16 @@ def _train(run, data_dir, as_json):
         _translate(e)
     net = summary.pop("network")
     if as_json:
-        _output.emit_json(summary)
+        _output.emit_json({**summary, "class_names": net.metadata.get("class_names")})
         return
     best = f" (weights of epoch {summary['best_epoch']}, best on validation)" if summary["best_epoch"] else ""
     epochs_done = f"{summary['epochs']} epoch" + ("" if summary["epochs"] == 1 else "s")
     console.print(f"{net}: {epochs_done} in {summary['seconds']:.1f} s{best}")
     console.print(f"test accuracy {summary['test_accuracy']:.4f}  test loss {summary['test_loss']:.4f}  "
-                  f"on {summary['n_test']:,} {run.setup.dataset} test images")
+                  f"{_test_set_words(run, summary['n_test'])}")
+    if run.data is not None:
+        names = run.data.class_names
+        console.print(f"classes: {', '.join(names[:20])}{', …' if len(names) > 20 else ''}", markup=False)
     console.print(f"saved {summary['model']}")
 
 

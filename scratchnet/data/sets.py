@@ -279,7 +279,7 @@ class TrainingData:
 
     def check_sizes(self, sizes):
         """Refuse layer sizes that do not start with the input size or end with the class count."""
-        check_sizes(sizes, self.n_inputs, self.n_classes, self.spec["data"])
+        check_sizes(sizes, self.n_inputs, self.n_classes, self.train.source)
 
 
 def check_sizes(sizes, n_inputs, n_classes, what):
@@ -288,7 +288,7 @@ def check_sizes(sizes, n_inputs, n_classes, what):
     sizes = list(sizes)
     if sizes and sizes[0] == n_inputs and sizes[-1] == n_classes:
         return
-    wanted = [n_inputs] + (sizes[1:-1] if len(sizes) > 2 else [100]) + [n_classes]
+    wanted = [n_inputs] + sizes[1:-1] + [n_classes]
     raise ScratchnetError(f"{what} has {n_inputs} inputs and {n_classes} classes, but the layer sizes are "
                           f"{','.join(map(str, sizes))}; start with {n_inputs} and end with {n_classes}, "
                           f"e.g. {','.join(map(str, wanted))}", field="sizes")
