@@ -9,12 +9,13 @@
 
 from .errors import ScratchnetError
 from .data import load_csv, load_data, load_folder, load_mnist
+from .codecheck import check_code
 from .derivation import chain, check, derive
 from .gradcheck import gradient_check
 from .modelfile import load, save
 from .network import SEED_ACTIVATIONS, SEED_SIZES, Network, architecture_text, seed_network
 
 __all__ = ["Network", "SEED_ACTIVATIONS", "SEED_SIZES", "ScratchnetError", "architecture_text",
-           "chain", "check", "derive", "gradient_check", "load", "load_csv", "load_data", "load_folder",
-           "load_mnist", "save", "seed_network"]
+           "chain", "check", "check_code", "derive", "gradient_check", "load", "load_csv", "load_data",
+           "load_folder", "load_mnist", "save", "seed_network"]
 __version__ = "0.1.0"

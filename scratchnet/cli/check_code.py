@@ -1,0 +1,74 @@
+"""``scratchnet check-code FILE.py[:FUNCTION]``: check a learner's own backprop code, layer by layer.
+
+Thin: it parses the options, calls `scratchnet.codecheck.check_code` and prints the result. Exit status:
+0 correct, 1 shape_error or wrong_value, 2 code that cannot be checked (it does not import, lacks the
+function, raises, hangs, returns None, NaN or the wrong number of arrays) or a bad option; with --json
+the answer, or the error, is one JSON object.
+"""
+
+import sys
+
+import click
+
+from ..codecheck import LearnerCodeError, check_code
+from ..codecheck.spec import BIASES, MSE_OUTPUTS
+from ..errors import ScratchnetError
+from ..network import SEED_SIZES
+from ._output import emit_json, stdout
+from ._params import ACTIVATION_NAMES, LAYER_SIZES
+
+_OPTIONS = {"batch": "--batch", "bias": "--bias", "activations": "--activations", "layers": "--layers",
+            "output": "--output", "loss": "--loss", "timeout": "--timeout", "convention": "--convention"}
+
+
+@click.command("check-code", short_help="Check your own backprop code, layer by layer.")
+@click.argument("target", metavar="FILE.py[:FUNCTION]")
+@click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_SIZES)), show_default=True,
+              help="Layer sizes n_0,…,n_L, input first.")
+@click.option("--activations", type=ACTIVATION_NAMES, default=None,
+              help="The hidden layers' activations (sigmoid, tanh, relu), optionally with the output's last "
+                   "[default: sigmoid].")
+@click.option("--bias", type=click.Choice(BIASES), default="row", show_default=True,
+              help="row: weights = [W1, …], row 0 of W_l the bias, z = [1 H] W (the seed's); separate: "
+                   "weights = [(W1, b1), …]; none: no biases.")
+@click.option("--convention", type=click.Choice(["row", "column"]), default="row", show_default=True,
+              help="row: X is (B, n_0), z = [1 H] W; column: X is (n_0, B), z = W [1; h].")
+@click.option("--batch", default=4, show_default=True, type=click.IntRange(min=1, max=1024),
+              help="B of the random batch (B = 1 is always tried too).")
+@click.option("--loss", type=click.Choice(["ce", "mse"]), default="ce", show_default=True,
+              help="ce: mean cross-entropy of a softmax output; mse: (1/2B) Σ ‖ŷ − y‖².")
+@click.option("--output", type=click.Choice(MSE_OUTPUTS), default=None,
+              help="The output activation with --loss mse [default: sigmoid].")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seeds the random weights and batch.")
+@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds your code may take.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def command(target, layers, activations, bias, convention, batch, loss, output, seed, timeout, as_json):
+    """Run FUNCTION(weights, X, Y) -> grads from FILE.py (FUNCTION defaults to backprop) at random
+    weights and a random batch, and compare its gradients with the true ones, layer by layer from the
+    output back: the first wrong layer, the layers wrong only because of it, and the mistake named.
+
+    \b
+        scratchnet check-code my_net.py
+        scratchnet check-code my_net.py:gradients --bias separate --convention column
+        scratchnet check-code nielsen.py --loss mse --bias separate --json
+    """
+    try:
+        result = check_code(target, layers, activations, bias=bias, convention=convention, batch=batch,
+                            loss=loss, output=output, seed=seed, timeout=timeout)
+    except LearnerCodeError as e:
+        if as_json:
+            emit_json(e.to_json())
+        click.echo(f"scratchnet: error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except ScratchnetError as e:
+        option = _OPTIONS.get(e.field)
+        if option is None:
+            raise
+        raise click.BadParameter(str(e), param_hint=option) from None
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for line in result.lines():
+            stdout.print(line, markup=False, soft_wrap=True)
+    return result.exit_code

@@ -1,0 +1,64 @@
+"""How close the learner's gradient must be to the truth, derived as `gradient_check`'s tolerances are.
+
+Here both sides are exact formulas evaluated in floating point (no finite difference, so no truncation
+error): the learner's numbers differ from the float64 truth only by the rounding of their own arithmetic.
+An entry of ``∂L/∂W_l`` is a sum of products through the chain; its rounding error is at most a few
+units of ``ε`` (the machine epsilon of the arrays they return, ``2.2e-16`` in float64) times the number
+of terms times the size of the terms. Hence, for every entry, with gradient_check's constants::
+
+    passes when  |a − t| ≤ max(atol_l, rtol · max(|a|, |t|))
+    rtol   = max(RTOL, ATOL_ULPS · ε · √n)                     RTOL = 1e-6, ATOL_ULPS = 10
+    atol_l = ATOL_ULPS · ε · n · S_l,   S_l = max |[1 H_{l-1}]|ᵀ |δ_l|
+
+with ``n = max(n_l) + 1`` the longest sum of one product and ``S_l`` the largest sum of absolute terms
+of layer ``l``'s own outer product. In float64 that is ``rtol = 1e-6`` (gradient_check's, 1000 times
+below an error of 0.1 %) and ``atol`` near ``1e-12 · S_l``: a gradient 2 % off is wrong, however it
+came about. A learner computing in float32 gets ``ε = 1.2e-7`` (``rtol`` 3e-5 for the seed network).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..gradcheck import ATOL_ULPS, RTOL
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``rtol`` and ``atol`` for one layer's gradient (see the module docstring)."""
+
+    rtol: float
+    atol: float
+
+    def to_json(self):
+        return {"rtol": self.rtol, "atol": self.atol}
+
+
+def tolerances(fwd, deltas, eps):
+    """``{l: Tolerance}`` for the true ``δ_l`` (``deltas``) and the learner's machine epsilon ``eps``."""
+    n = max(fwd.spec.sizes) + 1
+    rtol = max(RTOL, ATOL_ULPS * eps * np.sqrt(n))
+    return {l: Tolerance(rtol, float(ATOL_ULPS * eps * n * np.max(np.abs(fwd.one_H(l - 1)).T @ np.abs(d))))
+            for l, d in deltas.items()}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One layer's gradient against another: the largest ``|a − t|``, the largest relative error
+    ``|a − t| / max(|a|, |t|, atol/rtol)``, its canonical entry ``worst`` and whether every entry passed."""
+
+    max_abs_error: float
+    max_rel_error: float
+    worst: tuple
+    passed: bool
+
+
+def compare(a, t, tol, first_row=0):
+    """Compare ``a`` with ``t`` (canonical, same shape) from row ``first_row`` on (1 without biases)."""
+    a, t = a[first_row:], t[first_row:]
+    diff = np.abs(a - t)
+    size = np.maximum(np.abs(a), np.abs(t))
+    rel = diff / np.maximum(size, tol.atol / tol.rtol)
+    k = np.unravel_index(int(np.argmax(rel)), rel.shape)
+    passed = bool(np.all(diff <= np.maximum(tol.atol, tol.rtol * size)))
+    return Comparison(float(np.max(diff)), float(np.max(rel)), (int(k[0]) + first_row, int(k[1])), passed)

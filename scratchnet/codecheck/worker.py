@@ -1,0 +1,117 @@
+"""Run a learner's ``FUNCTION(weights, X, Y)`` from their file, in a process of its own.
+
+Started by `runner.run_file` as ``python worker.py FILE FUNCTION DIR`` (by path, so that it imports
+nothing of scratchnet: a learner's file runs next to NumPy alone). It reads ``DIR/inputs.npz`` (no
+pickle) and ``DIR/inputs.json`` (how to assemble the weights), calls the function once per batch, and
+writes ``DIR/out_<tag>.npz`` plus ``DIR/out.json``: per call the outline of what it returned (lists,
+tuples, dicts and arrays) or the exception with the learner's own frames. Standard output and error
+belong to the learner's code.
+"""
+
+import json
+import os
+import sys
+import time
+import traceback
+
+MAX_ITEMS = 2000
+MAX_DEPTH = 4
+
+
+def _outline(value, arrays, depth=0):
+    """A JSON outline of ``value``; the arrays go into ``arrays`` under the keys the outline names."""
+    import numpy as np
+    if depth > MAX_DEPTH or len(arrays) > MAX_ITEMS:
+        return {"other": "too deeply nested"}
+    if value is None:
+        return {"none": True}
+    if isinstance(value, dict):
+        return {"dict": [[str(k), _outline(v, arrays, depth + 1)] for k, v in list(value.items())[:MAX_ITEMS]]}
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            key = f"a{len(arrays)}"
+            arrays[key] = np.asarray(value, dtype=float)
+            return {"array": key, "from": "list"}
+        kind = "list" if isinstance(value, list) else "tuple"
+        return {kind: [_outline(v, arrays, depth + 1) for v in value[:MAX_ITEMS]]}
+    if isinstance(value, (np.ndarray, np.generic, int, float)) and not isinstance(value, bool):
+        array = np.asarray(value)
+        if array.dtype.kind in "biufc":
+            key = f"a{len(arrays)}"
+            arrays[key] = array
+            return {"array": key}
+    return {"other": type(value).__name__}
+
+
+def _frames(tb, root):
+    """The traceback's frames in the learner's own files (under ``root``, this worker excluded)."""
+    here = os.path.abspath(__file__)
+    out = []
+    for f in traceback.extract_tb(tb):
+        name = os.path.abspath(f.filename)
+        if name != here and name.startswith(root + os.sep) and "site-packages" not in name:
+            out.append([name, f.lineno, f.name, f.line or ""])
+    return out
+
+
+def _failure(e, root):
+    return {"type": type(e).__name__, "message": str(e)[:2000], "frames": _frames(e.__traceback__, root)}
+
+
+def main(path, function, work):
+    import importlib.util
+
+    import numpy as np
+    root = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, root)
+    with open(os.path.join(work, "inputs.json")) as f:
+        plan = json.load(f)
+    arrays = np.load(os.path.join(work, "inputs.npz"), allow_pickle=False)
+    report = {"calls": {}}
+    try:
+        spec = importlib.util.spec_from_file_location("learner_code", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except BaseException as e:               # noqa: BLE001 - the learner's import may raise anything
+        failure = _failure(e, root)
+        if isinstance(e, SyntaxError):
+            failure["frames"] = [[os.path.abspath(e.filename or path), e.lineno or 0, "<module>", e.text or ""]]
+        report["import"] = failure
+        return _write(work, report)
+    fn = getattr(module, function, None)
+    if not callable(fn):
+        report["missing"] = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
+                                   and getattr(v, "__module__", None) == "learner_code")[:10]
+        return _write(work, report)
+    for tag, call in plan["calls"].items():
+        weights = _assemble(call["weights"], arrays)
+        X, Y = np.array(arrays[call["X"]]), np.array(arrays[call["Y"]])
+        started = time.monotonic()
+        try:
+            result = fn(weights, X, Y)
+        except BaseException as e:           # noqa: BLE001 - any error of the learner's, SystemExit too
+            report["calls"][tag] = {"raised": _failure(e, root)}
+            continue
+        out = {}
+        report["calls"][tag] = {"outline": _outline(result, out), "seconds": time.monotonic() - started}
+        np.savez(os.path.join(work, f"out_{tag}.npz"), **out)
+    return _write(work, report)
+
+
+def _assemble(outline, arrays):
+    import numpy as np
+    if isinstance(outline, str):
+        return np.array(arrays[outline])
+    if outline and isinstance(outline[0], str) and outline[0] == "pair":
+        return (_assemble(outline[1], arrays), _assemble(outline[2], arrays))
+    return [_assemble(item, arrays) for item in outline]
+
+
+def _write(work, report):
+    with open(os.path.join(work, "out.json"), "w") as f:
+        json.dump(report, f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
