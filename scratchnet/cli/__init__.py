@@ -22,8 +22,8 @@ def cli():
 
 
 def _register():
-    from . import check, check_code, data, derive, evaluate, gradcheck, lab, predict, train
-    for module in (train, evaluate, data, gradcheck, predict, derive, check, check_code, lab):
+    from . import check, check_code, data, derive, evaluate, export, gradcheck, import_weights, lab, predict, train
+    for module in (train, evaluate, data, gradcheck, predict, derive, check, check_code, lab, export, import_weights):
         cli.add_command(module.command)
 
 
