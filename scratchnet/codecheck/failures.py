@@ -63,8 +63,9 @@ class Crash:
         """This crash as the one-line `LearnerCodeError` (the learner's last line, their exception)."""
         where = f" at {self.last.where()} ({self.last.text.strip()})" if self.last else ""
         message = self.message.strip().splitlines()[0] if self.message.strip() else ""
-        return LearnerCodeError(f"your code raised {self.type_name}{where} with B = {batch}: {message}"[:400],
-                                "raised", self.last.where() if self.last else None)
+        said = f"{self.type_name}: {message}" if message else self.type_name
+        return LearnerCodeError(f"your code raised {said[:200]}{where[:160]}, with B = {batch}", "raised",
+                                self.last.where() if self.last else None)
 
 
 _BROADCAST = re.compile(r"operands could not be broadcast together with shapes? ((?:\([\d, ]*\)\s*)+)")

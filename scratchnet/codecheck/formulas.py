@@ -49,6 +49,8 @@ def corrected(spec, l, site):
 
 
 OWN_HINTS = {
+    "not_computed": ("Every entry is 0: the gradient of this layer was never computed (a np.zeros placeholder, "
+                     "or a loop that stops one layer early: range(L, 1, -1) leaves out layer 1)."),
     "update": ("Return the gradient ∂L/∂W itself, ŷ − y at the output (y − ŷ is its negative), without the "
                "learning rate: the optimiser applies W ← W − η ∂L/∂W, and a checker (or Adam) needs the "
                "gradient, not the step."),

@@ -4,7 +4,7 @@ A `Candidate` replaces one step of `passes.backward` — how ``δ_l`` is compute
 ``∂L/∂W_l`` is computed from it (site ``"dW"``) — by what a learner's code does instead. Its ``codes``
 are the diagnosis codes of `scratchnet.derivation.check` (``bias_row``, ``activation_derivative``,
 ``missing_transpose``, ``transposed``, ``wrong_layer``, ``batch_sum``, ``sign``, ``batch_factor``) plus
-three that only running code has: ``update`` (a learning rate and a minus sign folded in: an update step,
+four that only running code has: ``not_computed`` (a gradient left at zero), ``update`` (a learning rate and a minus sign folded in: an update step,
 not a gradient), ``scale`` (some other constant factor) and ``updated_weights`` (δ carried back through
 weights this very step has already updated).
 
@@ -164,6 +164,8 @@ def weight(spec, fwd, l):
     out = []
     n_in, n_out = spec.sizes[l - 1], spec.sizes[l]
     W = f"∂L/∂W{l}"
+    out.append(Candidate(("not_computed",), "dW", l, f"{W} is all zeros: a placeholder, or a gradient never "
+                         f"computed", lambda s, p: np.zeros_like(s.right)))
     if spec.bias == "row" and n_in + 1 == n_out or spec.bias != "row" and n_in == n_out:
         out.append(Candidate(("transposed",), "dW", l, f"{W} transposed (the matrix is square, so the shape fits)",
                              lambda s, p: s.right.T if spec.bias == "row" else np.vstack([s.right[:1], s.right[1:].T])))
