@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics, plots
-from .data.classes import class_names
+from .data.classes import model_class_names
 from .errors import ScratchnetError
 from .losses import log_loss
 
@@ -89,7 +89,8 @@ def markdown_confusion(C, names):
 def write_report(net, X, y, out_dir, *, model_name="model", dataset="mnist", evaluation=None):
     """Write the four pictures and ``report.md`` for ``net`` on ``X (N, n_0)``, ``y (N,)`` into ``out_dir``.
 
-    The folder is created if needed. Returns ``(evaluation, paths)``: the `ModelEvaluation` and a dict from
+    The classes are named as the model names them (`scratchnet.data.model_class_names`). The folder is
+    created if needed. Returns ``(evaluation, paths)``: the `ModelEvaluation` and a dict from
     file name to the `Path` written (the four pictures and ``report.md``).
     """
     out = Path(out_dir)
@@ -97,7 +98,7 @@ def write_report(net, X, y, out_dir, *, model_name="model", dataset="mnist", eva
         raise ScratchnetError(f"cannot write the report to {out}: it is a file; give a folder")
     out.mkdir(parents=True, exist_ok=True)
     ev = evaluation or evaluate_model(net, X, y)
-    names = class_names(dataset, net.sizes[-1])
+    names = model_class_names(net, dataset)
     history = net.metadata.get("history") or []
     paths = {
         "training_curves.png": plots.training_curves(history, out / "training_curves.png", ev.loss, ev.accuracy),

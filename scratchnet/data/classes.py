@@ -20,7 +20,7 @@ def class_names(dataset, K=10):
     return names
 
 
-def model_class_names(net):
+def model_class_names(net, dataset=None):
     """The class names of a network's outputs, label ``k`` → ``names[k]``.
 
     A model trained or imported by this scratchnet keeps them in ``net.metadata["class_names"]``; an older
@@ -32,7 +32,7 @@ def model_class_names(net):
     names = meta.get("class_names")
     if isinstance(names, list) and len(names) == K and all(isinstance(n, str) for n in names):
         return tuple(names)
-    dataset = meta.get("dataset", "mnist")
+    dataset = dataset or meta.get("dataset", "mnist")
     if dataset in CLASS_NAMES and len(CLASS_NAMES[dataset]) == K:
         return CLASS_NAMES[dataset]
     return tuple(str(k) for k in range(K))

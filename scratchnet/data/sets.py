@@ -155,19 +155,25 @@ def with_classes_of(test, train):
     """``test`` relabelled with ``train``'s class numbers, so that class ``k`` means the same in both.
 
     Refused when the pictures differ in size or the test set holds a class the training set lacks."""
-    if test.n_inputs != train.n_inputs:
-        raise BadData(f"{test.source} has pictures of {test.n_inputs} pixels, but {train.source} has "
-                      f"{train.n_inputs}; give test data of the same size")
-    index = {name: k for k, name in enumerate(train.class_names)}
+    return relabel(test, train.class_names, train.n_inputs, f"the training data {train.source}")
+
+
+def relabel(test, class_names, n_inputs, what):
+    """``test`` with its labels renumbered to ``class_names`` (the classes of ``what``, e.g. a model),
+    if its pictures have ``n_inputs`` pixels and every class of it is one of ``class_names``."""
+    if test.n_inputs != n_inputs:
+        raise BadData(f"{test.source} has pictures of {test.n_inputs} pixels, but {what} takes {n_inputs}; "
+                      "give test data of the same size")
+    index = {name: k for k, name in enumerate(class_names)}
     lacking = [name for name in test.class_names if name not in index]
     if lacking:
         where = np.flatnonzero(np.isin(test.y, [test.class_names.index(n) for n in lacking]))
         shown = ", ".join(repr(n) for n in lacking[:5]) + (", …" if len(lacking) > 5 else "")
         raise BadData(f"{test.source} holds the class{'es' if len(lacking) > 1 else ''} {shown} "
-                      f"({len(where):,} pictures), which the training data {train.source} lacks "
-                      f"(its classes: {', '.join(train.class_names[:12])}{', …' if train.n_classes > 12 else ''})")
+                      f"({len(where):,} pictures), which {what} lacks "
+                      f"(its classes: {', '.join(class_names[:12])}{', …' if len(class_names) > 12 else ''})")
     mapping = np.array([index[name] for name in test.class_names], dtype=np.int64)
-    return DataSet(test.X, mapping[test.y], train.class_names, test.source, test.sha256, test.skipped)
+    return DataSet(test.X, mapping[test.y], tuple(class_names), test.source, test.sha256, test.skipped)
 
 
 def split(data, fraction, seed=0):
