@@ -43,6 +43,10 @@ class Hasher:
                 self.h.update(block)
         return self
 
+    def add_bytes(self, data):
+        self.h.update(data)
+        return self
+
     def add_text(self, text):
         self.h.update(text.encode("utf-8") + b"\0")
         return self

@@ -4,8 +4,9 @@ The header row is optional. The label is the first column, or the column named `
 header; labels are numbers (``0 … K-1``, the class names are the numbers) or text (``cat``, ``dog``: the
 class names, sorted). Every other column is a pixel, a whole number 0…255.
 
-The file is read in chunks of rows (`CHUNK_ROWS`), so memory holds the pixels as bytes (47 MB for 60,000
-rows of 784) plus one chunk, whatever the size of the text; a line longer than `MAX_LINE` bytes is
+The file is read twice: once for its SHA-256 (the cache's key) and its number of lines, then in chunks of
+rows (`CHUNK_ROWS`) into a preallocated ``uint8 (lines, n_0)``, so memory holds the pixels as bytes (47 MB
+for 60,000 rows of 784) plus one chunk, whatever the size of the text (110 MB for those rows); a line longer than `MAX_LINE` bytes is
 refused. Any bad row (ragged, a field that is not a number, a label that is not a class, a pixel outside
 0…255 or NaN) is one line naming the file and its line number, and nothing is loaded.
 """
@@ -117,7 +118,7 @@ def _numeric_labels(labels, numbers, name):
     return values
 
 
-def _convert(path, name, on_progress):
+def _convert(path, name, n_lines, on_progress):
     total = path.stat().st_size
     with open(path, "rb") as f:
         reader = _Reader(f, name)
@@ -130,8 +131,8 @@ def _convert(path, name, on_progress):
             raise BadData(f"{name} line {first[0]} holds one value; each row needs a label and pixels")
         pending = [] if has_header else [first]
         numeric = None
-        chunks, all_labels, numbers = [], [], []
-        label_values = []
+        X, n = None, 0
+        all_labels, numbers, label_values = [], [], []
         while True:
             for item in lines:
                 pending.append(item)
@@ -147,14 +148,17 @@ def _convert(path, name, on_progress):
                 label_values.append(_numeric_labels(labels, chunk_numbers, name))
             else:
                 all_labels.extend(v.decode("utf-8", errors="replace") for v in labels)
-            chunks.append(check_pixels(pixels, lambda i: f"{name} line {chunk_numbers[i]}"))
+            if X is None:
+                X = np.zeros((n_lines, n_fields - 1), np.uint8)
+            X[n:n + len(pixels)] = check_pixels(pixels, lambda i: f"{name} line {chunk_numbers[i]}")
+            n += len(pixels)
             numbers.extend(chunk_numbers)
             pending = []
             if on_progress is not None:
                 on_progress(min(f.tell(), total), total)
-    if not chunks:
+    if X is None:
         raise BadData(f"{name} holds a header but no rows")
-    X = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    X = X[:n] if n < len(X) else X                        # blank lines: a few rows fewer than lines
     line_of = lambda i: f"{name} line {numbers[i]}"            # noqa: E731
     if numeric:
         values = np.concatenate(label_values)
@@ -163,6 +167,17 @@ def _convert(path, name, on_progress):
     else:
         y, names = text_classes(all_labels, name)
     return X, y, names
+
+
+def _hash_and_count(path):
+    """The file's SHA-256 and its number of lines (a last line without a newline counts too)."""
+    hasher, lines, last = converted.Hasher(), 0, b"\n"
+    with open(path, "rb") as f:
+        while block := f.read(converted.CHUNK):
+            hasher.add_bytes(block)
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return hasher.hexdigest(), lines + (last != b"\n")
 
 
 def load_csv(path, *, cache=True, on_progress=None, on_message=None):
@@ -180,7 +195,7 @@ def load_csv(path, *, cache=True, on_progress=None, on_message=None):
     if not path.is_file():
         raise ScratchnetError(f"{name} does not exist or is not a file", field="data")
     try:
-        sha = converted.Hasher().add_file(path).hexdigest()
+        sha, n_lines = _hash_and_count(path)
     except PermissionError:
         raise ScratchnetError(f"cannot read {name}: permission denied", field="data") from None
     except OSError as e:
@@ -194,7 +209,7 @@ def load_csv(path, *, cache=True, on_progress=None, on_message=None):
         if on_progress is not None:
             on_progress(1, 1)
     else:
-        X, y, names = _convert(path, name, on_progress)
+        X, y, names = _convert(path, name, n_lines, on_progress)
         if cache:
             converted.write(cache_key, X, y, names)
     return DataSet(X, y, names, name, sha)
