@@ -31,12 +31,13 @@ class LayerReport:
     because_of: int = None
     tolerance: object = None
     problem: object = None
+    norm_error: float = None
 
     def to_json(self):
         return {"layer": self.layer, "name": f"W{self.layer}", "shape": list(self.shape) if self.shape else None,
                 "expected_shape": list(self.expected_shape), "status": self.status,
                 "right": self.status == "right", "max_abs_error": self.max_abs_error,
-                "max_rel_error": self.max_rel_error, "where": self.where, "yours": self.yours, "true": self.true,
+                "max_rel_error": self.max_rel_error, "norm_error": self.norm_error, "where": self.where, "yours": self.yours, "true": self.true,
                 "because_of": self.because_of,
                 "tolerance": self.tolerance.to_json() if self.tolerance else None,
                 "shape_problem": self.problem.to_json() if self.problem else None}
@@ -147,7 +148,8 @@ def analyse(spec, point, outcome):
         c = compare(a, dW[l], tols[l], first_row)
         i, j = c.worst
         report = LayerReport(l, expected, expected, "right", c.max_abs_error, c.max_rel_error,
-                             entry_name(spec, l, i, j), float(a[i, j]), float(dW[l][i, j]), tolerance=tols[l])
+                             entry_name(spec, l, i, j), float(a[i, j]), float(dW[l][i, j]), tolerance=tols[l],
+                             norm_error=c.norm_error)
         if not c.passed:
             if l in own:
                 report.status = "wrong"

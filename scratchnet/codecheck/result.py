@@ -96,7 +96,7 @@ class CodeCheckResult:
             what = f"∂L/∂W{l}" if l is not None else "∂L/∂W"
             out.append(Diagnosis(codes, l, site, words, None, fix,
                                  [h for h in (hint(spec, c, what, run.B) for c in codes) if h], run.B))
-        return out
+        return sorted(out, key=lambda d: -(d.layer if d.layer is not None else spec.L + 1))
 
     # ------------------------------------------------------------------ renderings
 
@@ -113,7 +113,8 @@ class CodeCheckResult:
                 p = r.problem
                 out.append(f"  {name:<16} shape error: {p.name} is {_shape(p.got)}, not {_shape(p.expected)}")
                 continue
-            err = f"max error {r.max_abs_error:.2g} at {r.where} (yours {r.yours:.6g}, true {r.true:.6g})"
+            err = (f"‖yours − true‖/‖true‖ = {r.norm_error:.2g}, worst at {r.where} (yours {r.yours:.6g}, "
+                   f"true {r.true:.6g})")
             text = {"right": f"right       max error {r.max_abs_error:.1e}",
                     "wrong": f"WRONG       {err}",
                     "inherited": f"wrong only because of layer {r.because_of}: {err}",

@@ -45,12 +45,14 @@ def tolerances(fwd, deltas, eps):
 @dataclass(frozen=True)
 class Comparison:
     """One layer's gradient against another: the largest ``|a − t|``, the largest relative error
-    ``|a − t| / max(|a|, |t|, atol/rtol)``, its canonical entry ``worst`` and whether every entry passed."""
+    ``|a − t| / max(|a|, |t|, atol/rtol)``, its canonical entry ``worst``, whether every entry passed, and
+    the relative error of the whole matrix ``‖a − t‖ / ‖t‖`` (the number cs231n's checks print)."""
 
     max_abs_error: float
     max_rel_error: float
     worst: tuple
     passed: bool
+    norm_error: float = 0.0
 
 
 def compare(a, t, tol, first_row=0):
@@ -61,4 +63,7 @@ def compare(a, t, tol, first_row=0):
     rel = diff / np.maximum(size, tol.atol / tol.rtol)
     k = np.unravel_index(int(np.argmax(rel)), rel.shape)
     passed = bool(np.all(diff <= np.maximum(tol.atol, tol.rtol * size)))
-    return Comparison(float(np.max(diff)), float(np.max(rel)), (int(k[0]) + first_row, int(k[1])), passed)
+    norm = float(np.linalg.norm(t))
+    norm_error = float(np.linalg.norm(a - t)) / norm if norm > 0 else float(np.linalg.norm(a - t))
+    return Comparison(float(np.max(diff)), float(np.max(rel)), (int(k[0]) + first_row, int(k[1])), passed,
+                      norm_error)
