@@ -86,7 +86,7 @@ def _convert(classes, skip_bad, where, on_progress):
                 y[n] = k
                 n += 1
             except ScratchnetError as e:
-                bad.append((str(p), str(e)))
+                bad.append((str(p), str(e).split("; ")[0]))          # the reason, without predict's advice
             done += 1
             if on_progress is not None and (done % 64 == 0 or done == total):
                 on_progress(done, total)
