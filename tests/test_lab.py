@@ -60,7 +60,7 @@ def net():
 
 @pytest.fixture
 def lab(net, tmp_path):
-    return Lab(LabModel(net, source="test net", trained=True), save_path=tmp_path / "saved.npz")
+    return Lab(LabModel(net, source="test net", trained=True))
 
 
 @pytest.fixture
@@ -145,6 +145,126 @@ def test_one_step_lowers_the_loss_and_leaves_the_labs_network_alone(client, net)
     assert out["after"][2] > out["before"][2]
     np.testing.assert_array_equal(net.params, before)
     assert client.post("/api/step", json={"pixels": x}).status_code == 422          # a step needs a label
+
+
+# ---------------------------------------------------------------------------------------- the page's words
+
+def fill(explained, i, j, cols):
+    """A cell's formula as the page fills it in (colors.js `formula`): {i}, {j}, {k} and the fields."""
+    at = {"i": i, "j": j, "k": i * cols + j}
+    template = explained["first_row"] if i == 0 and explained.get("first_row") else explained["cell"]
+    return re.sub(r"\{(\w+)\}", lambda m: str(at[m.group(1)]) if m.group(1) in at else
+                  explained["fields"][m.group(1)]["values"][at[explained["fields"][m.group(1)]["by"]]], template)
+
+
+def num(text):
+    """A number as the page writes it, read back."""
+    return float(text.replace("−", "-"))
+
+
+def test_numbers_are_written_once_with_one_minus_sign():
+    from scratchnet.lab.explain import number, numbers
+    assert [number(v) for v in (-2.98e-4, 2.98e-4, 0.0, -0.5, 12345.6, 0.0108)] == \
+        ["−2.98e−4", "2.98e−4", "0", "−0.5000", "1.23e4", "0.0108"]
+    values = np.random.default_rng(0).standard_normal(500) * 10.0 ** np.random.default_rng(1).integers(-6, 6, 500)
+    assert numbers(values) == [number(v) for v in values]
+    assert numbers(values, 3) == [number(v, 3) for v in values]
+
+
+def a_pass(net, x, label):
+    t = net.forward(x.reshape(1, -1))
+    net.backward(t, np.array([label]))
+    return t
+
+
+def test_backprop_explains_every_cell_with_the_traces_numbers(client, net):
+    from scratchnet.lab.explain import numbers
+    x = np.random.default_rng(5).random(784).round(3)
+    r = client.post("/api/backprop", json={"pixels": x.tolist(), "label": 4, "unit": 7}).json()
+    t, e = a_pass(net, x, 4), r["explain"]
+    assert e["loss"] == f"L = −log ŷ[4] = −log {numbers([t.yhat[0, 4]])[0]} = {numbers([t.loss])[0]}"
+    deltas = {d["id"]: d for d in e["deltas"]}
+    assert list(deltas) == ["delta3", "delta2", "delta1"]
+    for l in (1, 2, 3):
+        d = deltas[f"delta{l}"]
+        assert d["fields"]["v"]["values"] == numbers(t.delta[l][0])
+        assert d["scale"]["max"] == pytest.approx(np.abs(t.delta[l]).max())
+    assert deltas["delta3"]["fields"]["y"]["values"] == ["0"] * 4 + ["1"] + ["0"] * 5
+    assert fill(deltas["delta3"], 0, 4, 10).startswith(
+        f"δ₃[4] = ŷ[4] − y[4] = {numbers([t.yhat[0, 4]])[0]} − 1 = {numbers([t.delta[3][0, 4]])[0]}\n")
+    for l in (1, 2):                               # δ_l = (δ_{l+1} W̄_{l+1}ᵀ) ⊙ σ′(z_l), factor by factor
+        f = deltas[f"delta{l}"]["fields"]
+        g = np.array([num(v) for v in f["g"]["values"]])
+        np.testing.assert_allclose(g, t.delta[l + 1][0] @ net.weights[l][1:].T, atol=5e-5)
+        assert f["f"]["values"] == numbers(t.H[l][0] * (1 - t.H[l][0]))          # σ′ = H (1 − H)
+        assert f["h"]["values"] == numbers(t.H[l][0])
+    assert fill(deltas["delta2"], 0, 3, 10).splitlines()[1] == \
+        f"σ′(z₂[3]) = H (1 − H) with H = H₂[3] = {numbers([t.H[2][0, 3]])[0]}"
+    grads = {g["id"]: g for g in e["gradients"]}
+    assert list(grads) == ["W3", "W2"]
+    for l in (2, 3):
+        f = grads[f"W{l}"]["fields"]
+        assert f["v"]["values"] == numbers(t.dW[l]) and f["b"]["values"] == numbers(t.delta[l][0])
+        assert f["a"]["values"] == ["1"] + numbers(t.H[l - 1][0])
+    H1, d2, g = (numbers(a) for a in (t.H[1][0], t.delta[2][0], t.dW[2]))
+    assert fill(grads["W2"], 5, 3, 10).splitlines() == [
+        f"∂L/∂W₂[5, 3] = [1 H₁][5] · δ₂[3] = H₁[4] · δ₂[3] = {H1[4]} · {d2[3]} = {g[53]}",
+        "∂L/∂W₂ = [1 H₁]ᵀ δ₂   (101×1 · 1×10 → 101×10)"]
+    assert fill(grads["W2"], 0, 3, 10).startswith(f"∂L/∂W₂[0, 3] = [1 H₁][0] · δ₂[3] = 1 · {d2[3]} = {g[3]}")
+    w1 = e["W1_unit"]
+    assert w1["unit"] == 7 and w1["fields"]["v"]["values"] == numbers(t.dW[1][1:, 7])
+    assert w1["fields"]["x"]["values"] == numbers(x)
+    assert fill(w1, 2, 5, 28).startswith(f"∂L/∂W₁[62, 7] = x[61] · δ₁[7] = {numbers([x[61]])[0]} · "
+                                         f"{numbers([t.delta[1][0, 7]])[0]} = {numbers([t.dW[1][62, 7]])[0]}")
+    assert e["W1_bias"].startswith(f"bias: ∂L/∂W₁[0, 7] = δ₁[7] = {numbers([t.dW[1][0, 7]])[0]};")
+    assert e["shared_scale"]["max"] == max(1.0, max(p["scale"]["max"] for p in [*e["deltas"], *e["gradients"], w1]))
+    words = json.dumps(e, ensure_ascii=False)
+    assert "-" not in words.replace("first_row", "") and "e−0" not in words      # one minus sign, no e−04
+
+
+def test_predict_explains_every_unit_and_the_softmax_denominator(client, net):
+    from scratchnet.lab.explain import numbers
+    x = np.random.default_rng(6).random(784).round(3)
+    r = client.post("/api/predict", json={"pixels": x.tolist()}).json()
+    t = net.forward(x.reshape(1, -1))
+    layers = {p["id"]: p for p in r["explain"]["layers"]}
+    assert list(layers) == ["H1", "H2", "yhat"]
+    assert layers["H2"]["fields"]["z"]["values"] == numbers(t.z[2][0], 3)
+    assert fill(layers["H2"], 0, 3, 0).splitlines() == [
+        f"H₂[3] = σ(z₂[3]) = σ({numbers(t.z[2][0], 3)[3]}) = {numbers(t.H[2][0])[3]}",
+        "z₂ = [1 H₁] W₂   (1×101 · 101×10 → 1×10)"]
+    S = np.exp(t.z[3][0]).sum()
+    line = fill(layers["yhat"], 0, 3, 0).splitlines()[0]
+    assert line == (f"ŷ[3] = softmax(z₃)[3] = exp(z₃[3]) / Σⱼ exp(z₃[j]) = exp({numbers(t.z[3][0], 3)[3]}) / "
+                    f"{numbers([S])[0]} = {numbers([np.exp(t.z[3][0, 3])])[0]} / {numbers([S])[0]} = "
+                    f"{numbers(t.yhat[0])[3]}")
+
+
+def test_the_input_sent_back_as_pixels_is_the_same_pass(client, net):
+    first = client.post("/api/predict", json={"image": picture_url(a_one)}).json()
+    again = client.post("/api/backprop", json={"pixels": first["input"]}).json()
+    assert again["probabilities"] == first["probabilities"] and again["input"] == first["input"]
+    step = client.post("/api/step", json={"pixels": first["input"], "label": 1, "lr": 1.0}).json()
+    assert step["before"] == first["probabilities"]
+    assert step["text"].startswith(f"ŷ[1]: {100 * step['before'][1]:.1f} % → {100 * step['after'][1]:.1f} %; loss ")
+
+
+def test_derivation_pictures_and_facts_are_math_not_raw_latex(client):
+    d = client.get("/api/derivation").json()
+    p = d["pictures"]
+    assert [q["id"] for q in p["layers"]] == ["H1", "H2", "yhat"]
+    assert [q["quantity"]["unicode"] for q in p["deltas"]] == ["δ₃", "δ₂", "δ₁"]
+    assert p["layers"][2]["what"] == "digit" and p["layers"][2]["col_labels"] == [str(k) for k in range(10)]
+    assert p["layers"][0]["layout"] == [10, 10] and p["layers"][0]["row_labels"][:3] == ["0", "10", "20"]
+    assert [q["formula"] for q in p["targets"]] == ["W3", "W2", "W1", "z3", "z2", "z1", "H2", "H1"]
+    assert all(q["caption"].startswith("<math") for q in [*p["layers"], *p["deltas"], *p["gradients"]])
+    for step in d["steps"]:
+        assert "<msup><mi>&#x003C3;</mi><mi>&#x02032;</mi></msup>" not in step["mathml"]   # σ′ is one symbol
+        for fact in step["facts"]:
+            prose = re.sub(r"<math.*?</math>", "", fact["html"])
+            assert "$" not in fact["html"] and not re.search(r"[A-Za-zδ]_|Σ|\\", prose), prose
+    delta2 = next(s for s in d["steps"] if s["name"] == "delta2")
+    assert "<mi>&#x003C3;&#x02032;</mi>" in delta2["mathml"]
 
 
 # ---------------------------------------------------------------------------------------- formulas
@@ -244,6 +364,10 @@ def test_limits_answer_json_errors_and_the_server_keeps_serving(client):
     assert r.status_code == 400 and "deep" in r.json()["error"]
     assert client.get("/api/mistakes?n=0").status_code == 422
     assert client.get("/api/mistakes?n=1000000000").status_code == 422
+    assert client.get("/api/mistakes?n=²").status_code == 422                   # a digit to isdigit(), not to int()
+    for constant in (b"NaN", b"Infinity", b"-Infinity"):
+        r = client.post("/api/train", content=b'{"lr": ' + constant + b"}", headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and "not a number in JSON" in r.json()["error"]
     assert client.post("/api/train", json={"continue": "yes"}).status_code == 422
     assert client.post("/api/check", json={"formula": "x", "batch": 10 ** 6}).status_code == 422
     assert client.get("/api/nothing").status_code == 404
@@ -263,11 +387,14 @@ def test_an_unexpected_failure_is_a_json_500_and_serving_goes_on(lab, monkeypatc
         assert c.get("/api/model").status_code == 200
 
 
-def test_save_writes_only_to_the_labs_own_path(client, lab, net):
-    r = client.post("/api/save", json={"path": str(lab.save_path.parent / "elsewhere.npz")})
-    assert r.status_code == 200 and r.json()["saved"] == str(lab.save_path)
-    assert not (lab.save_path.parent / "elsewhere.npz").exists()
-    np.testing.assert_array_equal(sn.load(lab.save_path).params, net.params)
+def test_save_is_a_download_of_the_learners_model_and_writes_nothing_here(client, net, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = client.get("/api/model/download")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    (tmp_path / "got.npz").write_bytes(r.content)
+    np.testing.assert_array_equal(sn.load(tmp_path / "got.npz").params, net.params)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["got.npz"]
+    assert client.post("/api/save", json={}).status_code in (404, 405)       # no server-side save any more
 
 
 # ---------------------------------------------------------------------------------------- mistakes
@@ -300,56 +427,141 @@ def test_mistakes_without_the_test_set_is_a_503(client, lab, tmp_path):
 
 # ---------------------------------------------------------------------------------------- training
 
-def events(client):
-    """The run's server-sent events as (type, data) pairs, until the stream ends."""
+def events(client, last_event_id=None, with_ids=False):
+    """The learner's run's server-sent events as (type, data) pairs (or (id, type, data)), until its
+    ``done`` event (the stream itself stays open for the learner's next run)."""
     out = []
-    with client.stream("GET", "/api/train/events") as r:
+    headers = {} if last_event_id is None else {"Last-Event-ID": last_event_id}
+    with client.stream("GET", "/api/train/events", headers=headers) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
-        kind = None
+        kind = event_id = None
         for line in r.iter_lines():
-            if line.startswith("event: "):
+            if line.startswith("id: "):
+                event_id = line[4:]
+            elif line.startswith("event: "):
                 kind = line[7:]
             elif line.startswith("data: "):
-                out.append((kind, json.loads(line[6:])))
+                out.append((event_id, kind, json.loads(line[6:])) if with_ids else (kind, json.loads(line[6:])))
+                if kind == "done":
+                    break
     return out
 
 
-def test_a_run_streams_progress_epochs_and_weights_then_becomes_the_labs_network(client, lab, tiny):
+def test_a_run_streams_progress_epochs_and_weights_then_becomes_the_learners_network(client, lab, tiny):
     lab.data_dir = tiny
     r = client.post("/api/train", json={"epochs": 2, "batch_size": 20, "lr": 0.01, "shift": 0, "examples": 600})
-    assert r.status_code == 202
+    assert r.status_code == 202 and r.json()["start_from"] == "your current network"
     seen = events(client)
     kinds = [k for k, _ in seen]
-    assert kinds[0] == "start" and kinds[-1] == "done"
+    assert "start" in kinds and kinds[-1] == "done"
     progress = [d for k, d in seen if k == "progress"]
     assert sum(1 for p in progress if p["epoch"] == 1) >= 5                     # several points per epoch
+    assert all(0 <= p["val_accuracy"] <= 1 and p["val_loss"] > 0 for p in progress)    # the held-out curve
     assert [d["epoch"] for k, d in seen if k == "epoch"] == [1, 2]
-    assert seen[-1][1]["status"] == "finished"
-    assert kinds.count("weights") >= 2
+    done = seen[-1][1]
+    assert done["status"] == "finished" and 0 < done["test_accuracy"] <= 1
+    assert kinds.count("weights") >= 1
     w = next(d for k, d in seen if k == "weights")
     assert w["units"] == 100 and len(base64.b64decode(w["codes"])) == 100 * 784
-    assert lab.model.source.startswith("trained in the lab")
-    assert client.get("/api/model").json()["version"] == 1
+    mine = client.get("/api/model").json()
+    assert mine["source"].startswith("trained in the lab") and mine["own"] and mine["trained"]
+    assert mine["version"] == 1 and mine["test_accuracy"] == done["test_accuracy"]
+    assert lab.model.source == "test net"                                     # the served model is untouched
     assert progress[-1]["accuracy"] > 0.5                        # the miniature is easy to learn
 
 
-def test_one_run_at_a_time_and_stop_ends_it_cleanly(client, lab, tiny):
+def test_progress_points_are_window_means_not_epoch_running_means(client, lab, tiny):
+    """Each point is the mean over the batches since the previous one, so nothing jumps at an epoch's
+    start: the first point of epoch 2 is close to the last of epoch 1, not to epoch 1's mean."""
+    lab.data_dir = tiny
+    client.post("/api/train", json={"epochs": 2, "batch_size": 10, "lr": 0.01, "shift": 0, "examples": 600})
+    progress = [d for k, d in events(client) if k == "progress"]
+    one = [p for p in progress if p["epoch"] == 1]
+    two = [p for p in progress if p["epoch"] == 2]
+    epoch_mean = np.mean([p["loss"] for p in one])
+    assert abs(two[0]["loss"] - one[-1]["loss"]) < abs(two[0]["loss"] - epoch_mean) + 1e-9
+    assert [p["step"] for p in progress] == sorted(p["step"] for p in progress)
+
+
+def test_two_learners_train_apart_and_a_third_keeps_the_served_model(lab, net, tiny):
+    lab.data_dir = tiny
+    with TestClient(create_app(lab), base_url=BASE) as a, TestClient(create_app(lab), base_url=BASE) as b, \
+            TestClient(create_app(lab), base_url=BASE) as c:
+        x = np.random.default_rng(2).random(784).round(3).tolist()
+        before = c.post("/api/predict", json={"pixels": x}).json()["probabilities"]
+        body = {"epochs": 1, "batch_size": 20, "lr": 0.05, "shift": 0, "examples": 600}
+        assert a.post("/api/train", json=body).status_code == 202
+        assert b.post("/api/train", json={**body, "fresh": True, "seed": 5}).status_code == 202   # queued, not refused
+        assert b.get("/api/train").json()["start_from"] == "fresh weights (seed 5)"
+        assert [k for k, _ in events(a)][-1] == "done" and [k for k, _ in events(b)][-1] == "done"
+        pa = a.post("/api/predict", json={"pixels": x}).json()["probabilities"]
+        pb = b.post("/api/predict", json={"pixels": x}).json()["probabilities"]
+        assert pa != pb and pa != before and pb != before
+        assert c.post("/api/predict", json={"pixels": x}).json()["probabilities"] == before
+        assert c.get("/api/model").json()["own"] is False
+        assert a.post("/api/model/reset", json={}).json()["own"] is False               # back to the served model
+        assert a.post("/api/predict", json={"pixels": x}).json()["probabilities"] == before
+        assert lab.sessions.count() == 3
+
+
+def test_one_run_per_learner_and_stop_keeps_the_last_finished_batch(client, lab, tiny):
     lab.data_dir = tiny
     body = {"epochs": 100, "batch_size": 1, "lr": 0.01, "shift": 0, "examples": 600}
     assert client.post("/api/train", json=body).status_code == 202
     r = client.post("/api/train", json=body)
-    assert r.status_code == 409 and "one run at a time" in r.json()["error"]
-    assert client.post("/api/save", json={}).status_code == 409
+    assert r.status_code == 409 and "still going" in r.json()["error"]
+    learner = lab.sessions.learners()[0]
     deadline = time.time() + 30
-    while not any(e["type"] == "progress" for e in lab.run.events) and time.time() < deadline:
+    while not learner.run.events.of_type("progress") and time.time() < deadline:
         time.sleep(0.05)
     assert client.post("/api/train/stop", json={}).json()["stopping"] is True
     seen = events(client)
-    assert seen[-1][0] == "done" and seen[-1][1]["status"] == "stopped"
-    assert np.isfinite(lab.model.net.params).all() and lab.model.source == "trained in the lab (stopped)"
+    done = seen[-1][1]
+    assert seen[-1][0] == "done" and done["status"] == "stopped" and done["batches"] >= 1
+    mine = client.get("/api/model").json()
+    assert mine["source"].startswith("partly trained in the lab") and mine["trained"] is False
+    np.testing.assert_array_equal(learner.net.params, learner.run.net.params)
     assert client.post("/api/train", json={**body, "epochs": 1}).status_code == 202              # free again
-    lab.run.stop()
-    lab.run.join(30)
+    learner.run.stop()
+    assert learner.run.join(30)
+
+
+def test_stop_before_the_first_batch_leaves_the_network_as_it_was(lab, net, tiny):
+    """A run waiting in the queue (the one slot is taken by another learner) stops at once and changes
+    nothing: no untrained network is ever labelled trained."""
+    lab.data_dir = tiny
+    with TestClient(create_app(lab), base_url=BASE) as a, TestClient(create_app(lab), base_url=BASE) as b:
+        long = {"epochs": 100, "batch_size": 1, "lr": 0.01, "shift": 0, "examples": 600}
+        assert a.post("/api/train", json=long).status_code == 202
+        r = b.post("/api/train", json={**long, "fresh": True})
+        assert r.status_code == 202
+        state = b.get("/api/train").json()
+        assert state["status"] == "queued" and state["position"] == 1
+        assert b.post("/api/train/stop", json={}).json()["stopping"] is True
+        assert b.get("/api/train").json()["status"] == "stopped"
+        mine = b.get("/api/model").json()
+        assert mine["own"] is False and mine["source"] == "test net" and mine["version"] == 0
+        a.post("/api/train/stop", json={})
+        assert [k for k, _ in events(a)][-1] == "done"
+
+
+def test_every_tab_follows_the_run_and_a_reconnect_resumes_after_its_last_event(client, lab, tiny):
+    lab.data_dir = tiny
+    client.post("/api/train", json={"epochs": 1, "batch_size": 20, "lr": 0.01, "shift": 0, "examples": 600})
+    first = events(client, with_ids=True)
+    second = events(client, with_ids=True)                                   # another tab, or a reload
+    assert [k for _, k, _ in first] == [k for _, k, _ in second]             # the whole (bounded) story again
+    middle = first[len(first) // 2][0]
+    resumed = events(client, last_event_id=middle, with_ids=True)
+    assert [i for i, _, _ in resumed] == [i for i, _, _ in first if _after(i, middle)]
+    for hostile in ["-100000000", "1.-100000000", "1.99999999999", "x", "9" * 40]:   # clamped, never a spin
+        started = time.process_time()
+        got = events(client, last_event_id=hostile, with_ids=True)
+        assert got and got[-1][1] == "done" and time.process_time() - started < 2
+
+
+def _after(event_id, other):
+    return int(event_id.split(".")[1]) > int(other.split(".")[1])
 
 
 def test_a_bad_recipe_is_a_json_error(client):

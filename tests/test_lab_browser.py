@@ -207,10 +207,12 @@ def test_pointing_at_a_unit_shows_its_formula_with_numbers(page):
     prediction_after(page)
     page.hover("#cells-H2 .cell >> nth=3")
     text = page.inner_text("#unit-formula")
-    assert re.search(r"H2\[3\] = σ\(z2\[3\]\) = σ\(−?\d+\.\d+\) = \d\.\d{4}", text), text
-    assert "z2 = [1 H1] W2   (1×101 · 101×10 → 1×10)" in text
+    assert re.search(r"H₂\[3\] = σ\(z₂\[3\]\) = σ\(−?\d+\.\d+\) = \d\.\d{4}", text), text
+    assert "z₂ = [1 H₁] W₂   (1×101 · 101×10 → 1×10)" in text
     page.focus("#cells-yhat .cell >> nth=3")
-    assert page.inner_text("#unit-formula").startswith("ŷ[3] = softmax(z3)[3]")
+    softmax = page.inner_text("#unit-formula")                # the denominator is shown, with its value
+    assert re.match(r"ŷ\[3\] = softmax\(z₃\)\[3\] = exp\(z₃\[3\]\) / Σⱼ exp\(z₃\[j\]\) = exp\(−?\d+\.\d+\) / "
+                    r"(\d+\.\d+) = \S+ / \1 = \S+", softmax), softmax
 
 
 def test_backprop_for_the_drawn_digit(page):
@@ -222,16 +224,109 @@ def test_backprop_for_the_drawn_digit(page):
     assert loss7.startswith("L = −log ŷ[7]")
     assert page.locator("#d-delta1 .cell").count() == 100 and page.locator("#d-delta3 .cell").count() == 10
     page.hover("#d-delta3 .cell >> nth=7")
-    assert re.match(r"δ3\[7\] = ŷ\[7\] − y\[7\] = \d\.\d{4} − 1 = −\d\.\d{4}", page.inner_text("#map-formula"))
+    assert re.match(r"δ₃\[7\] = ŷ\[7\] − y\[7\] = \d\.\d{4} − 1 = −\d\.\d{4}", page.inner_text("#map-formula"))
     page.select_option("#label", "2")                          # a wrong label: a much larger loss
     page.wait_for_function("() => document.getElementById('loss').textContent.startsWith('L = −log ŷ[2]')")
     assert float(page.inner_text("#loss").split("= ")[-1]) > float(loss7.split("= ")[-1])
+    page.hover("#map-W2", position={"x": 3 * 22 + 5, "y": 2})   # row 0, column 3: the bias row
+    assert page.inner_text("#map-formula").startswith("∂L/∂W₂[0, 3] = [1 H₁][0] · δ₂[3] = 1 · ")
     box = page.locator("#map-W2").bounding_box()
     assert box["height"] > 1.5 * box["width"]                  # 101 rows × 10 columns
     page.click("#step")
     page.wait_for_selector("#step-bars .bar.after")
     assert "→" in page.inner_text("#step-loss")
-    assert page.locator("#equations math").count() == 14        # every equation of `scratchnet derive`
+    assert page.locator("#equations > li > math").count() == 14  # every equation of `scratchnet derive`
+    assert page.locator("#equations .fact math").count() > 10     # the explanations' math is math too
+
+
+def test_backprop_sends_the_input_back_not_the_picture(page):
+    sent = {}
+    page.on("request", lambda r: sent.setdefault(r.url.rsplit("/", 1)[-1], []).append(r.post_data_json)
+            if r.method == "POST" else None)
+    draw(page, STROKES[2])
+    prediction_after(page)
+    page.wait_for_selector("#bp-body:not([hidden])")
+    page.click("#step")
+    page.wait_for_selector("#step-bars .bar.after")
+    pictures = [b for b in sent["predict"] if "image" in b]
+    assert pictures and all(set(b) <= {"pixels", "label", "unit", "lr"} for b in sent["backprop"] + sent["step"])
+    assert sent["backprop"][-1]["pixels"] == sent["step"][-1]["pixels"] and len(sent["step"][-1]["pixels"]) == 784
+    assert re.match(r"ŷ\[2\]: \d+\.\d % → \d+\.\d %; loss \d\.\d{4} → \d\.\d{4} with η = 1\.", page.inner_text("#step-loss"))
+
+
+def test_each_grid_is_one_tab_stop_with_arrow_keys_inside(page):
+    grids = page.locator("[role=grid]")
+    assert grids.count() == 6                                  # H1, H2, ŷ, δ3, δ2, δ1
+    for k in range(grids.count()):
+        assert grids.nth(k).locator('[role=gridcell][tabindex="0"]').count() == 1
+    assert page.locator('#layers [tabindex="0"]').count() == 3
+    draw(page, STROKES[0])
+    prediction_after(page)
+    page.focus("#clear")
+    page.keyboard.press("Tab")                                 # from Clear, the next stop is H1's grid
+    assert page.evaluate("() => document.activeElement.closest('[role=grid]').id") == "cells-H1"
+    assert page.inner_text("#unit-formula").startswith("H₁[0] = σ(z₁[0])")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    assert page.inner_text("#unit-formula").startswith("H₁[11] = σ(z₁[11])")
+    assert page.evaluate("() => document.activeElement.dataset.index") == "11"
+    page.keyboard.press("End")
+    assert page.inner_text("#unit-formula").startswith("H₁[19] ")
+    page.keyboard.press("Tab")                                 # one press leaves the 100 cells
+    assert page.evaluate("() => document.activeElement.closest('[role=grid]').id") == "cells-H2"
+    page.keyboard.press("Shift+Tab")                           # and back: the grid remembers its cell
+    assert page.evaluate("() => document.activeElement.dataset.index") == "19"
+    page.wait_for_selector("#bp-body:not([hidden])")
+    page.focus("#d-delta1 [tabindex='0']")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")                               # picks the hidden unit for ∂L/∂W1
+    picked = page.evaluate("() => document.activeElement.dataset.index")
+    page.wait_for_function("u => document.getElementById('unit-name').textContent === u", arg=picked)
+    page.focus("#map-W2")                                      # a heat map is one stop too, with a cursor
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    assert page.inner_text("#map-formula").startswith("∂L/∂W₂[1, 1] = [1 H₁][1] · δ₂[1] = H₁[0] · δ₂[1] = ")
+
+
+def test_digit_labels_and_the_empty_true_label(page):
+    assert page.input_value("#label") == "" and page.is_disabled("#label")   # no 0 before anything is drawn
+    assert page.locator("#label option:checked").inner_text() == "–"
+    for grid in ("cells-yhat", "cells-H2", "d-delta3"):
+        labels = page.locator(f"#{grid} + .col-labels span").all_inner_texts()
+        assert labels == [str(k) for k in range(10)], (grid, labels)
+    assert page.locator("#cells-H1 + .col-labels span").count() == 10
+    rows = page.locator("#cells-H1").locator("xpath=../..").locator(".row-labels span").all_inner_texts()
+    assert rows == [str(10 * r) for r in range(10)]
+    placeholder = page.get_attribute("#formula", "placeholder")
+    assert "H1]^T" not in placeholder and "yhat - y" not in placeholder and "∂L/∂W₂" in placeholder
+    draw(page, STROKES[1])
+    prediction_after(page)
+    page.wait_for_selector("#bp-body:not([hidden])")
+    assert page.input_value("#label") == "1" and page.is_enabled("#label")
+
+
+def test_one_colour_scale_for_every_picture_and_each_scale_shown(page):
+    draw(page, STROKES[4])
+    prediction_after(page)
+    page.wait_for_selector("#bp-body:not([hidden])")
+    ids = ["delta3", "delta2", "delta1", "W3", "W2", "W1"]
+    own = {i: page.get_attribute(f"#scale-{i}", "data-scale") for i in ids}
+    assert len(set(own.values())) > 1                          # each picture on its own scale at first
+    for i in ids:                                              # the bar's ends and its own largest |value|
+        text = page.inner_text(f"#scale-{i}")
+        assert f"−{own[i]}" in text and re.search(r"largest \|.+\|: \S+", text), text
+    delta1 = page.evaluate("() => getComputedStyle(document.querySelector('#d-delta1 .cell.picked')).backgroundColor")
+    page.check("#shared-scale")
+    page.wait_for_function("() => document.getElementById('shared-why').textContent.includes('one scale')")
+    shared = {i: page.get_attribute(f"#scale-{i}", "data-scale") for i in ids}
+    assert set(shared.values()) == {"1.000"}                   # ±1: |δ3| = |ŷ − y| ≤ 1
+    for i in ids:
+        assert "largest |" in page.inner_text(f"#scale-{i}") and own[i] in page.inner_text(f"#scale-{i}")
+    paler = page.evaluate("() => getComputedStyle(document.querySelector('#d-delta1 .cell.picked')).backgroundColor")
+    white = lambda rgb: sum(int(v) for v in re.findall(r"\d+", rgb)[:3])
+    assert white(paler) > white(delta1)                        # δ1 is small: on the shared scale it fades
+    page.uncheck("#shared-scale")
+    assert {i: page.get_attribute(f"#scale-{i}", "data-scale") for i in ids} == own
 
 
 def test_the_seeds_formula_is_diagnosed_as_it_is_typed(page):
@@ -273,8 +368,10 @@ def test_a_mistake_loads_into_draw_and_backprop(page):
     page.wait_for_selector("#mistakes button", timeout=60000)
     first = page.locator("#mistakes button").first
     true, predicted = re.match(r"(\d) → (\d)", first.inner_text()).groups()
+    tile_percent = re.search(r"\((\d+\.\d %)\)", first.inner_text()).group(1)
     first.click()
     assert prediction_after(page) == predicted
+    assert page.inner_text("#confidence") == f"({tile_percent})"     # the tile and Draw round alike
     page.wait_for_function("t => document.getElementById('label').value === t", arg=true)
 
 

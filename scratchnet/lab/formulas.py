@@ -6,6 +6,7 @@ explanations (`render.facts`); latex2mathml turns the LaTeX into MathML here, on
 needs no math library.
 """
 
+import re
 from functools import lru_cache
 
 from latex2mathml.converter import convert
@@ -14,11 +15,28 @@ from ..derivation import derive
 from ..derivation.formula import parse
 from ..derivation.notation import render
 from ..derivation.render import facts, step_latex
+from ..html import escape
+from . import explain
+
+_PRIME = re.compile(r"<msup>(<mi>[^<]*</mi>)(?:<mrow>)?<mi>&#x02032;</mi>(?:</mrow>)?</msup>")
+
+
+def _attached_prime(markup):
+    """``σ′`` as one identifier: latex2mathml writes a prime as a superscript ′ over σ, which browsers
+    draw as a raised prime floating apart from the σ (the glyph is a superscript already)."""
+    return _PRIME.sub(lambda m: m.group(1).replace("</mi>", "&#x02032;</mi>"), markup)
 
 
 def mathml(latex, display="inline"):
     """MathML ``<math>`` markup of a LaTeX formula."""
-    return convert(latex, display=display)
+    return _attached_prime(convert(latex, display=display))
+
+
+def prose_html(text):
+    """Text with ``$…$`` LaTeX pieces (as `scratchnet.derivation.render.facts` writes them) as HTML: the
+    words escaped, each piece MathML."""
+    parts = text.split("$")
+    return "".join(mathml(part) if k % 2 else escape(part) for k, part in enumerate(parts))
 
 
 def _parse(formula):
@@ -43,9 +61,11 @@ def derivation(sizes, activations, convention="row"):
     """Every step of `scratchnet.derivation.derive` for a network, as JSON for the page.
 
     Returns ``{"architecture", "convention", "verified", "steps": [{"kind", "name", "formula",
-    "latex", "mathml", "shape_one", "shape_batch", "facts", "verified"}]}``: ``shape_one`` for one
-    example, ``shape_batch`` with ``B`` rows, ``facts`` the explanations `scratchnet derive` prints under
-    the step (``[{"key", "text"}]``).
+    "latex", "mathml", "shape_one", "shape_batch", "facts", "verified"}], "pictures"}``: ``shape_one``
+    for one example, ``shape_batch`` with ``B`` rows, ``facts`` the explanations `scratchnet derive`
+    prints under the step (``[{"key", "text", "html"}]``, ``html`` with the math as MathML);
+    ``pictures`` is `explain.pictures` with each ``"latex"`` caption also as ``"caption"`` MathML: what
+    the page's grids and heat maps are, before any digit is drawn.
     """
     d = derive(tuple(sizes), tuple(activations), convention=convention, batch=4, seed=0)
     words = facts(convention)
@@ -55,7 +75,16 @@ def derivation(sizes, activations, convention="row"):
         steps.append({"kind": s.kind, "name": s.name, "formula": s.formula, "latex": latex,
                       "mathml": mathml(latex), "shape_one": _shape(s.shape_one, None),
                       "shape_batch": _shape(s.shape_batch, d.symbolic_batch),
-                      "facts": [{"key": f, "text": words[f][0]} for f in s.facts],
+                      "facts": [{"key": f, "text": words[f][0], "html": prose_html(words[f][1])}
+                                for f in s.facts],
                       "verified": s.verified if s.kind == "backward" else None})
+    pictures = explain.pictures(tuple(sizes), tuple(activations))
+    captioned = {key: ([_captioned(p) for p in value] if isinstance(value, list) else
+                       _captioned(value) if isinstance(value, dict) else value)
+                 for key, value in pictures.items()}
     return {"architecture": d.architecture(), "convention": convention, "verified": d.verified,
-            "steps": steps}
+            "steps": steps, "pictures": captioned}
+
+
+def _captioned(picture):
+    return {**picture, "caption": mathml(picture["latex"])}

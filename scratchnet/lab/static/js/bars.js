@@ -1,5 +1,8 @@
 // Probability bars: ten rows "digit ▭ value"; the highlighted digit in the accent colour.
 
+// A probability as the page writes it everywhere (Draw, the bars, the mistakes): one decimal, "99.5 %".
+export function percent(p) { return `${(100 * p).toFixed(1)} %`; }
+
 export function bars(box, probabilities, top) {
   box.replaceChildren(...probabilities.flatMap((p, k) => {
     const digit = document.createElement("span"), track = document.createElement("span");
@@ -8,7 +11,7 @@ export function bars(box, probabilities, top) {
     track.className = "track"; bar.className = k === top ? "bar top" : "bar";
     bar.style.width = `${(100 * p).toFixed(1)}%`;
     track.append(bar);
-    value.className = "value"; value.textContent = `${(100 * p).toFixed(1)} %`;
+    value.className = "value"; value.textContent = percent(p);
     return [digit, track, value];
   }));
 }

@@ -1,6 +1,5 @@
 // Section 3, Check your formula: the same engine and words as `scratchnet check`, as the user types.
 import { ApiError, postJSON } from "./api.js";
-import { state } from "./state.js";
 
 const DEBOUNCE_MS = 300;
 const SEED_FORMULA = "[1 H1]^T (yhat - y) W3^T H2(1-H2)";   // the seed's answer, in the plain language
@@ -84,26 +83,36 @@ async function run() {
   let math = [];
   try { math = (await postJSON("/api/render", { formulas: wanted })).mathml; } catch { /* math is a bonus */ }
   if (mine !== ticket) return;
-  document.getElementById("formula-math").innerHTML = math[0] ? `∂L/∂${result.wrt} = ${math[0]}` : "";
+  const q = targets.find((t) => t.formula === result.wrt), lhs = `∂L/∂${q ? q.unicode : result.wrt}`;
+  document.getElementById("formula-math").innerHTML = math[0] ? `${lhs} = ${math[0]}` : "";
   const parts = [];
-  if (result.verdict !== "correct" && math[1]) parts.push(`<p>The derivation gives: ∂L/∂${result.wrt} = ${math[1]}</p>`);
+  if (result.verdict !== "correct" && math[1]) parts.push(`<p>The derivation gives: ${lhs} = ${math[1]}</p>`);
   if (result.corrected && math[wanted.length - 1]) parts.push(`<p>Repaired, your formula reads: ${math[wanted.length - 1]}</p>`);
   document.getElementById("check-derivation").innerHTML = parts.join("");
 }
 
 function later() { clearTimeout(timer); timer = setTimeout(run, DEBOUNCE_MS); }
 
-export function initCheck() {
-  const { sizes } = state.model;
-  const L = sizes.length - 1, names = [];
-  for (let l = L; l >= 1; l--) names.push(`W${l}`);
-  for (let l = L; l >= 1; l--) names.push(`z${l}`);
-  for (let l = L - 1; l >= 1; l--) names.push(`H${l}`);
-  wrt.replaceChildren(...names.map((n) => { const o = document.createElement("option"); o.value = o.textContent = n; return o; }));
-  wrt.value = "W2";
+// The box's placeholder names what is asked for, and answers nothing.
+function placeholder() {
+  const q = targets.find((t) => t.formula === wrt.value);
+  box.placeholder = `your formula for ∂L/∂${q ? q.unicode : wrt.value}, in the names H1, W3, yhat, y, … (plain or LaTeX)`;
+}
+
+let targets = [];
+
+// `quantities`: what a gradient may be taken with respect to (W3 … H1), as the server spells them.
+export function initCheck(quantities) {
+  targets = quantities;
+  wrt.replaceChildren(...targets.map((q) => {
+    const o = document.createElement("option"); o.value = q.formula; o.textContent = q.unicode; return o;
+  }));
+  wrt.value = targets.some((q) => q.formula === "W2") ? "W2" : targets[0].formula;
+  placeholder();
   box.addEventListener("input", later);
+  wrt.addEventListener("change", placeholder);
   for (const el of [wrt, convention, batch]) el.addEventListener("change", run);
   document.getElementById("seed-formula").addEventListener("click", () => {
-    box.value = SEED_FORMULA; wrt.value = "W2"; convention.value = "row"; batch.value = 1; run();
+    box.value = SEED_FORMULA; wrt.value = "W2"; convention.value = "row"; batch.value = 1; placeholder(); run();
   });
 }

@@ -1,6 +1,8 @@
-// Colour maps and the small drawings built from them. Everywhere on the page:
+// Colour maps and the pictures drawn with them; the formulas shown beside them. Everywhere on the page:
 //   sequential: an activation from 0 (white) to 1 (dark purple);
-//   diverging:  negative blue, zero white, positive red, scaled to the largest |value| shown.
+//   diverging:  negative blue, zero white, positive red, from −max to +max (the scale the caller picks).
+// The pictures' formulas come from the server (scratchnet/lab/explain.py) as a template and its fields;
+// `formula` only fills them in.
 
 const SEQ = [[255, 255, 255], [185, 154, 214], [63, 29, 107]];
 const NEG = [33, 102, 172], POS = [178, 24, 43], WHITE = [255, 255, 255];
@@ -18,44 +20,109 @@ export function diverging(v, max) {
 }
 
 export const css = (rgb) => `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
-export const maxAbs = (values) => values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
-// A grid of focusable cells in `box`, one per value; `describe(i)` gives the text shown on hover/focus
-// in `out`; `pick(i)` (optional) runs on click or Enter.
-export function paintCells(box, values, color, describe, out, pick) {
-  if (box.children.length !== values.length) {
-    box.replaceChildren(...values.map((_, i) => {
-      const cell = document.createElement("div");
-      cell.className = "cell";
-      cell.tabIndex = 0;
-      cell.dataset.index = i;
-      return cell;
-    }));
-  }
-  if (!box._wired) {
-    const show = (e) => {
-      const i = e.target.dataset?.index;
-      if (i !== undefined) out.textContent = box._describe(Number(i));
-    };
-    const choose = (e) => { const i = e.target.dataset?.index; if (i !== undefined && box._pick) box._pick(Number(i)); };
-    box.addEventListener("pointerover", show);
-    box.addEventListener("focusin", show);
-    box.addEventListener("click", choose);
-    box.addEventListener("keydown", (e) => { if (e.key === "Enter") choose(e); });
-    box._wired = true;
-  }
-  box._describe = describe;
-  box._pick = pick;
-  values.forEach((v, i) => {
-    const cell = box.children[i];
-    cell.style.background = css(color(v));
-    cell.setAttribute("aria-label", describe(i).split("\n")[0]);
+// The formula of cell (i, j) of a picture with `cols` columns, from the server's {cell, first_row, fields}:
+// {i}, {j}, {k} are the cell's row, column and index (k = i·cols + j); {name} is fields[name].values at
+// the field's own index ("i", "j" or "k").
+export function formula(explained, i, j, cols) {
+  const at = { i, j, k: i * cols + j };
+  const template = i === 0 && explained.first_row ? explained.first_row : explained.cell;
+  return template.replace(/\{(\w+)\}/g, (whole, key) => {
+    if (key in at) return String(at[key]);
+    const f = explained.fields[key];
+    return f ? f.values[at[f.by]] : whole;
   });
 }
 
-// A heat map of a (rows × cols) matrix, given row by row, on `canvas`, each cell cw × ch CSS pixels;
-// when `biasRow`, a black line separates row 0 (the bias row) from the rest. Returns max |value|.
-export function heatmap(canvas, rows, cols, values, cw, ch, biasRow) {
+// A grid of unit cells in `box`, laid out as the server's picture says (`picture.layout` [rows, cols]),
+// labelled by digit or unit number; ONE Tab stop (roving tabindex), arrow keys, Home/End and
+// Page Up/Down inside; `describe(k)` is the text shown in `out` on hover and focus, `pick(k)`
+// (optional) runs on click, Enter or Space.
+export function unitGrid(figure, picture, id) {
+  const [rows, cols] = picture.layout;
+  const grid = document.createElement("div");
+  grid.className = "cells"; grid.id = id;
+  grid.setAttribute("role", "grid");
+  grid.style.gridTemplateColumns = `repeat(${cols}, var(--cell))`;
+  grid.setAttribute("aria-label", `${picture.quantity.unicode}: ${picture.shape}; arrow keys move between ` +
+    `${picture.what === "digit" ? "digits" : "units"}`);
+  for (let r = 0; r < rows; r++) {
+    const row = document.createElement("div");
+    row.setAttribute("role", "row"); row.className = "cell-row";
+    for (let c = 0; c < cols && r * cols + c < picture.n; c++) {
+      const cell = document.createElement("div");
+      cell.className = "cell"; cell.setAttribute("role", "gridcell");
+      cell.dataset.index = r * cols + c;
+      cell.tabIndex = r === 0 && c === 0 ? 0 : -1;
+      row.append(cell);
+    }
+    grid.append(row);
+  }
+  const wrap = document.createElement("div"), rowLabels = document.createElement("div");
+  const colLabels = document.createElement("div"), body = document.createElement("div");
+  wrap.className = "grid-wrap"; rowLabels.className = "row-labels"; colLabels.className = "col-labels";
+  rowLabels.setAttribute("aria-hidden", "true"); colLabels.setAttribute("aria-hidden", "true");
+  colLabels.style.gridTemplateColumns = grid.style.gridTemplateColumns;
+  for (const t of picture.row_labels) rowLabels.append(Object.assign(document.createElement("span"), { textContent: t }));
+  for (const t of picture.col_labels) colLabels.append(Object.assign(document.createElement("span"), { textContent: t }));
+  colLabels.title = picture.what === "digit" ? "digit" : "unit";
+  body.append(grid, colLabels);
+  wrap.append(rowLabels, body);
+  figure.append(wrap);
+  wire(grid, cols);
+  return grid;
+}
+
+function cells(grid) { return grid.querySelectorAll(".cell"); }
+
+function wire(grid, cols) {
+  const show = (cell) => { if (grid._describe) grid._out.textContent = grid._describe(Number(cell.dataset.index)); };
+  const move = (to) => {
+    const all = cells(grid), k = Math.max(0, Math.min(all.length - 1, to));
+    for (const c of all) c.tabIndex = -1;
+    all[k].tabIndex = 0;
+    all[k].focus();
+  };
+  grid.addEventListener("pointerover", (e) => { if (e.target.classList.contains("cell")) show(e.target); });
+  grid.addEventListener("focusin", (e) => { if (e.target.classList.contains("cell")) show(e.target); });
+  grid.addEventListener("click", (e) => {
+    const cell = e.target.closest(".cell");
+    if (!cell) return;
+    for (const c of cells(grid)) c.tabIndex = -1;
+    cell.tabIndex = 0;
+    if (grid._pick) grid._pick(Number(cell.dataset.index));
+  });
+  grid.addEventListener("keydown", (e) => {
+    const cell = e.target.closest(".cell");
+    if (!cell) return;
+    const k = Number(cell.dataset.index), n = cells(grid).length, r = Math.floor(k / cols);
+    const to = { ArrowRight: k + 1, ArrowLeft: k - 1, ArrowDown: k + cols, ArrowUp: k - cols,
+      Home: e.ctrlKey ? 0 : r * cols, End: e.ctrlKey ? n - 1 : Math.min(n - 1, r * cols + cols - 1),
+      PageDown: n - 1 - ((n - 1 - k) % cols), PageUp: k % cols }[e.key];
+    if (to !== undefined) {
+      e.preventDefault();
+      if (e.key === "ArrowDown" && to >= n) return;
+      if (e.key === "ArrowUp" && to < 0) return;
+      move(to);
+    } else if ((e.key === "Enter" || e.key === " ") && grid._pick) {
+      e.preventDefault();
+      grid._pick(k);
+    }
+  });
+}
+
+// Colour the grid's cells; `describe(k)` gives each cell's text (its first line is its accessible name).
+export function paintGrid(grid, values, color, describe, out, pick) {
+  grid._describe = describe; grid._out = out; grid._pick = pick;
+  cells(grid).forEach((cell, k) => {
+    cell.style.background = css(color(values[k]));
+    cell.setAttribute("aria-label", describe(k).split("\n")[0]);
+  });
+}
+
+// A heat map of a (rows × cols) matrix, given row by row, on `canvas`, each cell cw × ch CSS pixels, on the
+// diverging map from −max to +max; when `biasRow`, a black line separates row 0 (the bias row) from the rest.
+export function heatmap(canvas, rows, cols, values, max, cw, ch, biasRow) {
   const ratio = window.devicePixelRatio || 1, gap = biasRow ? 3 : 0;
   canvas.style.width = `${cols * cw}px`;
   canvas.style.height = `${rows * ch + gap}px`;
@@ -63,7 +130,6 @@ export function heatmap(canvas, rows, cols, values, cw, ch, biasRow) {
   canvas.height = Math.round((rows * ch + gap) * ratio);
   const ctx = canvas.getContext("2d");
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  const max = maxAbs(values);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       ctx.fillStyle = css(diverging(values[r * cols + c], max));
@@ -72,19 +138,60 @@ export function heatmap(canvas, rows, cols, values, cw, ch, biasRow) {
   }
   if (biasRow) { ctx.fillStyle = "#000"; ctx.fillRect(0, ch, cols * cw, gap); }
   canvas._geometry = { rows, cols, cw, ch, gap };
-  return max;
 }
 
-// The cell (row, col) under a pointer event on a heat map, or null.
+// The cell (row, col) under a pointer event on a heat map or a picture, or null.
 export function cellAt(canvas, event) {
   const g = canvas._geometry;
   if (!g) return null;
   const rect = canvas.getBoundingClientRect();
-  const x = event.clientX - rect.left, y = event.clientY - rect.top;
+  const x = (event.clientX - rect.left) * g.cols * g.cw / rect.width;
+  const y = (event.clientY - rect.top) * (g.rows * g.ch + g.gap) / rect.height;
   const col = Math.floor(x / g.cw);
   const row = y < g.ch ? 0 : Math.floor((y - g.gap) / g.ch);
   if (col < 0 || col >= g.cols || row < 0 || row >= g.rows) return null;
   return { row, col };
+}
+
+// A heat map or picture as ONE Tab stop: arrow keys move a cursor cell (outlined), whose text
+// `describe(row, col)` is shown in `out`; pointing shows it too.
+export function explore(canvas, out) {
+  if (canvas._explore) return;
+  canvas._explore = { row: 0, col: 0 };
+  canvas.tabIndex = 0;
+  const frame = canvas.parentElement;
+  frame.classList.add("explorable");
+  const cursor = document.createElement("div");
+  cursor.className = "cursor"; cursor.hidden = true;
+  frame.append(cursor);
+  const show = (row, col) => {
+    const g = canvas._geometry;
+    if (!g || !canvas._describe) return;
+    canvas._explore = { row, col };
+    out.textContent = canvas._describe(row, col);
+    const sx = canvas.clientWidth / (g.cols * g.cw), sy = canvas.clientHeight / (g.rows * g.ch + g.gap);
+    cursor.style.left = `${canvas.offsetLeft + col * g.cw * sx}px`;
+    cursor.style.top = `${canvas.offsetTop + (row * g.ch + (row > 0 ? g.gap : 0)) * sy}px`;
+    cursor.style.width = `${g.cw * sx}px`; cursor.style.height = `${g.ch * sy}px`;
+    cursor.hidden = false;
+  };
+  canvas.addEventListener("pointermove", (e) => { const c = cellAt(canvas, e); if (c) show(c.row, c.col); });
+  canvas.addEventListener("pointerleave", () => { if (document.activeElement !== canvas) cursor.hidden = true; });
+  canvas.addEventListener("focus", () => show(canvas._explore.row, canvas._explore.col));
+  canvas.addEventListener("blur", () => { cursor.hidden = true; });
+  canvas.addEventListener("keydown", (e) => {
+    const g = canvas._geometry;
+    if (!g) return;
+    let { row, col } = canvas._explore;
+    const step = e.shiftKey ? 10 : 1;
+    if (e.key === "ArrowRight") col += step; else if (e.key === "ArrowLeft") col -= step;
+    else if (e.key === "ArrowDown") row += step; else if (e.key === "ArrowUp") row -= step;
+    else if (e.key === "Home") col = 0; else if (e.key === "End") col = g.cols - 1;
+    else if (e.key === "PageUp") row = 0; else if (e.key === "PageDown") row = g.rows - 1;
+    else return;
+    e.preventDefault();
+    show(Math.max(0, Math.min(g.rows - 1, row)), Math.max(0, Math.min(g.cols - 1, col)));
+  });
 }
 
 // A 28×28 (side × side) picture of values in [0, 1] (bright = 1) on a canvas of that size.
@@ -98,21 +205,23 @@ export function grey(canvas, values, side = 28, invert = false) {
   ctx.putImageData(img, 0, 0);
 }
 
-// A side × side picture of signed values on a diverging map (its own scale); returns max |value|.
-export function divergingPicture(canvas, values, side = 28) {
+// A side × side picture of signed values on the diverging map from −max to +max.
+export function divergingPicture(canvas, values, max, side = 28) {
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(side, side);
-  const max = maxAbs(values);
   values.forEach((v, i) => img.data.set([...diverging(v, max), 255], i * 4));
   ctx.putImageData(img, 0, 0);
-  return max;
+  canvas._geometry = { rows: side, cols: side, cw: 1, ch: 1, gap: 0 };
 }
 
-// "−max ▭ +max": the scale of a diverging picture.
-export function scale(box, max, fmt) {
-  box.innerHTML = "";
+// "−1.000 ▭ 1.000 · largest |δ₁|: 0.019": a diverging picture's colour bar (the scale it is drawn on,
+// `shown`, as the server wrote it) and its own largest |value| (`own`), always visible.
+export function scale(box, shown, own, name) {
   const lo = document.createElement("span"), ramp = document.createElement("span"), hi = document.createElement("span");
-  lo.textContent = fmt(-max); hi.textContent = fmt(max);
+  const mine = document.createElement("span");
+  lo.textContent = shown === "0" ? "0" : `−${shown}`; hi.textContent = shown;
   ramp.className = "ramp diverging";
-  box.append(lo, ramp, hi);
+  mine.className = "own"; mine.textContent = `largest |${name}|: ${own}`;
+  box.replaceChildren(lo, ramp, hi, mine);
+  box.dataset.scale = shown;
 }

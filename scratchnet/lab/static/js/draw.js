@@ -1,8 +1,8 @@
 // Section 1, Draw: the drawing pad, the 28×28 input, the probabilities and every layer's activations.
 import { postJSON } from "./api.js";
-import { bars } from "./bars.js";
-import { grey, paintCells, sequential } from "./colors.js";
-import { emit, fmt, layerNames, on, state, SYMBOL } from "./state.js";
+import { bars, percent } from "./bars.js";
+import { formula, grey, paintGrid, sequential, unitGrid } from "./colors.js";
+import { emit, state } from "./state.js";
 
 const THROTTLE_MS = 120;          // at most one prediction this often while drawing
 const SENT_SIDE = 140;            // the drawing is sent at half resolution: a quarter of the pixels to
@@ -13,6 +13,7 @@ const status = document.getElementById("draw-status");
 const formulaOut = document.getElementById("unit-formula");
 let drawing = false, inked = false, last = null;
 let inFlight = false, queued = null, lastSent = 0, timer = null;
+let shown = null;                  // the last answer shown: its "input" is the x the network saw
 let generation = 0;                // bumped by Clear and by a picked image: older answers are dropped
 
 function clearPad() {
@@ -52,7 +53,7 @@ pad.addEventListener("pointerup", endStroke);
 pad.addEventListener("pointercancel", endStroke);
 document.getElementById("clear").addEventListener("click", () => {
   generation++; queued = null; clearTimeout(timer); timer = null; busy();
-  clearPad(); state.input = null; status.textContent = "";
+  clearPad(); state.input = null; shown = null; status.textContent = "";
   showEmpty();
   emit("cleared");
 });
@@ -68,7 +69,7 @@ function showEmpty() {
   box.replaceChildren(Object.assign(document.createElement("p"),
     { className: "note empty-hint", textContent: "Draw a digit to see the ten probabilities." }));
   for (const cell of document.querySelectorAll("#layers .cell")) cell.style.background = "#fff";
-  formulaOut.textContent = "Point at a unit.";
+  formulaOut.textContent = "Point at a unit, or tab to a grid and move with the arrow keys.";
 }
 
 // pad.dataset.busy is "1" while a prediction is pending (in flight, queued or throttled): tests wait on it.
@@ -97,66 +98,50 @@ function picture() {
   return half.toDataURL("image/png");
 }
 
-async function send(body, final) {
-  if (inFlight) { queued = [body, final || (queued && queued[1])]; busy(); return; }
+// `remember`: this body is what the pad holds (false when the same x is read again by a new network).
+async function send(body, final, remember = true) {
+  if (inFlight) { queued = [body, final || (queued && queued[1]), remember]; busy(); return; }
   inFlight = true; lastSent = performance.now(); busy();
   const mine = generation;
   try {
     const result = await postJSON("/api/predict", body);
     if (mine !== generation) return;          // the pad was cleared or replaced meanwhile
     show(result, final);
-    state.input = body;
+    if (remember) state.input = body;
+    shown = result;
     status.textContent = ""; status.classList.remove("error");
     emit("input", { body, result, final });
   } catch (err) {
     status.textContent = err.message; status.classList.add("error");
   } finally {
     inFlight = false;
-    if (queued) { const [b, f] = queued; queued = null; send(b, f); }
+    if (queued) { const [b, f, m] = queued; queued = null; send(b, f, m); }
     busy();
   }
 }
 
-function layerFormula(name, i, result) {
-  const { sizes, activations } = state.model;
-  const L = sizes.length - 1;
-  const l = name === "yhat" ? L : Number(name.slice(1));
-  const prev = l === 1 ? "x" : `H${l - 1}`;
-  const z = result.z[`z${l}`];
-  const h = result.activations[name][i];
-  const shapes = `(1×${sizes[l - 1] + 1} · ${sizes[l - 1] + 1}×${sizes[l]} → 1×${sizes[l]})`;
-  const zline = `z${l} = [1 ${prev}] W${l}   ${shapes}`;
-  if (name === "yhat") {
-    return `ŷ[${i}] = softmax(z${L})[${i}] = exp(z${L}[${i}]) / Σₖ exp(z${L}[k]) = exp(${fmt(z[i], 3)}) / Σ = ${fmt(h)}\n${zline}`;
-  }
-  const f = SYMBOL[activations[l - 1]] || activations[l - 1];
-  return `${name}[${i}] = ${f}(z${l}[${i}]) = ${f}(${fmt(z[i], 3)}) = ${fmt(h)}\n${zline}`;
-}
+// The layers' grids, as the server describes them (`pictures.layers` of /api/derivation): H1 … ŷ.
+let layers = [];
 
-function buildLayers() {
+function buildLayers(pictures) {
+  layers = pictures.layers;
+  document.getElementById("probs-title").textContent = pictures.probabilities_title;
   const box = document.getElementById("layers");
-  const { sizes, activations } = state.model;
-  const L = sizes.length - 1;
-  document.getElementById("probs-title").textContent = `ŷ = softmax(z${L}): the ${sizes[L]} probabilities`;
-  box.replaceChildren(...layerNames(sizes).map((name, k) => {
-    const l = k + 1, fig = document.createElement("figure"), cap = document.createElement("figcaption");
-    const f = SYMBOL[activations[k]] || activations[k];
-    const shown = name === "yhat" ? "ŷ" : name;
-    const grid = sizes[l] > 10 ? `, as ${Math.ceil(sizes[l] / 10)}×10` : "";
-    cap.innerHTML = `${shown} = ${f}(z${l}) <small>1×${sizes[l]}${grid}</small>`;
-    const cells = document.createElement("div");
-    cells.className = "cells grid10"; cells.id = `cells-${name}`;
-    fig.append(cap, cells);
+  box.replaceChildren(...layers.map((p) => {
+    const fig = document.createElement("figure"), cap = document.createElement("figcaption");
+    cap.innerHTML = `${p.caption} <small>${p.shape}</small>`;
+    fig.append(cap);
+    unitGrid(fig, p, `cells-${p.id}`);
     return fig;
   }));
 }
 
 // Empty unit cells (before any drawing), so the grids are there to see.
 function layersBlank() {
-  for (const name of layerNames(state.model.sizes)) {
-    const n = state.model.sizes[name === "yhat" ? state.model.sizes.length - 1 : Number(name.slice(1))];
-    paintCells(document.getElementById(`cells-${name}`), new Array(n).fill(0), sequential,
-      () => "Draw a digit first: then each unit shows its formula with its numbers.", formulaOut);
+  for (const p of layers) {
+    paintGrid(document.getElementById(`cells-${p.id}`), new Array(p.n).fill(0), sequential,
+      (k) => `${p.quantity.unicode}[${k}]: draw a digit first; then each ${p.what} shows its formula with its numbers.`,
+      formulaOut);
   }
   if (!document.getElementById("prob-bars").children.length) showEmpty();
 }
@@ -167,10 +152,10 @@ function show(result, final) {
   const prediction = document.getElementById("prediction");
   prediction.textContent = result.digit;
   prediction.dataset.final = final ? "1" : "0";
-  document.getElementById("confidence").textContent = `(${(100 * result.probabilities[result.digit]).toFixed(1)} %)`;
-  for (const name of layerNames(state.model.sizes)) {
-    paintCells(document.getElementById(`cells-${name}`), result.activations[name], sequential,
-      (i) => layerFormula(name, i, result), formulaOut);
+  document.getElementById("confidence").textContent = `(${percent(result.probabilities[result.digit])})`;
+  for (const explained of result.explain.layers) {
+    paintGrid(document.getElementById(`cells-${explained.id}`), result.activations[explained.id], sequential,
+      (k) => formula(explained, 0, k, 0), formulaOut);
   }
 }
 
@@ -187,14 +172,15 @@ export function loadPixels(pixels) {
   send({ pixels }, true);
 }
 
+// A network (its pictures from /api/derivation): build the grids, and read the digit on the pad again.
+export function setNetwork(pictures) {
+  buildLayers(pictures);
+  layersBlank();
+  if (state.input && shown) send({ pixels: shown.input }, true, false);   // the same x, not the picture again
+}
+
 export function initDraw() {
   clearPad();
-  buildLayers();
-  layersBlank();
-  on("model", () => {                    // a new network: rebuild, and read the digit on the pad again
-    buildLayers();
-    if (state.input) send(state.input, true); else layersBlank();
-  });
   pad.addEventListener("pointerdown", () => { if (state.input && state.input.pixels) { clearPad(); state.input = null; } },
     { capture: true });
 }

@@ -1,5 +1,6 @@
 // Section 5, Mistakes: the most confident test-set mistakes; a click loads one into Draw and Backprop.
 import { getJSON } from "./api.js";
+import { percent } from "./bars.js";
 import { grey } from "./colors.js";
 import { loadPixels } from "./draw.js";
 import { on, state } from "./state.js";
@@ -23,7 +24,7 @@ async function show() {
     button.title = `test image ${m.index}: ${article(m.label)} ${m.label}, read as ${article(m.digit)} ${m.digit}`;
     canvas.width = canvas.height = 28; canvas.className = "pixelated";
     grey(canvas, m.pixels);
-    caption.innerHTML = `${m.label} → <span class="wrong">${m.digit}</span> (${(100 * m.confidence).toFixed(0)} %)`;
+    caption.innerHTML = `${m.label} → <span class="wrong">${m.digit}</span> (${percent(m.confidence)})`;
     button.append(canvas, caption);
     button.addEventListener("click", () => {
       state.label = m.label;                   // Backprop starts from the true label
