@@ -62,7 +62,7 @@ EXPECTED = {   # mistake → (verdict, diagnoses)
 def test_the_seed_formula_is_a_shape_error_with_both_diagnoses():
     r = check(SEED, "W2")
     assert r.verdict == "shape_error" and r.exit_code == 1
-    assert set(r.diagnoses) == {"bias_row", "elementwise_product"}
+    assert set(r.diagnoses) == {"bias_row", "elementwise_product", "regrouping"}   # ⊙ of 101×10 and 1×10 is a broadcast
     assert r.expected_shape == (101, 10) and r.shape is None and r.max_abs_error is None
     assert r.failure.text == "[1 H1]^T (yhat - y) W3^T H2" and r.failure.shapes == ((101, 11), (1, 10))
     assert "W3 → W3[1:]" in r.repairs
@@ -89,8 +89,8 @@ def test_each_verdict_and_diagnosis(convention, batch, mistake):
         verdict = "shape_error"                                       # H2 (1 - H2) never fits as a product
     assert (r.verdict, r.diagnoses) == (verdict, diagnoses), r.message
     assert r.exit_code == (0 if verdict == "correct" else 1)
-    if mistake == "other":
-        assert "wrong for another reason" in r.message
+    if mistake == "other":                                           # says what was tried, never "no repair exists"
+        assert "makes it ∂L/∂W2 for every batch size" in r.message and "ones" not in r.message
     if verdict == "wrong_value":
         assert r.max_abs_error > 1e-6
 
@@ -142,7 +142,7 @@ def test_cli_json_and_exit_codes(invoke):
     obj = json.loads(out)
     assert code == 1 and obj["verdict"] == "shape_error"
     assert {"verdict", "shape", "expected_shape", "max_abs_error", "diagnoses", "message"} <= set(obj)
-    assert obj["expected_shape"] == [101, 10] and set(obj["diagnoses"]) == {"bias_row", "elementwise_product"}
+    assert obj["expected_shape"] == [101, 10] and set(obj["diagnoses"]) == {"bias_row", "elementwise_product", "regrouping"}
     code, out, _ = _parts(invoke(*["check", "--wrt", "W2", "--json", CORRECTED]))
     assert code == 0 and json.loads(out)["verdict"] == "correct"
     code, out, _ = _parts(invoke(*["check", "--wrt", "W2", "--batch", "4", "--json", CORRECTED]))

@@ -177,7 +177,7 @@ def test_a_pasted_left_hand_side_chooses_the_gradient_or_factor_and_a_claimed_sh
     seed = r"\frac{\partial L}{\partial W_2} = [1\ H_1]^T(\hat{y}-y)W_3^TH_2(1-H_2) \in \mathbb{R}^{101\times1}"
     r = check(seed)
     assert r.wrt == "W2" and r.factor is None and r.claimed_shape == (101, 1)
-    assert set(r.diagnoses) == {"bias_row", "elementwise_product"}
+    assert set(r.diagnoses) == {"bias_row", "elementwise_product", "regrouping"}
     assert "The shape you claimed, 101×1, is not that of ∂L/∂W2, which is 101×10" in r.message
     r = check(r"\frac{\partial z_3}{\partial H_2} = W_3^T \in \mathbb{R}^{10\times10}")
     assert r.factor == "∂z3/∂H2" and r.diagnoses == ["bias_row"] and "10×10, is right" in r.message

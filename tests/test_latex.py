@@ -109,7 +109,7 @@ def test_the_check_reads_the_seeds_latex_as_its_plain_spelling():
     from scratchnet.derivation.check import check
     plain, latex = check(SEED_PLAIN, wrt="W2"), check(SEED_LATEX, wrt="W2")
     assert (latex.verdict, latex.diagnoses) == (plain.verdict, plain.diagnoses) == \
-        ("shape_error", ["elementwise_product", "bias_row"])
+        ("shape_error", ["elementwise_product", "bias_row", "regrouping"])
     assert latex.failure.text == r"[1\ H_1]^T(\hat{y}-y)W_3^TH_2"
 
 
@@ -157,5 +157,5 @@ def test_a_pasted_left_hand_side_and_shape_claim_reach_the_check():
     bar = check(r"[1\ H_1]^T\left((\hat{y}-y)\bar{W}_3^T\odot\sigma'(z_2)\right)", wrt="W2")
     assert bar.verdict == "correct"
     pasted = check(r"$\frac{\partial L}{\partial W_2} = " + SEED_LATEX + r" \in \mathbb{R}^{101\times1}$")
-    assert (pasted.wrt, pasted.verdict, pasted.diagnoses) == ("W2", "shape_error", ["elementwise_product", "bias_row"])
+    assert (pasted.wrt, pasted.verdict, pasted.diagnoses) == ("W2", "shape_error", ["elementwise_product", "bias_row", "regrouping"])
     assert "101×1" in pasted.message and "101×10" in pasted.message

@@ -33,9 +33,11 @@ from .equations import gradient_formula, weight_gradient
 from .evaluate import Environment, check_names, evaluate, shape_text
 from .formula import Concat, FormulaError, Name, display_width, walk
 from .latex import looks_like_latex, parse_any, to_plain
+from .hints import HINT_CODES, hints
 from .jacobians import parse_factor, tensor_content, tensor_entry, true_factor
 from .notation import render
-from .repairs import CODES, Relation, gradient_relations, jacobian_relations, matches, search, truth_scale
+from .repairs import (CODES, Relation, SearchStats, gradient_relations, jacobian_relations, matches, search,
+                      truth_scale)
 from .truth import deltas, true_gradient
 
 EXIT_CODES = {"correct": 0, "shape_error": 1, "wrong_value": 1}
@@ -74,76 +76,6 @@ def read_claims(formula):
     return translation.derivative, translation.claimed_shape
 
 
-def hints(code, what, convention, B, L, bias="row"):
-    """One sentence per diagnosis code, in the words of the derivation; ``what`` is ``∂L/∂W2`` or a
-    factor such as ``∂z3/∂H2``."""
-    row = convention == "row"
-    wbar = "W_l[1:]" if row else "W_l[:, 1:]"
-    ones = "[1 H_{l-1}]" if row else "[1; H_{l-1}]"
-    outer = "[1 H_{l-1}]^T δ_l" if row else "δ_l [1; H_{l-1}]^T"
-    back = "(δ_{l+1} W_{l+1}[1:]^T) * f'(z_l)" if row else "(W_{l+1}[:, 1:]^T δ_{l+1}) * f'(z_l)"
-    if bias == "separate":
-        outer = "H_{l-1}^T δ_l" if row else "δ_l H_{l-1}^T"
-        back = "(δ_{l+1} W_{l+1}^T) * f'(z_l)" if row else "(W_{l+1}^T δ_{l+1}) * f'(z_l)"
-    summed = "sum(δ_l), or ones^T δ_l" if row else "sum(δ_l), or δ_l ones"
-    h1 = "H" if bias == "separate" else ("[1 H]" if row else "[1; H]")
-    return {
-        "elementwise_product":
-            "σ'(z) enters by an elementwise (Hadamard) product: an elementwise activation has a diagonal "
-            "Jacobian, and multiplying by diag(σ'(z)) is the same as ⊙ σ'(z). Write * (or diag(·) for "
-            "an explicit matrix).",
-        "diagonal_jacobian":
-            "H = σ(z) acts elementwise (H_i depends on z_i alone), so ∂H/∂z is the n×n diagonal matrix "
-            "diag(σ'(z)), not a vector. Your vector is its diagonal: as a vector it enters the chain by ⊙ "
-            "(g · diag(σ'(z)) = g ⊙ σ'(z)); as the factor itself write diag(…).",
-        "softmax_jacobian":
-            "softmax is not elementwise: every ŷ_i depends on every z_j, so ∂ŷ/∂z is the full K×K matrix "
-            + ("diag(ŷ) − ŷᵀŷ" if row else "diag(ŷ) − ŷŷᵀ") + "; ŷ ⊙ (1 − ŷ) is only its diagonal. With the "
-            "cross-entropy loss the product ∂L/∂ŷ · ∂ŷ/∂z collapses to ŷ − y, so it is never needed alone.",
-        "third_order":
-            f"{what} is a third-order tensor, not a matrix: z_l depends on a whole matrix W_l, and "
-            + (f"∂z_k/∂W_ij = {h1}_i [j = k] (n_l × (n_(l-1)+1) × n_l entries). Contracting it with "
-               f"δ_l = ∂L/∂z_l gives Σ_k δ_k {h1}_i [j = k] = {h1}_i δ_j" if row else
-               f"∂z_k/∂W_ij = [i = k] {h1}_j (n_l × n_l × (n_(l-1)+1) entries). Contracting it with "
-               f"δ_l = ∂L/∂z_l gives Σ_k δ_k [i = k] {h1}_j = δ_i {h1}_j")
-            + f", the outer product {outer}: write ∂L/∂W_l = {outer} instead of a factor ∂z_l/∂W_l "
-              f"(check it as the gradient of W_l).",
-        "bias_row":
-            f"The bias row of W_l multiplies the constant 1, not H_{{l-1}}, so no gradient flows back "
-            f"through it: carry the gradient back with {wbar} (the Jacobian ∂z_l/∂H_{{l-1}} is "
-            f"{'W_l[1:]ᵀ' if row else 'W_l[:, 1:]'}; the whole W_l has one {'row' if row else 'column'} too "
-            f"many). The gradient of W_l itself needs {ones}: its ones give the bias row's gradient.",
-        "missing_transpose":
-            "Going back through W_l needs W_lᵀ (row: δ_l W_lᵀ; column: W_lᵀ δ_l): ∂z_l/∂H_(l-1) has its rows "
-            "indexed by z_l, so a gradient meets it transposed. A square W_l fits either way; only the "
-            "values tell.",
-        "factor_order":
-            "The two factors of a matrix product are in the wrong order: the gradient of a weight matrix "
-            "is an outer product, input on the left and δ on the right in the row convention ("
-            + ("Hᵀ δ" if row else "δ Hᵀ") + "), so that it has the weights' shape.",
-        "wrong_layer":
-            "A quantity of another layer: z_l = f(H_(l-1) W_l) involves only layer l's weights W_l, its "
-            "input H_(l-1) and, through f', its own z_l; count the layers again.",
-        "transposed":
-            f"The result is the transpose of {what}"
-            + (": ∂L/∂W_l = " + outer + " has the shape of W_l." if what.startswith("∂L/∂W") else
-               ": a Jacobian's rows follow the numerator, J[i, j] = ∂A_i/∂B_j." if not what.startswith("∂L")
-               else "."),
-        "sign":
-            f"The result is minus {what}: ∂L/∂z{L} = ŷ − y (not y − ŷ), and the update subtracts it.",
-        "batch_factor":
-            f"The result is off by a factor of B = {B}: the loss is the mean over the batch, so "
-            f"δ_{L} = (ŷ − y)/B, and a matrix product over the batch adds up the B examples.",
-        "batch_sum":
-            f"b_l is added to every example of the batch, so its gradient adds up the examples' δ_l: "
-            f"∂L/∂b_l = {summed}, one entry per unit, not one row per example.",
-        "activation_derivative":
-            f"A σ' factor is missing, extra, or at the wrong layer: δ_l = {back}, with f the activation "
-            f"of layer l and z_l that layer's own pre-activation (f'(z) is a function of z, not z times "
-            f"something).",
-    }[code]
-
-
 @dataclass
 class CheckResult:
     """What `check` found. ``trace`` lists every subexpression's shape up to ``failure`` (if any).
@@ -173,6 +105,7 @@ class CheckResult:
     bias: str = "row"
     jacobian_note: str = None
     claimed_shape: tuple = None
+    batch_note: str = None
 
     @property
     def exit_code(self):
@@ -352,18 +285,67 @@ def _check_gradient(formula, tree, point, env, wrt, target):
         result.factor = target.symbol()
         result.jacobian_note = "∂L/∂B of the scalar loss is the gradient itself, shaped like B."
     what = f"∂L/∂{wrt}"
+    other = _OtherBatch(point, wrt, tree)
     if verdict == "correct":
-        result.message = (f"correct: the formula is {what} ({shape_text(expected)}); at a random point "
-                          f"it agrees to {error:.1e}")
-        return result
+        exception = other.exception(tree, env)
+        if exception is None:
+            result.message = (f"correct: the formula is {what} ({shape_text(expected)}); at a random point "
+                              f"it agrees to {error:.1e}, and at B = {other.point.B} too")
+            return result
+        result.verdict, result.diagnoses, result.batch_note = exception
     relations = gradient_relations(truth, B, env.batch_axis, summed=lookup(wrt).kind == "b")
-    found = search(tree, env, relations, scale)
+    stats = SearchStats()
+    found = search(tree, env, relations, scale, accept=other.holds, stats=stats)
+    codes = list(result.diagnoses)
     _diagnose(result, ev, found, what, point)
+    result.diagnoses = [c for c in DIAGNOSES if c in set(codes) | set(result.diagnoses)]
+    result.hints = [hints(code, what, point.convention, point.B, point.L, point.bias) for code in result.diagnoses]
     if found is None:
         result.hints += _convention_hints(tree, point)
     result.derivation = gradient_formula(wrt, point.activations, point.convention, point.bias)
-    result.message = _message(result, ev, expected, found, what)
+    result.message = _message(result, ev, expected, found, what, stats)
     return result
+
+
+class _OtherBatch:
+    """The same network at another batch size (``B = 3`` when checking one example, else ``B = 1``): a
+    repair, and a ``correct`` verdict, must hold there too, with matching shapes."""
+
+    def __init__(self, point, wrt, tree):
+        B = 3 if point.B == 1 else 1
+        self.other_B = point.B
+        self.point = random_point(point.sizes, point.activations, B, point.convention,
+                                  np.random.default_rng(20_201), bias=point.bias)
+        self.env = Environment.from_point(self.point, _bound_deltas(tree, self.point))
+        self.truth = true_gradient(self.point, wrt)
+        self.relations = gradient_relations(self.truth, B, self.env.batch_axis, summed=lookup(wrt).kind == "b")
+        self.scale = truth_scale(self.truth)
+
+    def holds(self, tree, relation, auto_elementwise=True):
+        """Whether ``tree`` stands in ``relation`` (up to the ``1/B``, which is 1 at ``B = 1``) here too."""
+        ev = evaluate(tree, self.env, auto_elementwise=auto_elementwise, broadcast=False)
+        if ev.failure is not None:
+            return False
+        batch = {"batch_factor", "batch_sum"}                # both vanish at B = 1
+        want = set(relation.codes) - batch
+        return any(set(r.codes) - batch == want and r.holds(ev.value, self.scale)
+                   for r in self.relations)
+
+    def exception(self, tree, env):
+        """Why a formula that equals the truth is still not it: None, or ``(verdict, diagnoses, note)``
+        when it needs broadcasting (``broadcast``) or fails at this other batch size."""
+        strict = evaluate(tree, env, broadcast=False)
+        if strict.failure is not None:
+            return ("shape_error", ["broadcast"],
+                    f"it agrees only by broadcasting: {strict.failure.text}: {strict.failure.message}")
+        if self.holds(tree, Relation((), "", self.truth), auto_elementwise=False):
+            return None
+        ev = evaluate(tree, self.env, broadcast=False)
+        B = self.point.B
+        if ev.failure is not None:
+            return ("shape_error", ["one_example"],
+                    f"it is right at B = {self.other_B}, but at B = {B} its shapes do not fit ({ev.failure.message})")
+        return "wrong_value", ["one_example"], f"it is right at B = {self.other_B}, but not at B = {B}"
 
 
 def _convention_hints(tree, point):
@@ -462,9 +444,16 @@ def _third_order(result, ev, point, factor, truth):
     return result
 
 
-def _message(result, ev, expected, found, what):
+SEARCHED = ("the bias row, the ⊙, a σ′ factor, a layer number, a transpose, the order of two factors, the "
+            "grouping of a product, the sign and the 1/B")
+"""What the repair search tries, as the message says it."""
+
+
+def _message(result, ev, expected, found, what, stats=None):
     """One paragraph: what failed, which repairs make it the truth, and the right formula."""
-    if ev.failure is not None:
+    if result.batch_note:
+        head = f"not {what} for every batch size: {result.batch_note}"
+    elif ev.failure is not None:
         head = f"shape error at '{ev.failure.text}': {ev.failure.message}"
     elif result.verdict == "shape_error":
         head = (f"shape error: the formula gives {shape_text(result.shape)}, but {what} is "
@@ -473,8 +462,16 @@ def _message(result, ev, expected, found, what):
         head = (f"wrong value: the shape {shape_text(expected)} is right, but the value differs from "
                 f"{what} by up to {result.max_abs_error:.3g}")
     if found is None:
-        return (f"{head}. It is wrong for another reason: no repair of the bias row, the ⊙, a σ' factor, "
-                f"a layer number, the transpose, the sign or the 1/B makes it {what}")
+        if stats is not None and stats.stopped == "too_large":
+            return f"{head}. The formula is too long for the checker to search for repairs"
+        searched = f"no combination of up to three repairs of {SEARCHED} makes it {what} for every batch size"
+        if stats is not None and stats.stopped == "pool":
+            searched = (f"no single repair or pair of repairs of {SEARCHED} makes it {what} for every batch "
+                        f"size (with this many candidates, not every three are tried)")
+        elif stats is not None and stats.stopped == "budget":
+            searched = (f"the checker's search for repairs ({SEARCHED}) stopped at its budget without "
+                        f"finding one, so the mistake may still be one of these")
+        return f"{head}. {searched[0].upper()}{searched[1:]}"
     fixes = [r.description for r in found.repairs]
     if ev.failure is not None and "elementwise_product" in found.codes and \
             not any(r.code == "elementwise_product" for r in found.repairs):

@@ -3,13 +3,17 @@
 Evaluation stops at the first operation whose shapes do not fit and reports it as a `ShapeFailure`;
 the trace up to there is kept so the learner sees the shapes that led to it. With
 ``auto_elementwise=True`` (used only by the diagnosis search) a matrix product whose shapes do not fit,
-but would fit an elementwise product, is computed as one and the node is recorded.
+but whose two factors have the same shape, is computed as an elementwise product and the node is
+recorded; and no elementwise operation may broadcast (a ``101×10`` matrix ⊙ a ``1×10`` row is a shape
+failure there), so that a repair is a product of matching shapes that holds for every batch size.
 
 A formula whose value cannot be computed at all — a division by zero, a result that overflows to
-``inf`` or ``nan``, or an intermediate array of more than `MAX_ENTRIES` entries — raises `FormulaError`
-pointing at the subexpression.
+``inf`` or ``nan``, an intermediate array of more than `MAX_ENTRIES` entries, more than `MAX_TOTAL_ENTRIES`
+entries built in all, more than `MAX_WORK` multiply-adds, or more than `MAX_SECONDS` — raises
+`FormulaError` pointing at the subexpression. So every formula is answered in bounded time and memory.
 """
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +25,17 @@ from .notation import render
 
 MAX_ENTRIES = 20_000_000
 """Entries an intermediate array may have (160 MB of float64); ``x^T x`` of a 784-pixel input has 614,656."""
+
+MAX_TOTAL_ENTRIES = 30_000_000
+"""Entries all the arrays of one evaluation may have together (240 MB of float64): every subexpression's
+value is kept for the trace and the diagnosis."""
+
+MAX_WORK = 400_000_000
+"""Multiply-adds of all the matrix products of one evaluation (well under a second); the seed's answer at
+B = 32 needs about 50,000, ``x^T x`` at B = 32 about 20 million."""
+
+MAX_SECONDS = 3.0
+"""Seconds one evaluation may take."""
 
 
 def shape_text(shape):
@@ -135,10 +150,10 @@ def check_names(tree, formula, env):
         if isinstance(node, Call) and node.func == "f'":
             arg = node.arg
             q = lookup(arg.name) if isinstance(arg, Name) else None
-            if q is None or q.kind != "z":
-                raise FormulaError("f' takes a layer's pre-activation, as in f'(z2)", formula,
-                                   arg.start, arg.end)
-            if q.layer == L:
+            if (q is None or q.kind != "z") and len(set(env.activations[:-1])) != 1:
+                raise FormulaError("f' takes a layer's pre-activation, as in f'(z2), when the hidden layers' "
+                                   "activations differ", formula, arg.start, arg.end)
+            if q is not None and q.kind == "z" and q.layer == L:
                 raise FormulaError(
                     f"the output layer's softmax derivative is fused with the loss: write yhat - y "
                     f"for ∂L/∂z{L} instead", formula, node.start, node.end)
@@ -155,7 +170,7 @@ def _short(text, width=60):
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def evaluate(tree, env, formula=None, auto_elementwise=False):
+def evaluate(tree, env, formula=None, auto_elementwise=False, broadcast=None):
     """Evaluate ``tree`` on ``env``; never raises for shapes (see `FormulaEvaluation.failure`).
 
     Parameters
@@ -163,7 +178,10 @@ def evaluate(tree, env, formula=None, auto_elementwise=False):
     tree : formula.Node
     env : Environment
     formula : str, optional, the source (for the text of each subexpression)
-    auto_elementwise : bool, read a misfitting matrix product as elementwise where that fits
+    auto_elementwise : bool, read a misfitting matrix product as elementwise where both factors have the
+        same shape
+    broadcast : bool, let an elementwise operation broadcast a row or column over a matrix (default: only
+        without ``auto_elementwise``)
 
     Returns
     -------
@@ -177,15 +195,34 @@ def evaluate(tree, env, formula=None, auto_elementwise=False):
     result = FormulaEvaluation(None, [])
     try:
         with np.errstate(all="ignore"):          # overflow and 0/0 are caught as values that are not finite
-            result.value = _Evaluator(env, formula, auto_elementwise, result).run(tree)
+            strict = auto_elementwise if broadcast is None else not broadcast
+            result.value = _Evaluator(env, formula, auto_elementwise, result, strict).run(tree)
     except _Failed:
         result.value = None
     return result
 
 
 class _Evaluator:
-    def __init__(self, env, formula, auto, result):
-        self.env, self.formula, self.auto, self.result = env, formula, auto, result
+    def __init__(self, env, formula, auto, result, strict):
+        self.env, self.formula, self.auto, self.result, self.strict = env, formula, auto, result, strict
+        self.entries, self.work, self.started = 0, 0, time.monotonic()
+
+    def spend(self, node, entries, work=0):
+        """Count an array of ``entries`` (and ``work`` multiply-adds) against the evaluation's budget."""
+        self.afford(node, entries, work)
+        self.entries += entries
+        self.work += work
+
+    def afford(self, node, entries, work=0):
+        """Refuse (a `FormulaError` at ``node``) before building what the budget cannot pay for."""
+        if self.entries + entries > MAX_TOTAL_ENTRIES:
+            self.refuse(node, f"the formula builds more than {MAX_TOTAL_ENTRIES:,} entries in all; it is too "
+                              f"large to evaluate")
+        if self.work + work > MAX_WORK:
+            self.refuse(node, f"the formula's matrix products need more than {MAX_WORK:,} multiply-adds; it is "
+                              f"too large to evaluate")
+        if time.monotonic() - self.started > MAX_SECONDS:
+            self.refuse(node, f"the formula takes more than {MAX_SECONDS:g} seconds to evaluate")
 
     def fail(self, node, message, shapes=(), elementwise=False):
         self.result.failure = ShapeFailure(node, _text(node, self.formula), message, shapes, elementwise)
@@ -199,6 +236,7 @@ class _Evaluator:
         raise FormulaError(message, text, 0, len(text))
 
     def record(self, node, value, note=""):
+        self.spend(node, int(np.size(value)))
         if not np.all(np.isfinite(value)):
             self.refuse(node, f"'{_short(_text(node, self.formula))}' is not finite at a random point (it overflows "
                               f"or divides zero by zero)")
@@ -251,18 +289,24 @@ class _Evaluator:
                 if sa and sb and sa[0] * sb[1] > MAX_ENTRIES:
                     self.refuse(node, f"the matrix product of {both} would have {sa[0] * sb[1]:,} entries, "
                                       f"more than the {MAX_ENTRIES:,} a formula may build")
+                if sa and sb:
+                    self.afford(node, sa[0] * sb[1], sa[0] * sa[1] * sb[1])   # before computing it
+                    self.work += sa[0] * sa[1] * sb[1]
                 return self.record(node, a * b if not sa or not sb else a @ b)
             elementwise = broadcasts(sa, sb)
-            if self.auto and elementwise:
+            if self.auto and sa == sb:
                 self.result.substituted.append(node)
                 return self.record(node, a * b, "read as ⊙")
             hint = " (an elementwise product ⊙ would fit)" if elementwise else ""
             self.fail(node, f"the matrix product of {both} needs the inner sizes to agree "
                             f"({sa[1]} ≠ {sb[0]}){hint}", (sa, sb), elementwise)
+        what = {"mul": "an elementwise product", "+": "a sum", "-": "a difference", "/": "a quotient"}
         if not broadcasts(sa, sb):
-            what = {"mul": "an elementwise product", "+": "a sum", "-": "a difference", "/": "a quotient"}
             self.fail(node, f"{what[node.op]} needs equal shapes (or a 1 that broadcasts), got {both}",
                       (sa, sb))
+        if self.strict and sa and sb and sa != sb and 1 not in (np.prod(sa), np.prod(sb)):
+            self.fail(node, f"{what[node.op]} of {both} only works by broadcasting", (sa, sb))
+        self.afford(node, int(np.prod(np.broadcast_shapes(sa, sb))))
         if node.op == "mul":
             out = a * b
         elif node.op == "+":
@@ -301,9 +345,20 @@ class _Evaluator:
                       + " and ".join(shape_text(b.shape) for b in blocks))
         return self.record(node, np.concatenate(blocks, axis=0))
 
+    def layer_derivative(self, node):
+        """The derivative ``f'`` of ``f'(arg)`` stands for: that of ``z_l``'s layer, or for an expression the
+        hidden layers' one activation (when they all share it)."""
+        q = lookup(node.arg.name) if isinstance(node.arg, Name) else None
+        hidden = set(self.env.activations[:-1])
+        if q is not None and q.kind == "z" and 1 <= q.layer < len(self.env.activations):
+            return self.env.activations[q.layer - 1] + "'"
+        if len(hidden) == 1 and (q is None or q.kind != "z"):
+            return hidden.pop() + "'"
+        self.fail(node, "f' takes a hidden layer's pre-activation, as in f'(z2)")
+
     def eval_Call(self, node):
         if node.func == "f'":
-            func = self.env.activations[lookup(node.arg.name).layer - 1] + "'"
+            func = self.layer_derivative(node)
         else:
             func = node.func
         value = self.run(node.arg)

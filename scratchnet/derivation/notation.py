@@ -79,6 +79,15 @@ def _wrap(node, style, minimum):
     return text
 
 
+def _base(node, style, minimum):
+    """The operand of a superscript; in LaTeX a superscript on a superscript (``W^\\top`` transposed again,
+    ``H^2`` transposed) is braced, ``{W_{2}^\\top}^\\top``, since ``a^b^c`` is not LaTeX."""
+    text = _wrap(node, style, minimum)
+    if style == "latex" and isinstance(node, (Transpose, Power)):
+        return "{" + text + "}"
+    return text
+
+
 def _render(node, style):
     if isinstance(node, Num):
         return _number(node.value)
@@ -107,10 +116,10 @@ def _render(node, style):
         return f"{left}\\, {right}" if style == "latex" else f"{left} {right}"
     if isinstance(node, Transpose):
         mark = dict(formula="^T", unicode="ᵀ", latex=r"^\top")[style]
-        return _wrap(node.operand, style, 4) + mark
+        return _base(node.operand, style, 4) + mark
     if isinstance(node, Power):
         exp = _number(node.exponent)
-        return _wrap(node.operand, style, 5) + (f"^{{{exp}}}" if style == "latex" else f"^{exp}")
+        return _base(node.operand, style, 5) + (f"^{{{exp}}}" if style == "latex" else f"^{exp}")
     if isinstance(node, Slice):
         if style != "formula" and is_bias_slice(node):
             return Quantity("Wbar", lookup(node.operand.name).layer).text(style)

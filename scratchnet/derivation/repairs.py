@@ -19,15 +19,28 @@ over the batch, or (for a Jacobian) its diagonal. The repairs, one small generat
 * `transposes` (``missing_transpose``): a weight matrix (or ``W_l[1:]``) used without ``ᵀ`` where its
   transpose belongs, or with one where it does not;
 * `factor_orders` (``factor_order``): the two factors of a matrix product in the wrong order, ``δ H``
-  for ``Hᵀ δ``: ``a b`` → ``b a`` or ``bᵀ a``.
+  for ``Hᵀ δ``: ``a b`` → ``b a`` or ``bᵀ a``;
+* `regroupings` (``regrouping``): the factors of a product chain ``f1 f2 … fn`` (as the learner wrote the
+  Jacobians, left to right) grouped another way, keeping their order and operators, with a matrix product
+  whose shapes do not fit read as ⊙ where its two factors have the same shape: ``[1 H1]ᵀ (ŷ − y) W̄3ᵀ H2 …``
+  → ``[1 H1]ᵀ (((ŷ − y) W̄3ᵀ) ⊙ H2 ⊙ …)``, the outer product taken last. A regrouping counts as one repair
+  and combines with the others; only a formula whose products do not fit as written (or fit only by
+  broadcasting) is regrouped;
+* `diagonal_products` (``elementwise_product``): ``g diag(v)`` → ``g ⊙ v``;
+* `derivative_arguments` (``activation_derivative``): ``σ′(g)`` of the backpropagated signal → ``g ⊙ σ′(z)``,
+  ``f′(expr)`` → ``f′(z)``, the activation ``σ(z)`` where its derivative ``σ′(z)`` belongs.
+
+Every repaired formula is evaluated without broadcasting (`evaluate`'s ``auto_elementwise``), and a
+caller may ask (``accept``) that it also hold at another batch size: no repair works only by broadcasting.
 
 The relations add ``transposed``, ``sign``, ``batch_factor``, ``batch_sum``, ``diagonal_jacobian`` and
-``softmax_jacobian``.
+``softmax_jacobian``. The checker adds ``broadcast`` (a formula equal to the truth only by broadcasting) and
+``one_example`` (right for one example, not for a batch).
 """
 
 import itertools
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -38,8 +51,8 @@ from .formula import BinOp, Call, Concat, FormulaError, Name, Node, Num, Slice, 
 from .notation import level, render
 
 CODES = ("elementwise_product", "diagonal_jacobian", "softmax_jacobian", "third_order", "bias_row",
-         "wrong_layer", "missing_transpose", "factor_order", "transposed", "sign", "batch_factor", "batch_sum",
-         "activation_derivative")
+         "wrong_layer", "missing_transpose", "factor_order", "regrouping", "broadcast", "one_example", "transposed", "sign",
+         "batch_factor", "batch_sum", "activation_derivative")
 """Every diagnosis code, in the order they are listed."""
 
 MAX_SEARCH_NODES = 80
@@ -47,7 +60,10 @@ MAX_SEARCH_NODES = 80
 the formula); the seed's answer has 17 nodes."""
 
 BUDGET_S = 2.0
-"""Seconds the search may take, candidates included; past it, the best diagnosis so far (or none)."""
+"""CPU seconds the search may take, candidates included; past it, the best diagnosis so far (or none)."""
+
+
+_repair_ids = itertools.count(1)
 
 
 @dataclass(eq=False)
@@ -58,6 +74,7 @@ class Repair:
     target: int
     build: object
     description: str
+    uid: int = field(default_factory=lambda: next(_repair_ids))
 
 
 def _rebuild(node, repairs_by_uid):
@@ -223,7 +240,7 @@ def bias_row_ones(ctx):
         return Concat(((Num(1.0),), (n,)) if ctx.column else ((Num(1.0), n),))
 
     for node in walk(ctx.tree):
-        if _kind(node) == "H" and not isinstance(ctx.parents.get(node.uid), Concat):
+        if _kind(node) == "H" and not isinstance(ctx.parents.get(node.uid), (Concat, Call)):
             yield Repair("bias_row", node.uid, with_ones, f"{render(node)} → {render(with_ones(node))}")
 
 
@@ -253,12 +270,29 @@ def elementwise_products(ctx):
                              f"{render(node)} → {render(BinOp('mul', node.left, node.right, '*'))}")
 
 
+def diagonal_products(ctx):
+    """``g diag(v)`` (or ``diag(v) g``) → ``g ⊙ v``: multiplying by a diagonal matrix is an elementwise
+    product with its diagonal, and only that form holds for a batch."""
+    for node in walk(ctx.tree):
+        if not (isinstance(node, BinOp) and node.op == "matmul"):
+            continue
+        for side in ("left", "right"):
+            d = getattr(node, side)
+            if isinstance(d, Call) and d.func == "diag":
+                other = node.right if side == "left" else node.left
+                new = BinOp("mul", other, d.arg, "*")
+                yield Repair("elementwise_product", node.uid,
+                             lambda n, side=side: BinOp("mul", n.right if side == "left" else n.left,
+                                                        getattr(n, side).arg, "*", uid=n.uid),
+                             f"{render(node)} → {render(new)}")
+
+
 def missing_derivatives(ctx):
     """``f_k'(z_k)`` inserted (by ⊙) after a subexpression shaped like ``z_k``."""
     for node in walk(ctx.tree):
         value = ctx.values.get(node.uid)
-        if isinstance(node, Num) or value is None or not np.ndim(value):
-            continue
+        if isinstance(node, Num) or value is None or not np.ndim(value) or isinstance(ctx.parents.get(node.uid), Call):
+            continue                                        # a function's argument stays as it is
         for k in range(1, ctx.L):
             if np.shape(value) == np.shape(ctx.env.names[f"z{k}"]):
                 d = _derivative(k, ctx.env)
@@ -274,13 +308,19 @@ def _derivative_values(env):
     out = {}
     for k in range(1, len(env.activations)):
         H = np.array(env.names[f"H{k}"], dtype=np.float64)
+        z = np.array(env.names[f"z{k}"], dtype=np.float64)
         for g in HIDDEN:
             for at in ("z", "H"):
                 out[(k, g, at)] = derivative_at(g, np.array(env.names[f"{at}{k}"], dtype=np.float64))
             out[(k, g, "output rule")] = ACTIVATIONS[g].derivative(H, np.ones_like(H))
+            out[(k, g, "output rule at z")] = ACTIVATIONS[g].derivative(z.copy(), np.ones_like(z))  # z(1 − z)
+            out[(k, g, "activation")] = ACTIVATIONS[g].function(z.copy())      # σ(z) where σ'(z) belongs
     L = len(env.activations)
     yhat = np.array(env.names["yhat"], dtype=np.float64)       # σ' at the softmax output: never a factor
-    out[(L, "sigmoid", "output rule")] = yhat * (1 - yhat)
+    zL = np.array(env.names[f"z{L}"], dtype=np.float64)
+    for g in HIDDEN:
+        out[(L, g, "output rule")] = ACTIVATIONS[g].derivative(yhat.copy(), np.ones_like(yhat))
+        out[(L, g, "z")] = derivative_at(g, zL.copy())
     return out
 
 
@@ -290,10 +330,10 @@ def _window_product(ctx, window):
         return None
     if len(window) == 1:
         return ctx.values[window[0].uid]
-    try:
-        return np.prod(np.broadcast_arrays(*[ctx.values[f.uid] for f in window]), axis=0)
-    except ValueError:
-        return None
+    values = [ctx.values[f.uid] for f in window]
+    if len({np.shape(v) for v in values}) > 1:
+        return None                                         # a product of matching shapes only
+    return np.prod(values, axis=0)
 
 
 def derivative_factors(ctx):
@@ -348,6 +388,32 @@ def derivative_times_argument(ctx):
                              n.right if right else n.left, f"{render(node)} → {render(other)}")
 
 
+def derivative_arguments(ctx):
+    """A function where a layer's derivative belongs: ``σ′(g)`` of the backpropagated signal → ``g ⊙ σ′(z_k)``
+    and ``f′(expr)`` of an expression → ``f′(z_k)``; the activation itself, ``σ(z_k)`` or ``relu(z_k)``, →
+    its derivative ``σ′(z_k)`` (for each hidden layer ``k`` of that shape)."""
+    for node in walk(ctx.tree):
+        if not isinstance(node, Call) or node.func in ("diag", "sum", "softmax"):
+            continue
+        derivative = node.func.endswith("'")
+        arg = _layer_name(node.arg)
+        shape = np.shape(ctx.values.get(node.arg.uid, 0.0))
+        for k in range(1, ctx.L):
+            if shape != np.shape(ctx.env.names[f"z{k}"]):
+                continue
+            d = _derivative(k, ctx.env)
+            if derivative and arg != ("z", k):
+                yield Repair("activation_derivative", node.uid, lambda n, k=k: _derivative(k, ctx.env),
+                             f"{render(node)} → {render(d)}")
+                if arg is None or arg[0] != "z":
+                    yield Repair("activation_derivative", node.uid,
+                                 lambda n, k=k: BinOp("mul", n.arg, _derivative(k, ctx.env), "*"),
+                                 f"{render(node)} → {render(BinOp('mul', node.arg, d, '*'))}")
+            elif not derivative:
+                yield Repair("activation_derivative", node.uid, lambda n, k=k: _derivative(k, ctx.env),
+                             f"{render(node)} → {render(d)}")
+
+
 def wrong_layers(ctx):
     """``W_k``, ``z_k``, ``H_k`` (or ``b_k``) → the same quantity of another layer; a derivative's own
     argument is left to `derivative_factors`."""
@@ -397,8 +463,119 @@ def factor_orders(ctx):
                              f"{render(node)} → {render(new)}")
 
 
-GENERATORS = (bias_row_weights, bias_row_ones, bias_row_turned, elementwise_products, missing_derivatives,
-              derivative_factors, derivative_times_argument, wrong_layers, transposes, factor_orders)
+MAX_CHAIN = 8
+"""Factors of a product chain that `regroupings` regroups (the seed's batch formula has 5)."""
+
+MAX_GROUPINGS = 24
+"""Groupings kept per part of a chain (the number of groupings grows as the Catalan numbers)."""
+
+
+def _product_chain(node):
+    """The factors of a maximal product (``matmul`` and ``mul`` joints, through the learner's parentheses),
+    in order, and the joints between them: ``(factors, ops)``, ``ops[k]`` between factors k and k+1."""
+    if isinstance(node, BinOp) and node.op in ("matmul", "mul"):
+        fl, ol = _product_chain(node.left)
+        fr, orr = _product_chain(node.right)
+        return fl + fr, ol + [node.op] + orr
+    return [node], []
+
+
+def _joined(op, sa, sb):
+    """How ``op`` (the learner's) joins shapes ``sa`` and ``sb`` without broadcasting: ``"matmul"``,
+    ``"mul"`` (a misfitting matrix product read as ⊙ when both have the same shape, or a number's
+    product) or None; and the resulting shape."""
+    if not sa or not sb:
+        return "mul", sa or sb
+    if op == "matmul" and sa[1] == sb[0]:
+        return "matmul", (sa[0], sb[1])
+    if sa == sb:
+        return "mul", sa
+    return None, None
+
+
+def _groupings(shapes, ops):
+    """Every grouping of factors with ``shapes`` and the learner's ``ops`` whose shapes fit, as nested
+    tuples ``(left, op, right)`` of factor indices, with the result's shape: ``[(structure, shape)]``."""
+    n = len(shapes)
+    table = {(i, i): [(i, shapes[i])] for i in range(n)}
+    for width in range(2, n + 1):
+        for i in range(0, n - width + 1):
+            j, out = i + width - 1, []
+            for k in range(i, j):                           # the last product joins [i..k] and [k+1..j]
+                for left, sl in table[(i, k)]:
+                    for right, sr in table[(k + 1, j)]:
+                        op, shape = _joined(ops[k], sl, sr)
+                        if op is not None:
+                            out.append(((left, op, right), shape))
+                if len(out) >= MAX_GROUPINGS:
+                    break
+            table[(i, j)] = out[:MAX_GROUPINGS]
+    return table[(0, n - 1)]
+
+
+def _build(structure, factors):
+    if isinstance(structure, int):
+        return factors[structure]
+    left, op, right = structure
+    return BinOp(op, _build(left, factors), _build(right, factors), "*" if op == "mul" else "")
+
+
+def _same_grouping(structure, node):
+    """Whether ``structure`` is the learner's own grouping of ``node``'s chain, with the same operators."""
+    if isinstance(structure, int):
+        return not (isinstance(node, BinOp) and node.op in ("matmul", "mul"))
+    left, op, right = structure
+    return isinstance(node, BinOp) and node.op == op and _same_grouping(left, node.left) and \
+        _same_grouping(right, node.right)
+
+
+def _matmuls(structure):
+    if isinstance(structure, int):
+        return 0
+    left, op, right = structure
+    return _matmuls(left) + (op == "matmul") + _matmuls(right)
+
+
+def regroupings(tree, env, limit=MAX_GROUPINGS):
+    """``tree`` with one product chain (of 3 to `MAX_CHAIN` factors) grouped another way whose shapes fit
+    without broadcasting: a list of ``(tree, read_as_mul, repair)``, where ``read_as_mul`` says whether a
+    matrix product of the learner's became ⊙ and ``repair`` describes the regrouping."""
+    out = []
+    parents = {child.uid: node for node in walk(tree) for child in node.children()}
+    for root in walk(tree):
+        parent = parents.get(root.uid)
+        if not (isinstance(root, BinOp) and root.op in ("matmul", "mul")) or \
+                (isinstance(parent, BinOp) and parent.op in ("matmul", "mul")):
+            continue                                        # only whole chains
+        factors, ops = _product_chain(root)
+        if not 3 <= len(factors) <= MAX_CHAIN:
+            continue
+        shapes = []
+        for f in factors:
+            ev = _evaluate(f, env)
+            if ev is None or ev.failure is not None:
+                break
+            shapes.append(np.shape(ev.value))
+        if len(shapes) < len(factors):
+            continue
+        for structure, _ in _groupings(shapes, ops):
+            if _same_grouping(structure, root):
+                continue
+            new = _build(structure, factors)
+            repair = Repair("regrouping", root.uid, lambda n, new=new: new,
+                            f"{render(root)} regrouped as {render(new)}")
+            repaired = apply(tree, [repair])
+            if repaired is not None:
+                out.append((repaired, _matmuls(structure) < ops.count("matmul"), repair))
+            if len(out) >= limit:
+                return out
+    return out
+
+
+GENERATORS = (bias_row_weights, bias_row_ones, bias_row_turned, elementwise_products, diagonal_products,
+              missing_derivatives,
+              derivative_factors, derivative_times_argument, derivative_arguments, wrong_layers, transposes,
+              factor_orders)
 """Every repair generator, in the order their repairs are tried."""
 
 
@@ -520,9 +697,21 @@ def _evaluate(tree, env):
         return None
 
 
-def search(tree, env, relations, scale, max_repairs=3, budget_s=BUDGET_S, max_evaluations=6000):
-    """Find the fewest repairs (0 to ``max_repairs``) after which ``tree`` stands in one of ``relations``
-    to the truth (the fewest relation codes among those).
+@dataclass
+class SearchStats:
+    """How a search ended: ``evaluations`` tried, and ``stopped`` — None when every combination up to the
+    limit was tried, else why not (``"budget"``: time or evaluations ran out; ``"too_large"``: the formula
+    has more than `MAX_SEARCH_NODES` nodes; ``"pool"``: too many single repairs to combine three)."""
+
+    evaluations: int = 0
+    stopped: str = None
+
+
+def search(tree, env, relations, scale, max_repairs=3, budget_s=BUDGET_S, max_evaluations=6000, accept=None,
+           stats=None):
+    """Find the fewest repairs (0 to ``max_repairs``; a regrouping counts as one) after which ``tree``
+    stands in one of ``relations`` to the truth (the fewest relation codes among those). Repaired
+    formulas are evaluated without broadcasting.
 
     Parameters
     ----------
@@ -530,44 +719,77 @@ def search(tree, env, relations, scale, max_repairs=3, budget_s=BUDGET_S, max_ev
     env : Environment
     relations : list of `Relation`, simplest first
     scale : float, the size of the truth (`truth_scale`)
+    accept : callable (repaired tree, relation) → bool, optional: a further test a repair must pass (the
+        caller checks it at another batch size)
+    stats : SearchStats, optional, filled in with how the search ended
 
     Returns
     -------
     Diagnosis or None (also for a formula of more than `MAX_SEARCH_NODES` nodes, or past the budget)
     """
+    stats = stats if stats is not None else SearchStats()
     if sum(1 for _ in walk(tree)) > MAX_SEARCH_NODES:
+        stats.stopped = "too_large"
         return None
-    started, evaluations = time.monotonic(), 0
+    started = time.process_time()
     base = _evaluate(tree, env)
     if base is None:
         return None
     pool = candidates(context(tree, env, base))
+
+    fitted = set()                       # combinations whose repaired formula fits: not regrouped
+
+    def variants(combo):
+        """The repaired tree, or its regroupings: ``(tree, extra repairs, read as ⊙ by regrouping)``. Only a
+        repaired formula whose shapes do not fit is regrouped."""
+        repaired = apply(tree, combo) if combo else tree
+        if repaired is None:
+            return
+        if not regroup:
+            yield repaired, [], False
+            return
+        if frozenset(r.uid for r in combo) in fitted:
+            return
+        for grouped, mul, repair in regroupings(repaired, env):
+            yield grouped, [repair], mul
+
+    best = None
+    misfit = base.failure is not None        # only a formula whose products do not fit as written is regrouped
     for size in range(max_repairs + 1):
-        if size == 3 and len(pool) > 40:
-            break
-        best = None
-        for combo in itertools.combinations(pool, size):
-            repaired = apply(tree, combo) if combo else tree
-            if repaired is None:
+        for regroup in (False, True):
+            n = size - regroup
+            if n < 0 or regroup and not misfit:
                 continue
-            evaluations += 1
-            if evaluations > max_evaluations or time.monotonic() - started > budget_s:
-                return best[1] if best else None
-            ev = base if not combo else _evaluate(repaired, env)
-            if ev is None or ev.failure is not None:
+            if n == 3 and len(pool) > 40 or n == 2 and regroup and len(pool) > 60:
+                stats.stopped = stats.stopped or "pool"
                 continue
-            for rel in relations:
-                if rel.holds(ev.value, scale):
-                    found = [r.code for r in combo] + list(rel.codes)
-                    if ev.substituted:
-                        found.append("elementwise_product")
-                    ordered = [c for c in CODES if c in found]
-                    if best is None or len(rel.codes) < best[0]:
-                        explicit = apply(repaired, [_as_elementwise(n) for n in ev.substituted])
-                        best = (len(rel.codes), Diagnosis(ordered, list(combo), explicit, rel.words, ev.value))
-                    break
-            if best is not None and best[0] == 0:
+            for combo in itertools.combinations(pool, n):
+                for repaired, extra, mul in variants(combo):
+                    stats.evaluations += 1
+                    if stats.evaluations > max_evaluations or time.process_time() - started > budget_s:
+                        stats.stopped = "budget"
+                        return best[1] if best else None
+                    ev = base if not combo and not extra else _evaluate(repaired, env)
+                    if ev is None or ev.failure is not None:
+                        continue
+                    if not regroup:
+                        fitted.add(frozenset(r.uid for r in combo))
+                    for rel in relations:
+                        if not rel.holds(ev.value, scale):
+                            continue
+                        if accept is not None and not accept(repaired, rel):
+                            continue
+                        found = [r.code for r in list(combo) + extra] + list(rel.codes)
+                        if ev.substituted or mul:
+                            found.append("elementwise_product")
+                        ordered = [c for c in CODES if c in found]
+                        if best is None or len(rel.codes) < best[0]:
+                            explicit = apply(repaired, [_as_elementwise(n) for n in ev.substituted])
+                            best = (len(rel.codes), Diagnosis(ordered, list(combo) + extra, explicit, rel.words,
+                                                              ev.value))
+                        break
+                    if best is not None and best[0] == 0:
+                        return best[1]
+            if best is not None:
                 return best[1]
-        if best is not None:
-            return best[1]
     return None
