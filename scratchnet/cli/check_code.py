@@ -3,26 +3,27 @@
 Thin: it parses the options, calls `scratchnet.codecheck.check_code` and prints the result. Exit status:
 0 correct, 1 shape_error or wrong_value, 2 code that cannot be checked (it does not import, lacks the
 function, raises, hangs, returns None, NaN or the wrong number of arrays) or a bad option; with --json
-the answer, or the error, is one JSON object.
+the answer, or the error, is one JSON object. ``--export DIR`` and ``--grads DIR`` do the same for code
+in another language, through files.
 """
 
 import sys
 
 import click
 
-from ..codecheck import LearnerCodeError, check_code
+from ..codecheck import LearnerCodeError, check_code, check_saved, export_point
 from ..codecheck.spec import BIASES, MSE_OUTPUTS
 from ..errors import ScratchnetError
 from ..network import SEED_SIZES
 from ._output import emit_json, stdout
 from ._params import ACTIVATION_NAMES, LAYER_SIZES
 
-_OPTIONS = {"batch": "--batch", "bias": "--bias", "activations": "--activations", "layers": "--layers",
+_OPTIONS = {"export": "--export", "grads": "--grads", "batch": "--batch", "bias": "--bias", "activations": "--activations", "layers": "--layers",
             "output": "--output", "loss": "--loss", "timeout": "--timeout", "convention": "--convention"}
 
 
 @click.command("check-code", short_help="Check your own backprop code, layer by layer.")
-@click.argument("target", metavar="FILE.py[:FUNCTION]")
+@click.argument("target", metavar="FILE.py[:FUNCTION]", required=False)
 @click.option("--layers", type=LAYER_SIZES, default=",".join(map(str, SEED_SIZES)), show_default=True,
               help="Layer sizes n_0,…,n_L, input first.")
 @click.option("--activations", type=ACTIVATION_NAMES, default=None,
@@ -42,8 +43,15 @@ _OPTIONS = {"batch": "--batch", "bias": "--bias", "activations": "--activations"
 @click.option("--seed", default=0, show_default=True, type=int, help="Seeds the random weights and batch.")
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Seconds your code may take.")
+@click.option("--export", "export_dir", default=None, metavar="DIR",
+              help="Instead: write the point (weights, X, Y) as .npy and .csv into DIR, for code in another "
+                   "language.")
+@click.option("--grads", "grads_dir", default=None, metavar="DIR",
+              help="Instead: check the gradients saved in DIR (dW1.csv … or .npy, db1 … with --bias separate) "
+                   "beside a point from --export.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def command(target, layers, activations, bias, convention, batch, loss, output, seed, timeout, as_json):
+def command(target, layers, activations, bias, convention, batch, loss, output, seed, timeout, export_dir,
+            grads_dir, as_json):
     """Run FUNCTION(weights, X, Y) -> grads from FILE.py (FUNCTION defaults to backprop) at random
     weights and a random batch, and compare its gradients with the true ones, layer by layer from the
     output back: the first wrong layer, the layers wrong only because of it, and the mistake named.
@@ -52,10 +60,26 @@ def command(target, layers, activations, bias, convention, batch, loss, output, 
         scratchnet check-code my_net.py
         scratchnet check-code my_net.py:gradients --bias separate --convention column
         scratchnet check-code nielsen.py --loss mse --bias separate --json
+        scratchnet check-code --export point/ ; (your MATLAB code) ; scratchnet check-code --grads point/
     """
+    given = [name for name, v in (("FILE.py", target), ("--export", export_dir), ("--grads", grads_dir)) if v]
+    if len(given) != 1:
+        raise click.UsageError("give one of FILE.py[:FUNCTION], --export DIR or --grads DIR"
+                               + (f", not {' and '.join(given)}" if given else ""))
     try:
-        result = check_code(target, layers, activations, bias=bias, convention=convention, batch=batch,
-                            loss=loss, output=output, seed=seed, timeout=timeout)
+        if export_dir is not None:
+            written = export_point(export_dir, layers, activations, bias=bias, convention=convention,
+                                   batch=batch, loss=loss, output=output, seed=seed)
+            if as_json:
+                emit_json({"written": written})
+            else:
+                stdout.print(f"wrote {len(written)} files into {export_dir}; see {written[-1]}", markup=False)
+            return 0
+        if grads_dir is not None:
+            result = check_saved(grads_dir)
+        else:
+            result = check_code(target, layers, activations, bias=bias, convention=convention, batch=batch,
+                                loss=loss, output=output, seed=seed, timeout=timeout)
     except LearnerCodeError as e:
         if as_json:
             emit_json(e.to_json())

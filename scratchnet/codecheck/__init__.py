@@ -10,11 +10,13 @@ Files, one idea each: `spec` (the network, notation and loss), `point` (the rand
 in this process or a child), `failures` (what can go wrong in it), `passes` (forward values and the
 backward pass with mistakes in it), `mistakes` (the known mistakes as numbers), `tolerance`, `diagnose`
 (the search), `analyse` (one batch size), `formulas` (right formulas and hints), `result`, `html`,
-`check` (the entry point).
+`check` (the entry point), `exchange` (the point as .npy/.csv files for code in other languages,
+and their saved gradients back).
 """
 
 from .check import check_code, split_target
+from .exchange import check_saved, export_point
 from .failures import LearnerCodeError
 from .result import CodeCheckResult
 
-__all__ = ["check_code", "CodeCheckResult", "LearnerCodeError", "split_target"]
+__all__ = ["check_code", "check_saved", "export_point", "CodeCheckResult", "LearnerCodeError", "split_target"]
