@@ -22,7 +22,7 @@ from .atomic import check_folder_writable, folder_of
 from .data import load_mnist
 from .data.checksums import SHA256
 from .data.classes import CLASS_NAMES
-from .data.sets import check_sizes, from_spec
+from .data.loading import check_sizes, from_spec
 from .errors import ScratchnetError
 from .memory import require, training_bytes
 from .modelfile import load, save

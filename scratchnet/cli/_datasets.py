@@ -6,7 +6,7 @@ from pathlib import Path
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from ..data import load_data, training_data
-from ..data.sets import from_spec
+from ..data.loading import from_spec
 from . import _output
 
 

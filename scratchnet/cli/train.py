@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..data.checksums import DATASETS
 from ..errors import ScratchnetError
 from ..data.classes import CLASS_NAMES
-from ..data.sets import check_sizes
+from ..data.loading import check_sizes
 from ..experiment import Conflict, Run, Setup, UnfinishedRun, check_output_path
 from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES

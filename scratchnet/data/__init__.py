@@ -8,7 +8,8 @@ from .classes import model_class_names
 from .csvfile import load_csv
 from .folder import load_folder
 from .idx import decode_idx, encode_idx, read_idx, write_idx
-from .sets import BadData, DataSet, TrainingData, load_data, training_data
+from .loading import TrainingData, load_data, training_data
+from .sets import BadData, DataSet
 
 __all__ = ["BadData", "DATASETS", "DataSet", "TrainingData", "cache_dir", "decode_idx", "encode_idx", "fetch",
            "load_csv", "load_data", "load_folder", "load_idx", "load_mnist", "load_npz", "model_class_names",

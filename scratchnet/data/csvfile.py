@@ -203,8 +203,6 @@ def load_csv(path, *, cache=True, on_progress=None, on_message=None):
     cache_key = converted.key(sha, "csv")
     hit = converted.read(cache_key) if cache else None
     if hit is not None:
-        if on_message:
-            on_message(f"{name}: converted arrays found in the cache (same SHA-256)")
         X, y, names, _ = hit
         if on_progress is not None:
             on_progress(1, 1)

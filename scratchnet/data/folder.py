@@ -117,8 +117,6 @@ def load_folder(path, *, skip_bad=False, cache=True, on_progress=None, on_messag
     hit = converted.read(cache_key) if cache else None
     if hit is not None and hit[2] == names:
         X, y, _, skipped = hit
-        if on_message:
-            on_message(f"{root}: converted pictures found in the cache (same SHA-256)")
         if on_progress is not None:
             on_progress(1, 1)
     else:
