@@ -178,8 +178,9 @@ def shape_found(run):
         out.append(("crash", None, run.crash.codes, run.crash.words))
     for r in run.layers:
         if r.problem is not None and r.problem.codes:
-            out.append(("shape", r.layer, r.problem.codes, f"{r.problem.name} is {r.problem.got}, not "
-                        f"{r.problem.expected}: {r.problem.words}"))
+            got, want = ("×".join(map(str, s)) for s in (r.problem.got, r.problem.expected))
+            out.append(("shape", r.layer, r.problem.codes, f"{r.problem.name} is {got}, not {want}: "
+                        f"{r.problem.words}"))
     return out
 
 

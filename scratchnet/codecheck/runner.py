@@ -102,7 +102,7 @@ def _save_calls(calls, work):
 
 
 def _rebuild(outline, arrays):
-    """The learner's returned object from the worker's outline (`worker._outline`)."""
+    """The learner's returned object from the worker's outline (`worker.outline`)."""
     if "none" in outline:
         return None
     if "array" in outline:

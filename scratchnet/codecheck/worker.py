@@ -18,7 +18,7 @@ MAX_ITEMS = 2000
 MAX_DEPTH = 4
 
 
-def _outline(value, arrays, depth=0):
+def outline(value, arrays, depth=0):
     """A JSON outline of ``value``; the arrays go into ``arrays`` under the keys the outline names."""
     import numpy as np
     if depth > MAX_DEPTH or len(arrays) > MAX_ITEMS:
@@ -26,14 +26,14 @@ def _outline(value, arrays, depth=0):
     if value is None:
         return {"none": True}
     if isinstance(value, dict):
-        return {"dict": [[str(k), _outline(v, arrays, depth + 1)] for k, v in list(value.items())[:MAX_ITEMS]]}
+        return {"dict": [[str(k), outline(v, arrays, depth + 1)] for k, v in list(value.items())[:MAX_ITEMS]]}
     if isinstance(value, (list, tuple)):
         if value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
             key = f"a{len(arrays)}"
             arrays[key] = np.asarray(value, dtype=float)
             return {"array": key, "from": "list"}
         kind = "list" if isinstance(value, list) else "tuple"
-        return {kind: [_outline(v, arrays, depth + 1) for v in value[:MAX_ITEMS]]}
+        return {kind: [outline(v, arrays, depth + 1) for v in value[:MAX_ITEMS]]}
     if isinstance(value, (np.ndarray, np.generic, int, float)) and not isinstance(value, bool):
         array = np.asarray(value)
         if array.dtype.kind in "biufc":
@@ -93,7 +93,7 @@ def main(path, function, work):
             report["calls"][tag] = {"raised": _failure(e, root)}
             continue
         out = {}
-        report["calls"][tag] = {"outline": _outline(result, out), "seconds": time.monotonic() - started}
+        report["calls"][tag] = {"outline": outline(result, out), "seconds": time.monotonic() - started}
         np.savez(os.path.join(work, f"out_{tag}.npz"), **out)
     return _write(work, report)
 
