@@ -550,10 +550,13 @@ def test_every_tab_follows_the_run_and_a_reconnect_resumes_after_its_last_event(
     client.post("/api/train", json={"epochs": 1, "batch_size": 20, "lr": 0.01, "shift": 0, "examples": 600})
     first = events(client, with_ids=True)
     second = events(client, with_ids=True)                                   # another tab, or a reload
-    assert [k for _, k, _ in first] == [k for _, k, _ in second]             # the whole (bounded) story again
+    pictures = [e for e in first if e[1] == "weights"]
+    assert pictures                                 # live or replayed (the run may be over): the latest kept
+    kept = [e for e in first if e[1] != "weights" or e == pictures[-1]]      # replayed: only the latest
+    assert second == kept
     middle = first[len(first) // 2][0]
     resumed = events(client, last_event_id=middle, with_ids=True)
-    assert [i for i, _, _ in resumed] == [i for i, _, _ in first if _after(i, middle)]
+    assert [i for i, _, _ in resumed] == [i for i, _, _ in kept if _after(i, middle)]
     for hostile in ["-100000000", "1.-100000000", "1.99999999999", "x", "9" * 40]:   # clamped, never a spin
         started = time.process_time()
         got = events(client, last_event_id=hostile, with_ids=True)
@@ -631,12 +634,10 @@ def test_the_command_refuses_a_missing_model_in_one_line(tmp_path):
     assert_one_line_error(run_cli("lab", "missing.npz", "--no-browser", cwd=tmp_path), 1, "missing.npz")
 
 
-def test_the_command_refuses_a_bad_host_and_an_unwritable_save_path_before_serving(tmp_path):
+def test_the_command_refuses_a_bad_host_before_serving(tmp_path):
     from conftest import assert_one_line_error, run_cli
     assert_one_line_error(run_cli("lab", "--host", "999.1.1.1", "--port", "0", "--no-browser", cwd=tmp_path), 1,
                           "--host")
-    assert_one_line_error(run_cli("lab", "--save-to", tmp_path / "nowhere" / "x.npz", "--port", "0", "--no-browser",
-                                  cwd=tmp_path), 1, "does not exist")
 
 
 def test_another_host_prints_a_warning_and_answers_to_its_own_address(tmp_path):

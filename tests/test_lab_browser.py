@@ -71,7 +71,7 @@ def lab_server(folder):
     always stops it."""
     import httpx
     process = subprocess.Popen([sys.executable, "-c", "from scratchnet.cli import main; main()", "lab", "model.npz",
-                                "--port", "0", "--no-browser", "--save-to", "saved.npz"],
+                                "--port", "0", "--no-browser"],
                                cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         match = re.fullmatch(r"lab: (http://127\.0\.0\.1:\d+/)\n", process.stdout.readline())

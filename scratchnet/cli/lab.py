@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from ..errors import ScratchnetError
-from ..experiment import check_output_path
 from ..modelfile import load
 from ..preprocess import FIELD
 from . import _output
@@ -60,11 +59,9 @@ def _bind(host, port):
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one; the printed URL says which).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
-@click.option("--save-to", type=click.Path(dir_okay=False), default="lab-model.npz", show_default=True,
-              help="Where the page's Save button writes the model.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Folder of the MNIST files [default: $SCRATCHNET_DATA or the user cache].")
-def command(model, host, port, no_browser, save_to, data_dir):
+def command(model, host, port, no_browser, data_dir):
     """Open the lab in your browser: draw a digit and see the seed network's activations, its backward
     pass for that digit, check your own gradient formula, train live and browse its mistakes.
 
@@ -75,8 +72,7 @@ def command(model, host, port, no_browser, save_to, data_dir):
 
     from ..lab import Lab, create_app
 
-    check_output_path(save_to)                          # tell the teacher now, not at the first Save
-    lab = Lab(_load_model(model), save_path=save_to, data_dir=data_dir)
+    lab = Lab(_load_model(model), data_dir=data_dir)       # Save is a download: nothing is written here
     sock = _bind(host, port)
     port = sock.getsockname()[1]
     if host not in ("127.0.0.1", "localhost", "::1"):

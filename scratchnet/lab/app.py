@@ -1,43 +1,48 @@
 """The lab's web application: one page, its static files, and the JSON API that the page and the
 tests share.
 
-Thin: each endpoint reads the request (`inputs`, `guard.read_json`), calls the library (through `model`,
-`formulas`, `live`, `scratchnet.derivation.check`) and answers JSON. Routes::
+Every learner has their own lab (`sessions`): a session cookie, their own network (the served model
+until they train), their own runs. Thin: each endpoint reads the request (`inputs`, `guard.read_json`),
+calls the library (through `model`, `formulas`, `live`, `scratchnet.derivation.check`) in the bounded
+request pool (`work`) and answers JSON. Routes::
 
     GET  /                       the page
     GET  /static/…               its CSS and JavaScript (served from the package: works offline)
-    GET  /api/model              the network in use: architecture, where it came from, trained or not
+    GET  /api/model              the learner's network, the served model, the session, the learner's run
+    POST /api/model/reset        the learner back to the served model
+    GET  /api/model/download     the learner's network as a model file (a download: nothing is written here)
     POST /api/predict            {"image": data URL} or {"pixels": 784 numbers} → forward pass
-    POST /api/backprop           the same plus "label" (and "unit") → loss, δ_l, ∂L/∂W_l
+    POST /api/backprop           the same plus "label" (and "unit") → loss, δ_l, ∂L/∂W_l, from one Trace
     POST /api/step               the same plus "label", "lr" → probabilities before/after one SGD step
     GET  /api/derivation         the equations of `scratchnet derive`, as MathML with shapes
     POST /api/check              {"formula", "wrt", "convention", "batch"} → `scratchnet check --json`
     POST /api/render             {"formulas": [...]} → MathML of each formula
     GET  /api/weights            the first layer W1 as a picture (one 28×28 tile per hidden unit)
-    GET  /api/mistakes           the most confident mistakes on the test set
-    GET  /api/train              the training run's state; POST starts one (one at a time)
-    GET  /api/train/events       server-sent events of the current run
-    POST /api/train/stop         ends the run after the current batch
-    POST /api/save               saves the network to the lab's save path (never a path from the client)
+    GET  /api/mistakes           the most confident mistakes of the learner's network on the test set
+    GET  /api/train              the learner's run; POST queues one (from their network, or "fresh")
+    GET  /api/train/events       server-sent events of the learner's runs, for every tab of theirs
+    POST /api/train/stop         ends the learner's run (queued: at once; going: after its batch)
 
-Errors are JSON ``{"error": "…"}`` with a 4xx status; an unexpected failure is a 500 with the same shape,
-and the server goes on serving.
+Errors are JSON ``{"error": "…"}`` with a 4xx status (503 when the lab is too busy to take the work).
 """
 
 import asyncio
 import contextlib
 import json
 import logging
+import os
+import re
+import tempfile
 import threading
+from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from threadpoolctl import ThreadpoolController
@@ -46,57 +51,103 @@ from ..data import load_mnist
 from ..derivation.check import check
 from ..derivation.formula import FormulaError
 from ..errors import ScratchnetError
-from ..experiment import check_output_path
 from ..metrics import confident_mistakes
 from ..modelfile import save
 from . import formulas, model
 from .guard import Guard, HostPolicy, read_json
 from .inputs import LabRequestError, read_formula, read_input, read_label
-from .live import TrainingRun, read_recipe, weights_picture
+from .live import TrainingQueue, TrainingRun, read_recipe, weights_picture
+from .sessions import SessionCookie, Sessions, describe_network
+from .work import WorkPool
 
 STATIC = Path(str(resources.files("scratchnet.lab") / "static"))
 MAX_BATCH = 64
 """Largest B for /api/check."""
 MAX_MISTAKES = 100
+MAX_STREAMS = 8
+"""Event streams one learner may hold open (one per tab)."""
+MAX_ALL_STREAMS = 1000
+"""Event streams open in all."""
+STREAM_TICK = 0.1
+"""How often a stream looks for new events, seconds."""
+KEEP_ALIVE = 15.0
+"""A comment line after this many quiet seconds keeps proxies from closing a stream."""
 log = logging.getLogger("scratchnet.lab")
 
 
 class Lab:
-    """Everything the server keeps between requests: the network, the training run, caches."""
+    """Everything the server keeps between requests: the served model, the learners, the training
+    queue, the request pool and a cache of mistakes."""
 
-    def __init__(self, lab_model, save_path="lab-model.npz", data_dir=None):
+    def __init__(self, lab_model, data_dir=None, training_slots=None, sessions=None):
         self.model = lab_model
-        self.save_path = Path(save_path)
+        """The served model (a `LabModel`): what every learner starts from; never changed."""
         self.data_dir = data_dir
-        self.run = None
-        self.training_threads = None
-        """BLAS threads for a training run (requests use one); set when the server starts."""
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        self.queue = TrainingQueue(training_slots or max(1, cores - 1))
+        self.sessions = sessions or Sessions(lab_model)
+        self.work = WorkPool()
+        self.streams = 0
+        self.closing = False
         self._test_set = None
-        self._mistakes = {}
+        self._mistakes = OrderedDict()
+        self._lock = threading.Lock()
 
     def test_set(self):
         if self._test_set is None:
             self._test_set = load_mnist("test", data_dir=self.data_dir)
         return self._test_set
 
-    def mistakes(self, n):
-        """The ``n`` most confident mistakes of the current network on the test set."""
-        key = (self.model.version, n)
-        if key not in self._mistakes:
-            X, y = self.test_set()
-            P = self.model.net.predict_proba(X)
-            pred = P.argmax(axis=1)
-            chosen = confident_mistakes(y, P, n)
-            self._mistakes = {key: {
-                "n_test": int(len(y)), "n_wrong": int(np.count_nonzero(pred != y)), "version": self.model.version,
-                "mistakes": [{"index": int(i), "label": int(y[i]), "digit": int(pred[i]),
-                              "confidence": float(P[i, pred[i]]),
-                              "pixels": model.as_list(X[i] / 255.0, 4)} for i in chosen]}}
-        return self._mistakes[key]
+    def mistakes(self, net, n):
+        """The ``n`` most confident mistakes of ``net`` on the test set (cached for a few networks)."""
+        key = (id(net), n)
+        with self._lock:
+            if key in self._mistakes and self._mistakes[key][0] is net:
+                return self._mistakes[key][1]
+        X, y = self.test_set()
+        P = net.predict_proba(X)
+        pred = P.argmax(axis=1)
+        chosen = confident_mistakes(y, P, n)
+        answer = {"n_test": int(len(y)), "n_wrong": int(np.count_nonzero(pred != y)),
+                  "mistakes": [{"index": int(i), "label": int(y[i]), "digit": int(pred[i]),
+                                "confidence": float(P[i, pred[i]]),
+                                "pixels": model.as_list(X[i] / 255.0, 4)} for i in chosen]}
+        with self._lock:
+            self._mistakes[key] = (net, answer)
+            while len(self._mistakes) > 16:
+                self._mistakes.popitem(last=False)
+        return answer
+
+    def close(self):
+        self.closing = True
+        self.queue.close()
+        self.work.close()
 
 
 def _error(status, message):
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _learner(request):
+    return request.state.learner
+
+
+def _run_state(learner):
+    run = learner.run
+    return {"status": "idle"} if run is None else {**run.state(), "run": learner.runs}
+
+
+def _event_id(header):
+    """``(run, event)`` from a ``Last-Event-ID`` header ``"run.event"``; (None, -1) if unreadable."""
+    match = re.fullmatch(r"(\d{1,9})\.(-?\d{1,12})", (header or "").strip())
+    return (int(match[1]), int(match[2])) if match else (None, -1)
+
+
+def _model_file(net):
+    """The bytes of ``net``'s model file (written to a temporary folder, which is then removed)."""
+    with tempfile.TemporaryDirectory(prefix="scratchnet-lab-") as folder:
+        path = save(net, Path(folder) / "model.npz", net.metadata or {})
+        return Path(path).read_bytes()
 
 
 def create_app(lab, bind_host="127.0.0.1"):
@@ -106,26 +157,42 @@ def create_app(lab, bind_host="127.0.0.1"):
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     async def get_model(request):
-        return JSONResponse({**lab.model.describe(), "save_path": str(lab.save_path),
-                             "training": lab.run is not None and lab.run.running})
+        learner = _learner(request)
+        served = lab.model
+        return JSONResponse({**learner.describe(),
+                             "served": describe_network(served.net, served.source, served.trained, 0),
+                             "session": {"expired": request.state.session_expired},
+                             "training": _run_state(learner)})
+
+    async def reset_model(request):
+        await read_json(request)
+        learner = _learner(request)
+        learner.reset()
+        return JSONResponse(learner.describe())
+
+    async def download(request):
+        learner = _learner(request)
+        data = await lab.work.run(learner.token, _model_file, learner.net)
+        return Response(data, media_type="application/octet-stream",
+                        headers={"Content-Disposition": 'attachment; filename="scratchnet-lab-model.npz"'})
 
     async def predict(request):
         body = await read_json(request)
-        # A few milliseconds of CPU that holds the GIL: done right here on the event loop, which costs
-        # measurably less CPU a request than handing it to a worker thread (benchmarks/lab_latency.py).
-        return JSONResponse(model.predict(lab.model.net, read_input(body)))
+        learner = _learner(request)
+        net = learner.net
+        return JSONResponse(await lab.work.run(learner.token, lambda: model.predict(net, read_input(body))))
 
     async def backprop(request):
         body = await read_json(request)
-        net = lab.model.net
+        learner = _learner(request)
+        net = learner.net
         unit = body.get("unit")
         if unit is not None and (not isinstance(unit, int) or isinstance(unit, bool)
                                  or not 0 <= unit < net.sizes[1]):
             raise LabRequestError(f'"unit" must be a hidden unit 0…{net.sizes[1] - 1}')
-
-        def work():
-            return model.backprop(net, read_input(body), read_label(body, default=None), unit)
-        return JSONResponse(await run_in_threadpool(work))
+        label = read_label(body, default=None)
+        return JSONResponse(await lab.work.run(learner.token,
+                                               lambda: model.backprop(net, read_input(body), label, unit)))
 
     async def step(request):
         body = await read_json(request)
@@ -135,29 +202,34 @@ def create_app(lab, bind_host="127.0.0.1"):
         label = read_label(body)
         if label is None:
             raise LabRequestError('"label" (0…9) is required for a step')
-        x = await run_in_threadpool(read_input, body)
-        return JSONResponse(await run_in_threadpool(model.one_step, lab.model.net, x, label, float(lr)))
+        learner = _learner(request)
+        net = learner.net
+        return JSONResponse(await lab.work.run(learner.token,
+                                               lambda: model.one_step(net, read_input(body), label, float(lr))))
 
     async def derivation(request):
         convention = request.query_params.get("convention", "row")
         if convention not in ("row", "column"):
             raise LabRequestError('"convention" must be row or column')
-        net = lab.model.net
-        return JSONResponse(await run_in_threadpool(formulas.derivation, net.sizes, net.activations, convention))
+        learner = _learner(request)
+        net = learner.net
+        return JSONResponse(await lab.work.run(learner.token, formulas.derivation, net.sizes, net.activations,
+                                               convention))
 
     async def check_formula(request):
         body = await read_json(request)
         formula = read_formula(body)
         wrt, convention, batch = body.get("wrt", "W2"), body.get("convention", "row"), body.get("batch", 1)
-        if not isinstance(wrt, str) or len(wrt) > 8:
+        if not isinstance(wrt, str) or len(wrt) > 40:
             raise LabRequestError('"wrt" must be W_l, z_l or H_l, e.g. "W2"')
         if convention not in ("row", "column"):
             raise LabRequestError('"convention" must be row or column')
         if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
             raise LabRequestError(f'"batch" must be an integer 1…{MAX_BATCH}')
-        net = lab.model.net
-        result = await run_in_threadpool(check, formula, wrt, net.sizes, net.activations,
-                                         convention=convention, batch=batch, seed=0)
+        learner = _learner(request)
+        net = learner.net
+        result = await lab.work.run(learner.token, lambda: check(formula, wrt, net.sizes, net.activations,
+                                                                 convention=convention, batch=batch, seed=0))
         return JSONResponse(result.to_json())
 
     async def render(request):
@@ -165,98 +237,110 @@ def create_app(lab, bind_host="127.0.0.1"):
         items = body.get("formulas")
         if not isinstance(items, list) or len(items) > 8:
             raise LabRequestError('"formulas" must be a list of at most 8 formulas')
-        out = []
-        for item in items:
-            formula = read_formula({"formula": item})
-            try:
-                out.append(formulas.formula_mathml(formula))
-            except FormulaError:
-                out.append(None)
-        return JSONResponse({"mathml": out})
+        texts = [read_formula({"formula": item}) for item in items]
+
+        def work():
+            out = []
+            for formula in texts:
+                try:
+                    out.append(formulas.formula_mathml(formula))
+                except ScratchnetError:                  # unreadable, or more than can be drawn: no math
+                    out.append(None)
+            return out
+        return JSONResponse({"mathml": await lab.work.run(_learner(request).token, work)})
 
     async def weights(request):
-        return JSONResponse(weights_picture(lab.model.net.weights[0]))
+        learner = _learner(request)
+        return JSONResponse(await lab.work.run(learner.token, weights_picture, learner.net.weights[0]))
 
     async def mistakes(request):
         n = request.query_params.get("n", "30")
-        if not n.isdigit() or not 1 <= int(n) <= MAX_MISTAKES:
+        if not re.fullmatch(r"[0-9]{1,3}", n) or not 1 <= int(n) <= MAX_MISTAKES:
             raise LabRequestError(f'"n" must be an integer 1…{MAX_MISTAKES}')
-        n = int(n)
+        learner = _learner(request)
+        net = learner.net
         try:
-            return JSONResponse(await run_in_threadpool(lab.mistakes, n))
+            answer = await lab.work.run(learner.token, lab.mistakes, net, int(n))
         except ScratchnetError as e:
+            if isinstance(e, LabRequestError):
+                raise
             return _error(503, f"the test set is not available: {e}")
+        return JSONResponse({**answer, "version": learner.version})
 
     async def train_state(request):
-        run = lab.run
-        if run is None:
-            return JSONResponse({"status": "idle"})
-        return JSONResponse({"status": run.status, "events": len(run.events),
-                             "history": [e for e in run.events if e["type"] == "epoch"]})
+        return JSONResponse(_run_state(_learner(request)))
 
     async def train_start(request):
         body = await read_json(request)
-        if lab.run is not None and lab.run.running:
-            return _error(409, "a training run is already going; stop it first (one run at a time)")
+        learner = _learner(request)
+        if learner.busy:
+            return _error(409, "your training run is still going (in this tab or another); stop it first")
         recipe, examples = read_recipe(body)
-        if not isinstance(body.get("continue", False), bool):
-            raise LabRequestError('"continue" must be true or false')
-        start_from = lab.model.net if body.get("continue") else None
+        for key in ("fresh", "continue"):
+            if not isinstance(body.get(key, False), bool):
+                raise LabRequestError(f'"{key}" must be true or false')
+        fresh = body.get("fresh", not body.get("continue", True))
+        lab.sessions.may_own(learner)
 
         def adopt(run):
-            lab.model.replace(run.net, f"trained in the lab ({run.status})")
-        lab.run = TrainingRun.fresh(recipe, examples, lab.data_dir, on_done=adopt, start_from=start_from,
-                                    blas_threads=lab.training_threads).start()
-        return JSONResponse({"status": "running", "recipe": recipe.to_dict(), "examples": examples},
-                            status_code=202)
+            done = "trained" if run.status == "finished" else "partly trained"
+            epochs = f"{run.epochs} epoch{'s' * (run.epochs != 1)}"
+            learner.adopt(run.net, f"{done} in the lab ({epochs}, {run.batches:,} batches, from "
+                                   f"{run.start_from})", trained=run.epochs >= 1)
+        run = TrainingRun.fresh(recipe, examples, lab.data_dir, on_done=adopt,
+                                start_from=None if fresh else learner.net, queue=lab.queue)
+        learner.run, learner.runs = run, learner.runs + 1
+        run.start()
+        return JSONResponse({**_run_state(learner), "examples": examples}, status_code=202)
 
     async def train_stop(request):
         await read_json(request)
-        if lab.run is None or not lab.run.running:
-            return JSONResponse({"status": lab.run.status if lab.run else "idle", "stopping": False})
-        lab.run.stop()
-        return JSONResponse({"status": "running", "stopping": True})
+        learner = _learner(request)
+        run = learner.run
+        if run is None or not run.running:
+            return JSONResponse({"status": run.status if run else "idle", "stopping": False})
+        run.stop()
+        return JSONResponse({"status": run.status, "stopping": True})
 
     async def train_events(request):
-        run = lab.run
-        try:
-            sent = int(request.headers.get("last-event-id", "-1")) + 1
-        except ValueError:
-            sent = 0
+        learner = _learner(request)
+        if learner.streams >= MAX_STREAMS or lab.streams >= MAX_ALL_STREAMS:
+            return _error(429, f"at most {MAX_STREAMS} tabs of one learner follow a run; close one")
+        wanted_run, last = _event_id(request.headers.get("last-event-id"))
+        learner.streams += 1
+        lab.streams += 1
 
         async def stream():
-            nonlocal sent
-            if run is None:
-                yield "event: idle\ndata: {}\n\n"
-                return
-            quiet = 0.0
-            while True:
-                events = run.events[sent:]
-                for event in events:
-                    yield f"id: {sent}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
-                    sent += 1
-                if not events:
-                    if not run.running and sent >= len(run.events):
-                        return
-                    quiet += 0.1
-                    if quiet >= 15:                          # a comment line keeps proxies from timing out
+            nonlocal last, wanted_run
+            try:
+                quiet, number, told_idle = 0.0, None, False
+                while not lab.closing:
+                    run, current = learner.run, learner.runs
+                    if run is not None and number != current:      # a new run (or the first one seen)
+                        if wanted_run != current:
+                            last = -1
+                        number, told_idle, wanted_run = current, False, current
+                    sent = False
+                    if run is not None:
+                        for i, event in run.events.since(last):
+                            yield f"id: {number}.{i}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
+                            last, sent = i, True
+                    elif not told_idle:
+                        told_idle, sent = True, True
+                        yield "event: idle\ndata: {}\n\n"
+                    if sent:
+                        quiet = 0.0
+                        continue
+                    await asyncio.sleep(STREAM_TICK)
+                    quiet += STREAM_TICK
+                    if quiet >= KEEP_ALIVE:
                         quiet = 0.0
                         yield ": keep-alive\n\n"
-                    await asyncio.sleep(0.1)
+            finally:
+                learner.streams -= 1
+                lab.streams -= 1
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-    async def save_model(request):
-        await read_json(request)
-        if lab.run is not None and lab.run.running:
-            return _error(409, "a training run is going; save when it has finished or been stopped")
-        net = lab.model.net
-
-        def work():
-            check_output_path(lab.save_path)
-            return save(net, lab.save_path, net.metadata or {})
-        path = await run_in_threadpool(work)
-        return JSONResponse({"saved": str(path)})
 
     async def lab_error(request, exc):
         return _error(exc.status, str(exc))
@@ -276,6 +360,8 @@ def create_app(lab, bind_host="127.0.0.1"):
     routes = [
         Route("/", page),
         Route("/api/model", get_model),
+        Route("/api/model/reset", reset_model, methods=["POST"]),
+        Route("/api/model/download", download),
         Route("/api/predict", predict, methods=["POST"]),
         Route("/api/backprop", backprop, methods=["POST"]),
         Route("/api/step", step, methods=["POST"]),
@@ -288,7 +374,6 @@ def create_app(lab, bind_host="127.0.0.1"):
         Route("/api/train", train_start, methods=["POST"]),
         Route("/api/train/events", train_events),
         Route("/api/train/stop", train_stop, methods=["POST"]),
-        Route("/api/save", save_model, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     handlers = {LabRequestError: lab_error, ScratchnetError: library_error, HTTPException: http_error,
@@ -296,18 +381,15 @@ def create_app(lab, bind_host="127.0.0.1"):
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        # Requests are small (one row through the network, a 280×280 picture): each runs with one BLAS
-        # thread and the cores serve concurrent requests; a training run gets the usual threads back.
-        blas = ThreadpoolController()
-        lab.training_threads = max((p["num_threads"] for p in blas.info()), default=1)
-        one = blas.limit(limits=1)
+        # Requests and runs each use one BLAS thread: the cores serve concurrent requests and runs side
+        # by side, instead of one product taking both.
+        one = ThreadpoolController().limit(limits=1)
         net = lab.model.net                                  # the derivation takes a moment: have it ready
         threading.Thread(target=formulas.derivation, args=(net.sizes, net.activations, "row"), daemon=True).start()
         yield
-        if lab.run is not None:                              # a run in progress ends with the server
-            lab.run.stop()
-            lab.run.join(timeout=5)
+        lab.close()                                          # runs in progress end with the server
         one.restore_original_limits()
 
     return Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan,
-                     middleware=[Middleware(Guard, policy=HostPolicy(bind_host))])
+                     middleware=[Middleware(Guard, policy=HostPolicy(bind_host)),
+                                 Middleware(SessionCookie, sessions=lab.sessions)])

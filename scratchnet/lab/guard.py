@@ -61,7 +61,8 @@ class HostPolicy:
         return self.any_interface and _is_ip(name)
 
 
-async def _send_json(send, status, message):
+async def send_json_error(send, status, message):
+    """Answer ``{"error": message}`` with ``status`` from ASGI middleware."""
     body = json.dumps({"error": message}).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
@@ -80,18 +81,26 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "")
         if not self.policy.allows(host):
-            return await _send_json(send, 403, f"this lab answers to localhost, not to host {host!r} "
+            return await send_json_error(send, 403, f"this lab answers to localhost, not to host {host!r} "
                                                "(a DNS-rebinding guard)")
         if scope["method"] not in _SAFE_METHODS:
             origin = headers.get("origin")
             if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host.lower()):
-                return await _send_json(send, 403, f"requests from another origin ({origin}) may not change "
+                return await send_json_error(send, 403, f"requests from another origin ({origin}) may not change "
                                                    "anything here")
             if headers.get("sec-fetch-site") == "cross-site":
-                return await _send_json(send, 403, "cross-site requests may not change anything here")
+                return await send_json_error(send, 403, "cross-site requests may not change anything here")
             if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-                return await _send_json(send, 415, "send JSON (Content-Type: application/json)")
+                return await send_json_error(send, 415, "send JSON (Content-Type: application/json)")
         return await self.app(scope, receive, send)
+
+
+class _NotJSON(ValueError):
+    """NaN, Infinity or -Infinity in a body: Python's json reads them, JSON has no such numbers."""
+
+
+def _refuse_constant(name):
+    raise _NotJSON(name)
 
 
 async def read_json(request, limit=MAX_BODY):
@@ -107,7 +116,10 @@ async def read_json(request, limit=MAX_BODY):
             raise LabRequestError(f"the request body is over {limit:,} bytes, the most the lab takes", 413)
         chunks.append(chunk)
     try:
-        body = json.loads(b"".join(chunks) or b"null")
+        body = json.loads(b"".join(chunks) or b"null", parse_constant=_refuse_constant)
+    except _NotJSON as e:
+        raise LabRequestError(f"the request body holds {e}, which is not a number in JSON; send numbers", 400) \
+            from None
     except (ValueError, UnicodeDecodeError):
         raise LabRequestError("the request body is not valid JSON", 400) from None
     except RecursionError:

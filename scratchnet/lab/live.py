@@ -1,32 +1,37 @@
-"""A training run started from the page, in a background thread, reported as a list of events.
+"""Training runs started from the page: queued fairly, run in background threads, reported as events.
 
-The run calls `scratchnet.training.train` (the trainer of ``scratchnet train``) on a copy of a network;
-its callbacks append small events to ``run.events``, which the server streams to the page as
-server-sent events. Only a few events per epoch are made, so streaming costs the trainer almost
-nothing: a ``progress`` point every ``every`` batches (the running loss and accuracy of the epoch so
-far), an ``epoch`` row at the end of each epoch, and a ``weights`` picture of the first layer at most
-once a second. When the run ends (finished, stopped or failed) its network becomes the lab's.
+A run calls `scratchnet.training.train` (the trainer of ``scratchnet train``) on a copy of a network: the
+learner's own (to continue) or fresh weights. Runs wait in one `TrainingQueue` with a fixed number of
+slots (one fewer than the cores, at least one, so that a core is left for predictions), first come first
+served; a learner has at most one run, and may stop it, queued or going, from any of their tabs.
 
-Event types (each a dict with ``"type"``)::
+A run's callbacks append small events to its `EventLog`, which the server streams to every tab of the
+learner as server-sent events. The log is bounded: all epoch rows, the latest `MAX_PROGRESS` progress
+points and only the latest weights picture are kept, so a tab that (re)connects is sent a few tens of
+kilobytes whatever the run's length. Event types (each a dict with ``"type"``)::
 
-    start     recipe, examples, steps_per_epoch
-    progress  epoch, batch, n_batches, loss, accuracy (the trainer's running means over the epoch so
-              far), seconds
+    queued    position (1: next)
+    start     recipe, examples, held_out, steps_per_epoch, start_from (words)
+    progress  epoch, batch, n_batches, step, loss, accuracy (means over the batches since the last point),
+              val_loss, val_accuracy (on `HELD_OUT` training images never trained on), seconds
     epoch     the training history row (epoch, train_loss, train_accuracy, lr, seconds)
     weights   W1 as int8 codes: for each of the n_1 hidden units, its 784 input weights divided by
               that unit's largest |weight|, times 127 (base64, unit by unit)
-    done      status ("finished", "stopped" or "failed"), message, epochs, callback_seconds (time spent
-              making the events above), thread_cpu_seconds (the run's thread's CPU time: loading
-              the data and training)
+    done      status ("finished", "stopped" or "failed"), message, epochs, batches, test_accuracy (None
+              when the run never changed the network), callback_seconds, thread_cpu_seconds
+
+A stopped run keeps the network as it was after its last finished batch, and says how far it got; a run
+stopped before its first batch leaves the learner's network as it was. Only a run that finished at least
+one epoch is called trained.
 """
 
 import base64
+import collections
 import threading
 import time
 from dataclasses import asdict
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from ..data import load_mnist
 from ..errors import ScratchnetError
@@ -37,11 +42,130 @@ POINTS_PER_EPOCH = 10
 """About this many progress points per epoch."""
 WEIGHTS_EVERY_S = 1.0
 """Shortest interval between two first-layer pictures, seconds."""
-MAX_EXAMPLES = 60000
+MAX_EXAMPLES = 59000
+"""Most training images a run uses; the last `HELD_OUT` of the 60,000 are kept for its held-out curve."""
+HELD_OUT = 1000
+"""Training images held out of every lab run, for the chart's held-out curve."""
+MAX_PROGRESS = 400
+"""Progress points a run's event log keeps (the latest)."""
 
 
 class _Stop(Exception):
     """Raised from the batch callback to end a run when Stop is pressed."""
+
+
+class EventLog:
+    """A run's events with ids 0, 1, 2, …, bounded as the module docstring says; thread-safe."""
+
+    def __init__(self):
+        self._events = collections.OrderedDict()
+        self._progress = collections.deque()
+        self._weights = None
+        self.next_id = 0
+        self._lock = threading.Lock()
+
+    def append(self, event):
+        with self._lock:
+            i, self.next_id = self.next_id, self.next_id + 1
+            self._events[i] = event
+            if event["type"] == "progress":
+                self._progress.append(i)
+                if len(self._progress) > MAX_PROGRESS:
+                    self._events.pop(self._progress.popleft(), None)
+            elif event["type"] == "weights":
+                if self._weights is not None:
+                    self._events.pop(self._weights, None)
+                self._weights = i
+            return i
+
+    def since(self, last_id):
+        """``[(id, event)]`` of the kept events after ``last_id``, oldest first. Any integer is read: one
+        below 0, or one this log never issued (a forged or stale id), replays every kept event."""
+        with self._lock:
+            last_id = int(last_id)
+            if not -1 <= last_id < self.next_id:
+                last_id = -1
+            if last_id == self.next_id - 1:
+                return []
+            return [(i, e) for i, e in self._events.items() if i > last_id]
+
+    def of_type(self, type_):
+        """The kept events of one type, oldest first."""
+        with self._lock:
+            return [e for e in self._events.values() if e["type"] == type_]
+
+    def __len__(self):
+        return self.next_id
+
+
+class TrainingQueue:
+    """Runs waiting for one of ``slots`` worker threads, first come first served."""
+
+    def __init__(self, slots=1):
+        self.slots = max(1, int(slots))
+        self._waiting = collections.deque()
+        self._cond = threading.Condition()
+        self._workers = []
+        self._closed = False
+
+    def submit(self, run):
+        """Queue ``run``; it starts as soon as a slot is free."""
+        with self._cond:
+            if self._closed:
+                raise ScratchnetError("the lab is shutting down; no new runs")
+            self._waiting.append(run)
+            if len(self._workers) < self.slots:
+                worker = threading.Thread(target=self._work, name="scratchnet-lab-training", daemon=True)
+                self._workers.append(worker)
+                worker.start()
+            self._cond.notify()
+            self._tell_positions()
+
+    def position(self, run):
+        """1 for the next run to start, 2 after it, …; 0 when ``run`` is not waiting."""
+        with self._cond:
+            try:
+                return self._waiting.index(run) + 1
+            except ValueError:
+                return 0
+
+    def cancel(self, run):
+        """Take ``run`` out of the queue; True if it was waiting."""
+        with self._cond:
+            try:
+                self._waiting.remove(run)
+            except ValueError:
+                return False
+            self._tell_positions()
+            return True
+
+    def waiting(self):
+        with self._cond:
+            return len(self._waiting)
+
+    def close(self):
+        """Stop every run, waiting or going, and let the workers end."""
+        with self._cond:
+            self._closed = True
+            waiting, self._waiting = list(self._waiting), collections.deque()
+            self._cond.notify_all()
+        for run in waiting:
+            run.stop()
+
+    def _tell_positions(self):
+        for k, run in enumerate(self._waiting, start=1):
+            run.waiting_at(k)
+
+    def _work(self):
+        while True:
+            with self._cond:
+                while not self._waiting and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                run = self._waiting.popleft()
+                self._tell_positions()
+            run.execute()
 
 
 def weights_picture(W1):
@@ -76,100 +200,169 @@ def read_recipe(body):
     return recipe, number("examples", int, MAX_EXAMPLES, 100, MAX_EXAMPLES)
 
 
-class TrainingRun:
-    """One run: start it with `start`, end it early with `stop`; ``events`` grows while it runs."""
 
-    def __init__(self, recipe, examples, net, data_dir=None, on_done=None, blas_threads=None):
+class TrainingRun:
+    """One learner's run: `TrainingQueue.submit` it, end it early with `stop`; ``events`` grows while
+    it runs. ``on_done(run)`` is called (before the ``done`` event) when the run has changed the network.
+    """
+
+    def __init__(self, recipe, examples, net, start_from, data_dir=None, on_done=None, queue=None):
         self.recipe, self.examples, self.data_dir = recipe, examples, data_dir
-        self.blas_threads = blas_threads
         self.net = net
-        self.events = []
-        self.status = "running"
+        self.start_from = start_from
+        """Words for where the run starts: the learner's network, or fresh weights."""
+        self.events = EventLog()
+        self.status = "queued"
+        self.batches = 0
+        """Batches finished (each changed the network)."""
+        self.epochs = 0
+        """Epochs finished."""
+        self.test_accuracy = None
         self._over = False
         self.callback_seconds = 0.0
         """Time spent making progress and weights events (what streaming costs the trainer)."""
         self.thread_cpu_seconds = 0.0
         """CPU time of the run's thread (loading the data and training)."""
         self.on_done = on_done
+        self.queue = queue
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="scratchnet-lab-training", daemon=True)
+        self._ended = threading.Event()
+        self._position = None
 
     @classmethod
-    def fresh(cls, recipe, examples, data_dir=None, on_done=None, start_from=None, blas_threads=None):
-        """A run from new seed-network weights (seeded by the recipe), or from a copy of ``start_from``;
-        ``blas_threads``: BLAS threads while it trains (None: as they are)."""
-        net = start_from.astype(start_from.dtype.name) if start_from is not None else \
-            seed_network(seed=recipe.seed)
-        return cls(recipe, examples, net, data_dir, on_done, blas_threads)
+    def fresh(cls, recipe, examples, data_dir=None, on_done=None, start_from=None, queue=None):
+        """A run from new seed-network weights (seeded by the recipe), or from a copy of ``start_from``."""
+        if start_from is not None:
+            net, words = start_from.astype(start_from.dtype.name), "your current network"
+        else:
+            net, words = seed_network(seed=recipe.seed), f"fresh weights (seed {recipe.seed})"
+        return cls(recipe, examples, net, words, data_dir, on_done, queue)
 
     @property
     def running(self):
-        """True until the run has ended and its ``done`` event is out."""
+        """True until the run has ended and its ``done`` event is out (queued runs too)."""
         return not self._over
 
-    def start(self):
-        self._thread.start()
+    @property
+    def position(self):
+        """Place in the queue (1: next), 0 once the run has started."""
+        return self.queue.position(self) if self.queue is not None and self.status == "queued" else 0
+
+    def waiting_at(self, k):
+        """Called by the queue when the run's place changes."""
+        if k != self._position:
+            self._position = k
+            self._emit("queued", position=k)
+
+    def start(self, queue=None):
+        """Queue the run (in ``queue``, or a queue of its own with one slot)."""
+        self.queue = queue or self.queue or TrainingQueue(1)
+        self.queue.submit(self)
         return self
 
     def stop(self):
-        """Ask the run to end after the current batch."""
+        """End the run after the current batch; a queued run leaves the queue at once."""
         self._stop.set()
+        if self.status == "queued" and self.queue is not None and self.queue.cancel(self):
+            self._finish("stopped", "stopped before it started: your network is unchanged")
 
     def join(self, timeout=None):
-        self._thread.join(timeout)
+        """Wait until the run has ended; True if it has."""
+        return self._ended.wait(timeout)
 
     def _emit(self, type_, **fields):
         self.events.append({"type": type_, **fields})
 
-    def _run(self):
+    def state(self):
+        """``{"status", "position", "start_from", "recipe", "examples", "batches", "epochs",
+        "test_accuracy", "history"}``: what a tab shows of the run."""
+        return {"status": self.status, "position": self.position, "start_from": self.start_from,
+                "recipe": asdict(self.recipe), "examples": self.examples, "batches": self.batches,
+                "epochs": self.epochs, "test_accuracy": self.test_accuracy,
+                "history": self.events.of_type("epoch")}
+
+    def execute(self):
+        """Train (in the calling thread, a queue worker); always ends with a ``done`` event."""
+        if self._stop.is_set():
+            return self._finish("stopped", "stopped before it started: your network is unchanged")
+        self.status = "running"
         status, message = "failed", ""
         cpu = time.thread_time()
         try:
             X, y = load_mnist("train", data_dir=self.data_dir)
-            X, y = X[:self.examples], y[:self.examples]
-            with ThreadpoolController().limit(limits=self.blas_threads):
-                self._train(X, y)
-            status, message = "finished", f"trained {self.recipe.epochs} epochs on {len(X):,} images"
+            k = min(HELD_OUT, len(X) // 10)                     # (fewer for a small data folder)
+            n = min(self.examples, len(X) - k)
+            held = (X[len(X) - k:], y[len(X) - k:])
+            self._train(X[:n], y[:n], held)
+            status = "finished"
+            message = f"trained {self.recipe.epochs} epoch{'s' * (self.recipe.epochs != 1)} on {n:,} images"
         except _Stop:
-            status, message = "stopped", "by the Stop button; the network has the weights of the last batch"
+            status = "stopped"
+            message = (f"stopped in epoch {self.epochs + 1} after {self.batches:,} batches: the network has the "
+                       "weights of the last finished batch" if self.batches else
+                       "stopped before its first batch: your network is unchanged")
         except ScratchnetError as e:
             message = str(e)
         except Exception as e:                                  # keep the server up; say what happened
             message = f"{type(e).__name__}: {e}"
-        self._emit("weights", **weights_picture(self.net.weights[0]))
+        if self.batches and status != "failed":
+            try:
+                self.test_accuracy = self.net.evaluate(*load_mnist("test", data_dir=self.data_dir))[1]
+                self.net.metadata["test_accuracy"] = self.test_accuracy
+            except ScratchnetError:
+                self.test_accuracy = None
         self.thread_cpu_seconds = time.thread_time() - cpu
-        self.status = status
-        if self.on_done is not None and status != "failed":
-            self.on_done(self)                              # the lab adopts the network before anyone hears
-        self._emit("done", status=status, message=message,
-                   epochs=sum(1 for e in self.events if e["type"] == "epoch"),
-                   callback_seconds=self.callback_seconds, thread_cpu_seconds=self.thread_cpu_seconds)
-        self._over = True                                   # after "done": a stream ends only once it has it
+        self._finish(status, message)
 
-    def _train(self, X, y):
+    def _finish(self, status, message):
+        if self.batches:
+            self._emit("weights", **weights_picture(self.net.weights[0]))
+        self.status = status
+        if self.on_done is not None and self.batches and status != "failed":
+            self.on_done(self)                              # the learner adopts the network before anyone hears
+        self._emit("done", status=status, message=message, epochs=self.epochs, batches=self.batches,
+                   test_accuracy=self.test_accuracy, callback_seconds=self.callback_seconds,
+                   thread_cpu_seconds=self.thread_cpu_seconds)
+        self._over = True                                   # after "done": a stream ends only once it has it
+        self._ended.set()
+
+    def _train(self, X, y, held):
         recipe, net = self.recipe, self.net
         B = min(recipe.batch_size, len(X))
         steps = -(-len(X) // B)
         every = max(1, steps // POINTS_PER_EPOCH)
-        self._emit("start", recipe=asdict(recipe), examples=len(X), steps_per_epoch=steps)
+        self._emit("start", recipe=asdict(recipe), examples=len(X), held_out=len(held[1]),
+                   steps_per_epoch=steps, start_from=self.start_from)
         self._emit("weights", **weights_picture(net.weights[0]))
         started = time.perf_counter()
         last_picture = [started]
+        window = {"sum": 0.0, "correct": 0.0, "seen": 0}       # the epoch's totals at the last point
 
         def on_batch(epoch, b, n, loss, accuracy):
+            self.batches += 1                                  # the batch's step has been taken
             if self._stop.is_set():
                 raise _Stop                                    # the trainer's supported way to end a run
             if b % every and b != n:
                 return
             now = time.perf_counter()
-            self._emit("progress", epoch=epoch, batch=b, n_batches=n, loss=float(loss),
-                       accuracy=float(accuracy), seconds=now - started)
+            seen = min(b * B, len(X))
+            if b <= every:                                     # a new epoch: its totals start again
+                window.update(sum=0.0, correct=0.0, seen=0)
+            k = seen - window["seen"]
+            mean_loss = (loss * seen - window["sum"]) / k
+            mean_accuracy = (accuracy * seen - window["correct"]) / k
+            window.update(sum=loss * seen, correct=accuracy * seen, seen=seen)
+            val_loss, val_accuracy = net.evaluate(*held)
+            self._emit("progress", epoch=epoch, batch=b, n_batches=n, step=self.batches, loss=float(mean_loss),
+                       accuracy=float(mean_accuracy), val_loss=float(val_loss), val_accuracy=float(val_accuracy),
+                       seconds=now - started)
             if now - last_picture[0] >= WEIGHTS_EVERY_S:
                 last_picture[0] = now
                 self._emit("weights", **weights_picture(net.weights[0]))
             self.callback_seconds += time.perf_counter() - now
 
         def on_epoch(row):
+            self.epochs += 1
             self._emit("epoch", **asdict(row))
 
         train(net, X, y, recipe, on_batch=on_batch, on_epoch=on_epoch)
