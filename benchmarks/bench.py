@@ -11,11 +11,15 @@ Adam, batch 128, float32, no augmentation):
 - **a width sweep**: ``784 → w σ → w σ → 10`` for several hidden widths ``w`` on a subset of the images,
   to show how each peer's step grows with the network;
 - **the compute floor** (`floor`): the epoch's matrix FLOP at the machine's peak float32 GEMM rate, and
-  each product of a step timed at its real shape;
+  each product of a step timed at its real shape, with the same BLAS kernel as the peers' runs;
 - **peak memory** of ``scratchnet train``, **the time to 98 % test accuracy** with the default recipe and a
   **profile** of one seed-network epoch (`training_runs`).
 
 `report` writes the Markdown and the figures. Speed is checked here, never by a timed test.
+
+Measured as users run it: when the calling environment pins OpenBLAS's kernel (``OPENBLAS_CORETYPE``,
+``OPENBLAS_L2_SIZE``, see `timing.PINNING`), the script runs itself again in a worker process without
+them; every report names the kernel OpenBLAS used (threadpoolctl's ``architecture``).
 """
 
 import argparse
@@ -286,4 +290,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # OpenBLAS picks its kernel when NumPy loads: a pinned environment is measured in a worker without the pins
+    sys.exit(timing.run_unpinned(__file__) if timing.pinned() else main())

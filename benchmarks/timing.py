@@ -338,11 +338,82 @@ def limit_threads(threads):
 
 
 def thread_env(threads):
-    """Environment for a subprocess whose BLAS and OpenMP use ``threads`` threads."""
-    env = dict(os.environ)
+    """Environment for a subprocess whose BLAS and OpenMP use ``threads`` threads, OpenBLAS unpinned
+    (`unpinned_env`)."""
+    env = unpinned_env()
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "SCRATCHNET_THREADS"):
         env[name] = str(threads)
     return env
+
+
+# ---------------------------------------------------------------------------------------- OpenBLAS's kernel
+
+PINNING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+"""Variables that make OpenBLAS use another kernel than the one it would pick for this CPU (a machine
+may set them for old OpenBLAS builds that crash on newer CPUs). A user's NumPy runs without them, so
+the benchmarks' worker processes do too (`unpinned_env`); tests and CI keep whatever they are given."""
+
+REMOVED = "SCRATCHNET_BENCH_UNPINNED"
+"""Set in a worker's environment to the ``NAME=value`` pairs removed from its caller's (comma-separated)."""
+
+
+def unpinned_env(env=None):
+    """A copy of ``env`` (default: this process's environment) without the `PINNING` variables; what
+    was removed is noted in `REMOVED`."""
+    env = dict(os.environ if env is None else env)
+    removed = [f"{name}={env.pop(name)}" for name in PINNING if name in env]
+    if removed:
+        env[REMOVED] = ",".join(filter(None, [env.get(REMOVED, ""), *removed]))
+    return env
+
+
+def pinned():
+    """The `PINNING` variables set in this process's environment (OpenBLAS read them when it loaded)."""
+    return [name for name in PINNING if name in os.environ]
+
+
+def run_unpinned(script, argv=None):
+    """Run ``python script argv…`` in a worker process whose environment has no `PINNING` variable;
+    returns its exit status. A benchmark script's ``__main__`` calls this when `pinned` is not empty,
+    because OpenBLAS picks its kernel once, when NumPy is imported."""
+    import subprocess
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return subprocess.call([sys.executable, str(script), *argv], env=unpinned_env())
+
+
+def blas_kernel():
+    """The kernel each loaded BLAS uses, from threadpoolctl's ``architecture`` field (``"SkylakeX"``,
+    ``"Haswell"``, …), e.g. ``"openblas: Haswell"``; ``"unknown"`` without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    kernels = [f"{p['internal_api']}: {p.get('architecture') or 'unknown'}" for p in threadpool_info()
+               if p.get("user_api") == "blas"]
+    return "; ".join(kernels) or "none found"
+
+
+def kernel_summary():
+    """One line for a script's output: the BLAS kernel, the CPU's vector extensions, any pinning left."""
+    pins = ", ".join(f"{name}={os.environ[name]}" for name in pinned())
+    removed = os.environ.get(REMOVED, "")
+    return (f"BLAS kernel {blas_kernel()} on a CPU with {cpu_vector_extensions()}; "
+            + (f"pinned by {pins}" if pins else f"run without {removed}" if removed else "no pinning in the environment"))
+
+
+def cpu_vector_extensions():
+    """The widest vector extensions this CPU exposes (``"AVX-512"``, ``"AVX2"``, …), from /proc/cpuinfo."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse2", "SSE2")):
+                    if flag in flags:
+                        return name
+    except OSError:
+        pass
+    return "unknown"
 
 
 # ---------------------------------------------------------------------------------------- machine
@@ -372,7 +443,7 @@ def machine_info(threads):
     except ImportError:
         blas_runtime = "threadpoolctl not installed"
     versions = {"python": platform.python_version(), "numpy": np.__version__, "scratchnet": sn.__version__}
-    for name, distribution in (("numexpr", "numexpr"), ("jax", "jax"), ("optax", "optax"),
+    for name, distribution in (("numexpr", "numexpr"), ("numba", "numba"), ("jax", "jax"), ("optax", "optax"),
                                ("torch", "torch"), ("sklearn", "scikit-learn")):
         try:                                        # without importing: XLA reads its flags at import
             versions[name] = metadata.version(distribution)
@@ -380,6 +451,9 @@ def machine_info(threads):
             versions[name] = None
     return {"cpu": cpu, "cpus": os.cpu_count(), "cpus_usable": default_threads(), "threads": threads,
             "platform": platform.platform(), "blas": blas, "blas_runtime": blas_runtime,
+            "blas_kernel": blas_kernel(), "vector_extensions": cpu_vector_extensions(),
+            "pinning": {"set": {name: os.environ[name] for name in pinned()},
+                        "removed": os.environ.get(REMOVED, "")},
             "versions": versions, "load_average": load_average()}
 
 

@@ -1,0 +1,322 @@
+"""Does a compiled fused kernel earn its place? numba against the NumPy reference, piece by piece and
+in whole epochs.
+
+    python benchmarks/fusion.py                    # pieces, compile time, whole epochs (about 5 minutes)
+    python benchmarks/fusion.py --skip-epochs      # pieces and compile time only
+
+The NumPy formulas of `scratchnet.activations`, `scratchnet.losses` and `scratchnet.optimizers` stay
+the readable reference. Here each elementwise piece of a training step is also written as one numba
+loop (one pass over memory instead of NumPy's several), compiled with ``cache=True``:
+
+- **σ**: ``H = 1 / (1 + e^{-z})``;
+- **σ′ ⊙**: ``δ ← δ ⊙ H (1 − H)``;
+- **softmax + cross-entropy + δ_L**: per row, ``ŷ = softmax(z)``, ``L_i = log Σ e^s − s[y_i]`` and
+  ``δ_L = (ŷ − y) / B``, one pass;
+- **Adam**: ``M ← β1 M + g``, ``V ← β2 V + g²``, ``W ← W − c1 M / (√V + e)``, one pass over 7 array touches;
+  serial, and with ``parallel=True`` (``prange``: the pass split between numba's threads; numba only
+  vectorises this loop there, where its arrays are known not to overlap, so it is the fast one even
+  on one thread).
+
+It prints (1) each piece's microseconds per call, NumPy and numba timed in turns, median and minimum
+of the rounds; (2) numba's compile time (an empty cache, in a fresh process) and its cache load time
+(a second fresh process), apart from everything else; (3) whole training epochs
+(`scratchnet.training.train`, Adam, batch 128, float32, no shifts) of the seed and the wide network with
+the NumPy kernels and with the numba ones, in turns. The numba kernels are swapped in for this
+measurement only (`numba_kernels`). numba is not a dependency of scratchnet (it has not yet earned its
+place: issue 21 asks for whole epochs 15 % faster); install it to run this script (``pip install numba``).
+No test compares these kernels with NumPy yet: before any of them replaces a NumPy formula, one must.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np                                                              # noqa: E402
+
+from benchmarks import timing                                                    # noqa: E402
+from benchmarks.elementwise import (SEED_PARAMS, WIDE_PARAMS, adam_numpy, compare,  # noqa: E402
+                                    sigmoid_derivative_numpy, sigmoid_numpy, softmax_ce_numpy)
+
+F32 = np.float32
+
+
+def numba_kernels(parallel=True):
+    """The numba kernels: ``{name: function}`` (``sigmoid``, ``sigmoid_derivative``, ``softmax_ce_delta``,
+    ``adam``, ``adam_parallel``), compiled lazily with ``cache=True``; None without numba."""
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(cache=True, nogil=True)
+    def sigmoid(z, out):
+        """``out = 1 / (1 + e^{-z})``; ``z, out (B, n)``, ``out`` may be ``z``."""
+        B, n = z.shape
+        one = np.float32(1.0)
+        for i in range(B):
+            for j in range(n):
+                out[i, j] = one / (one + np.exp(-z[i, j]))
+        return out
+
+    @numba.njit(cache=True, nogil=True)
+    def sigmoid_derivative(H, delta):
+        """``delta *= H (1 - H)``; ``H, delta (B, n)``."""
+        B, n = H.shape
+        one = np.float32(1.0)
+        for i in range(B):
+            for j in range(n):
+                h = H[i, j]
+                delta[i, j] = delta[i, j] * h * (one - h)
+        return delta
+
+    @numba.njit(cache=True, nogil=True)
+    def softmax_ce_delta(z, y, yhat, delta):
+        """``yhat = softmax(z)``, ``delta = (yhat - onehot(y)) / B``; returns the mean cross-entropy."""
+        B, K = z.shape
+        total_loss = 0.0
+        r = np.float32(1.0) / np.float32(B)
+        for i in range(B):
+            m = z[i, 0]
+            for k in range(1, K):
+                m = max(m, z[i, k])
+            s = np.float32(0.0)
+            for k in range(K):
+                e = np.exp(z[i, k] - m)
+                yhat[i, k] = e
+                s += e
+            total_loss += np.log(s) - (z[i, y[i]] - m)
+            for k in range(K):
+                p = yhat[i, k] / s
+                yhat[i, k] = p
+                delta[i, k] = p * r
+            delta[i, y[i]] = (yhat[i, y[i]] - np.float32(1.0)) * r
+        return total_loss / B
+
+    @numba.njit(cache=True, nogil=True)
+    def adam(W, g, M, V, b1, b2, c1, e):
+        """One Adam pass: ``M ← b1 M + g``, ``V ← b2 V + g²``, ``W ← W - c1 M / (√V + e)``."""
+        b1, b2, c1, e = np.float32(b1), np.float32(b2), np.float32(c1), np.float32(e)
+        for i in range(W.shape[0]):
+            m = b1 * M[i] + g[i]
+            v = b2 * V[i] + g[i] * g[i]
+            M[i] = m
+            V[i] = v
+            W[i] -= c1 * (m / (np.sqrt(v) + e))
+
+    @numba.njit(cache=True, nogil=True, parallel=True)
+    def adam_parallel(W, g, M, V, b1, b2, c1, e):
+        """`adam` with the pass split between numba's threads (two functions: numba's cache tells
+        functions apart by name and line)."""
+        b1, b2, c1, e = np.float32(b1), np.float32(b2), np.float32(c1), np.float32(e)
+        for i in numba.prange(W.shape[0]):
+            m = b1 * M[i] + g[i]
+            v = b2 * V[i] + g[i] * g[i]
+            M[i] = m
+            V[i] = v
+            W[i] -= c1 * (m / (np.sqrt(v) + e))
+
+    return {"sigmoid": sigmoid, "sigmoid_derivative": sigmoid_derivative, "softmax_ce_delta": softmax_ce_delta,
+            "adam": adam, "adam_parallel": adam_parallel if parallel else None}
+
+
+def warm(kernels):
+    """Compile (or load from the cache) every kernel once, for float32 arrays; returns seconds taken."""
+    start = time.perf_counter()
+    z = np.ones((4, 3), F32)
+    kernels["sigmoid"](z, z.copy())
+    kernels["sigmoid_derivative"](z, z.copy())
+    kernels["softmax_ce_delta"](z, np.zeros(4, np.intp), z.copy(), z.copy())
+    w = np.ones(8, F32)
+    for name in ("adam", "adam_parallel"):
+        if kernels.get(name) is not None:
+            kernels[name](w, w.copy(), w.copy(), w.copy(), 0.9, 0.999, 1e-3, 1e-8)
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------- substitution
+
+@contextmanager
+def substituted(kernels, adam="adam"):
+    """Within the block, `scratchnet.training.train` runs the numba kernels instead of NumPy's: the
+    sigmoid's derivative in the activation table (σ itself stays NumPy's, which is faster), the softmax–cross-entropy of the forward
+    pass (its δ_L computed in the same pass and copied by the backward pass's δ_L) and Adam's update.
+    For this measurement only; the library keeps its NumPy formulas."""
+    import scratchnet.network as network
+    import scratchnet.optimizers as optimizers
+    from scratchnet.activations import ACTIVATIONS
+
+    derivative, ce, adam_kernel = kernels["sigmoid_derivative"], kernels["softmax_ce_delta"], kernels[adam]
+    saved = (ACTIVATIONS["sigmoid"], network.softmax_cross_entropy, network.softmax_cross_entropy_delta,
+             optimizers.adam_update, optimizers.blocked)
+    pending = {}
+
+    def softmax_cross_entropy(z, y, out=None):
+        delta = pending.setdefault(z.shape, np.empty_like(z))
+        loss = ce(z, y, out, delta)
+        return float(loss), out
+
+    def softmax_cross_entropy_delta(yhat, y, out=None):
+        np.copyto(out, pending[yhat.shape])                    # δ_L, computed in the forward pass
+        return out
+
+    def adam_update(W, g, M, V, u, b1, b2, c1, e):
+        adam_kernel(W, g, M, V, b1, b2, c1, e)
+
+    ACTIVATIONS["sigmoid"] = replace(saved[0], derivative=derivative)     # σ itself: NumPy's is faster
+    network.softmax_cross_entropy, network.softmax_cross_entropy_delta = softmax_cross_entropy, \
+        softmax_cross_entropy_delta
+    optimizers.adam_update = adam_update
+    optimizers.blocked = lambda kernel, arrays, *args: kernel(*arrays, *args)    # numba splits the pass itself
+    try:
+        yield
+    finally:
+        ACTIVATIONS["sigmoid"], network.softmax_cross_entropy, network.softmax_cross_entropy_delta, \
+            optimizers.adam_update, optimizers.blocked = saved
+
+
+# ---------------------------------------------------------------------------------------- measures
+
+def pieces(kernels, rng):
+    """``[(piece, size, {way: call})]``: NumPy's reference and numba's kernel of each piece."""
+    out = []
+    for label, P in (("seed", SEED_PARAMS), ("wide", WIDE_PARAMS)):
+        W = rng.standard_normal(P).astype(F32)
+        g = (rng.standard_normal(P) * 1e-2).astype(F32)
+        M, V, u = np.zeros(P, F32), np.zeros(P, F32), np.empty(P, F32)
+        args = (0.9, 0.999, 1e-3, 1e-8 / 0.03)
+        ways = {"NumPy": lambda W=W, g=g, M=M, V=V, u=u: adam_numpy(W, g, M, V, u, *args),
+                "numba": lambda W=W, g=g, M=M, V=V: kernels["adam"](W, g, M, V, *args)}
+        if kernels.get("adam_parallel") is not None:
+            ways["numba parallel"] = lambda W=W, g=g, M=M, V=V: kernels["adam_parallel"](W, g, M, V, *args)
+        out.append(("Adam update", f"{label}: {P:,} parameters", ways))
+    for label, n in (("seed", 100), ("wide", 1024)):
+        one_H = np.ones((128, n + 1), F32)
+        z = (rng.standard_normal((128, n)) * 4).astype(F32)
+        H = one_H[:, 1:]                                   # the forward pass writes H into [1 H]
+        delta = rng.standard_normal((128, n)).astype(F32)
+        out.append(("σ", f"{label}: 128 × {n}", {"NumPy": lambda z=z, H=H: sigmoid_numpy(z, H),
+                                                 "numba": lambda z=z, H=H: kernels["sigmoid"](z, H)}))
+        out.append(("σ′ ⊙ δ", f"{label}: 128 × {n}",
+                    {"NumPy": lambda H=H, d=delta: sigmoid_derivative_numpy(H, d),
+                     "numba": lambda H=H, d=delta: kernels["sigmoid_derivative"](H, d)}))
+    z = (rng.standard_normal((128, 10)) * 3).astype(F32)
+    y = rng.integers(0, 10, 128).astype(np.intp)
+    yhat, delta = np.empty_like(z), np.empty_like(z)
+    out.append(("softmax + cross-entropy + δ_L", "128 × 10",
+                {"NumPy": lambda: softmax_ce_numpy(z, y, yhat, delta),
+                 "numba": lambda: kernels["softmax_ce_delta"](z, y, yhat, delta)}))
+    return out
+
+
+_COMPILE = """
+import sys, time
+sys.path.insert(0, {root!r})
+start = time.perf_counter()
+from benchmarks.fusion import numba_kernels, warm
+kernels = numba_kernels()
+imported = time.perf_counter() - start
+print(imported, warm(kernels))
+"""
+
+
+def compile_seconds():
+    """numba's cost before the first step, in fresh processes sharing one empty cache folder: ``{"import",
+    "compile", "import_cached", "load_cached"}`` seconds (importing numba; compiling every kernel; the
+    same in a second process that finds them cached)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(timing.unpinned_env(), NUMBA_CACHE_DIR=cache)
+        runs = []
+        for _ in range(2):
+            out = subprocess.run([sys.executable, "-c", _COMPILE.format(root=root)], env=env, capture_output=True,
+                                 text=True, check=True).stdout.split()
+            runs.append([float(x) for x in out])
+    return {"import": runs[0][0], "compile": runs[0][1], "import_cached": runs[1][0], "load_cached": runs[1][1]}
+
+
+def epochs(kernels, rounds, n_seed, n_wide, adam="adam_parallel"):
+    """Seconds per epoch, NumPy's kernels against numba's, in turns: ``{network: {way: [seconds]}}``."""
+    import scratchnet as sn
+    from scratchnet.training import Recipe, train
+
+    X, y = sn.load_mnist("train")
+    out = {}
+    for label, sizes, n in (("seed", sn.SEED_SIZES, n_seed), ("wide", (784, 1024, 1024, 10), n_wide)):
+        if n == 0:
+            continue
+        nets = {way: sn.Network(sizes, sn.SEED_ACTIVATIONS, seed=0) for way in ("NumPy", "numba")}
+        recipe = Recipe(epochs=1, batch_size=128, lr=2e-3, schedule="constant", shift=0)
+        seconds = {"NumPy": [], "numba": []}
+        for r in range(rounds + 1):                                 # round 0 warms up
+            for way in (("NumPy", "numba") if r % 2 else ("numba", "NumPy")):
+                if way == "numba":
+                    with substituted(kernels, adam):
+                        t = train(nets[way], X[:n], y[:n], recipe).history[0].seconds
+                else:
+                    t = train(nets[way], X[:n], y[:n], recipe).history[0].seconds
+                if r:
+                    seconds[way].append(t)
+        out[label] = (sn.architecture_text(sizes, sn.SEED_ACTIVATIONS), n, seconds)
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="fusion", description=__doc__.split("\n\n")[0])
+    p.add_argument("--rounds", type=int, default=15, help="rounds of turns per piece [15]")
+    p.add_argument("--epoch-rounds", type=int, default=5, help="timed epochs per way and network [5]")
+    p.add_argument("--n-seed", type=int, default=60000, help="images per seed-network epoch [60000]")
+    p.add_argument("--n-wide", type=int, default=16384, help="images per wide-network epoch (0: none) [16384]")
+    p.add_argument("--threads", type=int, default=None, help="BLAS and numba threads [the CPUs]")
+    p.add_argument("--skip-epochs", action="store_true", help="only the pieces and the compile time")
+    a = p.parse_args(argv)
+    threads = a.threads or timing.default_threads()
+    os.environ["SCRATCHNET_THREADS"] = str(threads)
+    kernels = numba_kernels()
+    if kernels is None:
+        p.exit(2, "fusion: error: numba is not installed (pip install numba)\n")
+    import numba
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    print(f"{timing.kernel_summary()}; numba {numba.__version__}, {numba.get_num_threads()} threads; "
+          f"load average {' '.join(f'{x:.2f}' for x in timing.load_average() or [])}")
+    c = compile_seconds()
+    print(f"numba, fresh process, empty cache: import {c['import']:.2f} s, compiling the kernels {c['compile']:.2f} s; "
+          f"second process, cached: import {c['import_cached']:.2f} s, loading the kernels {c['load_cached']:.2f} s")
+    warm(kernels)
+    with timing.limit_threads(threads):
+        rng = np.random.default_rng(0)
+        print(f"µs per call, median (min) of {a.rounds} rounds")
+        for piece, size, ways in pieces(kernels, rng):
+            calls = max(1, int(0.02 / max(min(timing_once(w) for w in ways.values()), 1e-7)))
+            results = compare(ways, a.rounds, calls)
+            base = results["NumPy"][0]
+            for way, (median, low) in results.items():
+                print(f"  {piece:<31}{size:<26}{way:<15}{median:>9.1f}{low:>9.1f}  {base / median:5.2f}× as fast")
+        if not a.skip_epochs:
+            print(f"seconds per training epoch (Adam, batch 128, float32, no shifts), median (min) of "
+                  f"{a.epoch_rounds}, in turns")
+            for label, (arch, n, seconds) in epochs(kernels, a.epoch_rounds, a.n_seed, a.n_wide).items():
+                np_s, nb_s = (statistics.median(seconds[w]) for w in ("NumPy", "numba"))
+                print(f"  {label} {arch}, {n:,} images: NumPy {np_s:.3f} ({min(seconds['NumPy']):.3f}) s, "
+                      f"numba {nb_s:.3f} ({min(seconds['numba']):.3f}) s: {np_s / nb_s - 1:+.1%} faster with numba")
+    print(f"load average at the end {' '.join(f'{x:.2f}' for x in timing.load_average() or [])}")
+
+
+def timing_once(call):
+    call()
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    sys.exit(timing.run_unpinned(__file__) if timing.pinned() else main())
