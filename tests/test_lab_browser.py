@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
@@ -310,11 +311,13 @@ def test_one_colour_scale_for_every_picture_and_each_scale_shown(page):
     prediction_after(page)
     page.wait_for_selector("#bp-body:not([hidden])")
     ids = ["delta3", "delta2", "delta1", "W3", "W2", "W1"]
-    own = {i: page.get_attribute(f"#scale-{i}", "data-scale") for i in ids}
+    page.wait_for_timeout(500)                                 # the label follows the prediction: settled
+    boxes = page.evaluate("ids => ids.map(i => { const b = document.getElementById('scale-' + i);"
+                          " return [b.dataset.scale, b.innerText]; })", ids)   # one moment, not one update each
+    own = {i: scale for i, (scale, _) in zip(ids, boxes)}
     assert len(set(own.values())) > 1                          # each picture on its own scale at first
-    for i in ids:                                              # the bar's ends and its own largest |value|
-        text = page.inner_text(f"#scale-{i}")
-        assert f"−{own[i]}" in text and re.search(r"largest \|.+\|: \S+", text), text
+    for i, (scale, text) in zip(ids, boxes):                   # the bar's ends and its own largest |value|
+        assert f"−{scale}" in text and re.search(r"largest \|.+\|: \S+", text), text
     delta1 = page.evaluate("() => getComputedStyle(document.querySelector('#d-delta1 .cell.picked')).backgroundColor")
     page.check("#shared-scale")
     page.wait_for_function("() => document.getElementById('shared-why').textContent.includes('one scale')")
@@ -345,7 +348,8 @@ def test_the_seeds_formula_is_diagnosed_as_it_is_typed(page):
     assert "^" in page.inner_text("#check-message")
 
 
-def test_training_updates_the_chart_and_stop_ends_it(browser, own_server):
+def test_training_updates_the_chart_and_stop_ends_it(browser, own_server, folder, tmp_path):
+    own_server_folder = folder
     page = open_page(browser, own_server)
     page.fill("input[name=epochs]", "100")
     page.fill("input[name=examples]", "20000")
@@ -359,6 +363,14 @@ def test_training_updates_the_chart_and_stop_ends_it(browser, own_server):
     assert page.is_enabled("#train-start")
     assert int(page.get_attribute("#weights", "data-updates")) > weights_before
     page.wait_for_function("() => document.getElementById('model-info').textContent.includes('trained in the lab')")
+    with page.expect_download() as download:                 # Save: the learner's network, to their computer
+        page.click("#save")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    mine = sn.load(saved)
+    served = sn.load(Path(own_server_folder) / "model.npz")
+    assert [W.shape for W in mine.weights] == [(785, 100), (101, 10), (11, 10)]
+    assert any(not np.array_equal(a, b) for a, b in zip(mine.weights, served.weights))   # trained, not the served one
     assert page.outside == [] and page.errors == []
     page.close()
 

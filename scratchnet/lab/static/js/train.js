@@ -112,7 +112,10 @@ export async function initTrain(model) {
     try { await postJSON("/api/train/stop"); say("stopping after this batch…"); } catch (err) { say(err.message, true); }
   });
   document.getElementById("save").addEventListener("click", async () => {
-    try { say(`saved ${(await postJSON("/api/save")).saved}`); } catch (err) { say(err.message, true); }
+    // your network, as a model file on your own computer (the server keeps nothing on its disk)
+    const a = Object.assign(document.createElement("a"), { href: "/api/model/download", download: "scratchnet-lab-model.npz" });
+    document.body.append(a); a.click(); a.remove();
+    say("saving your network as scratchnet-lab-model.npz (your browser's downloads)");
   });
   window.addEventListener("resize", drawChart);
   const showWeights = async () => { try { drawWeights(await getJSON("/api/weights")); } catch { /* shown at the next run */ } };
