@@ -652,3 +652,44 @@ def test_another_host_prints_a_warning_and_answers_to_its_own_address(tmp_path):
     finally:
         p.terminate()
         p.wait(timeout=10)
+
+
+def test_concurrent_learners_get_exactly_the_serial_answers_from_a_real_server(tmp_path, net):
+    """16 learners at once on a real uvicorn server (the lab's thread pool, not the test client): every
+    ∂L/∂W, δ and prediction equals what the same request answered alone, and what the library computes.
+    (Shared scratch buffers in the network gave 23–40 wrong answers of 192 here, issue 17.)"""
+    import concurrent.futures
+    import httpx
+    sn.save(net, tmp_path / "model.npz")
+    p, url = start_lab(cwd=tmp_path)
+    rng = np.random.default_rng(7)
+    asks = [(path, {"pixels": rng.random(784).round(3).tolist(), "label": int(k % 10)})
+            for k in range(96) for path in ("api/backprop", "api/predict")]
+
+    def answer(client, ask):
+        path, body = ask
+        r = client.post(url + path, json=body, timeout=60)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        return out if path == "api/predict" else {k: out[k] for k in ("loss", "gradients", "deltas", "W1_unit")}
+
+    try:
+        model_once_up(url)
+        headers = {"Origin": url.rstrip("/")}
+        with httpx.Client(headers=headers) as alone:
+            serial = [answer(alone, ask) for ask in asks]
+        learners = [httpx.Client(headers=headers) for _ in range(16)]
+        try:
+            with concurrent.futures.ThreadPoolExecutor(16) as pool:
+                together = list(pool.map(lambda k: answer(learners[k % 16], asks[k]), range(len(asks))))
+        finally:
+            for c in learners:
+                c.close()
+        wrong = [k for k, (a, b) in enumerate(zip(serial, together)) if a != b]
+        assert wrong == [], f"{len(wrong)} of {len(asks)} concurrent answers differ from the serial ones"
+        for (path, body), out in zip(asks[::2], serial[::2]):        # and the serial ones are the library's
+            _, grads = net.loss_and_grads(np.reshape(body["pixels"], (1, -1)), np.array([body["label"]]))
+            np.testing.assert_allclose(np.reshape(out["gradients"]["W2"]["values"], (101, 10)), grads[1], atol=1e-7)
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
