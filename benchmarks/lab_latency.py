@@ -75,8 +75,7 @@ def cpu_seconds(pid):
 @contextlib.contextmanager
 def lab(model, folder, blas_threads=None):
     """A ``scratchnet lab`` process on a free port; yields ``(URL, pid)`` once it answers; always stopped."""
-    process = subprocess.Popen([*COMMAND, "lab", str(model), "--port", "0", "--no-browser",
-                                "--save-to", str(Path(folder) / "saved.npz")], cwd=folder,
+    process = subprocess.Popen([*COMMAND, "lab", str(model), "--port", "0", "--no-browser"], cwd=folder,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=environment(blas_threads))
     try:
