@@ -371,6 +371,10 @@ def test_training_updates_the_chart_and_stop_ends_it(browser, own_server, folder
     served = sn.load(Path(own_server_folder) / "model.npz")
     assert [W.shape for W in mine.weights] == [(785, 100), (101, 10), (11, 10)]
     assert any(not np.array_equal(a, b) for a, b in zip(mine.weights, served.weights))   # trained, not the served one
+    points = int(page.get_attribute("#train-chart", "data-points"))
+    page.reload()                                            # a reload (or another tab) shows the same run
+    page.wait_for_function("() => document.getElementById('train-status').textContent.startsWith('stopped')")
+    assert int(page.get_attribute("#train-chart", "data-points")) == points
     assert page.outside == [] and page.errors == []
     page.close()
 

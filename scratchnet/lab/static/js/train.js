@@ -70,6 +70,11 @@ function drawWeights(w) {
 function listen() {
   if (source) source.close();
   source = new EventSource("/api/train/events");
+  source.addEventListener("queued", (e) => {
+    const d = JSON.parse(e.data);
+    say(d.position === 1 ? "waiting: your run is next (another learner's run is training)"
+      : `waiting: ${d.position - 1} runs of other learners before yours`);
+  });
   source.addEventListener("start", (e) => {
     const d = JSON.parse(e.data);
     points = []; epochs = 0; planned = d.recipe.epochs; drawChart();
@@ -121,8 +126,9 @@ export async function initTrain(model) {
   const showWeights = async () => { try { drawWeights(await getJSON("/api/weights")); } catch { /* shown at the next run */ } };
   on("model", showWeights);
   showWeights();
-  const run = await getJSON("/api/train");
-  if (run.status === "running") { running(true); listen(); }
+  const run = await getJSON("/api/train");                        // after a reload, or in another tab:
+  if (run.status === "running" || run.status === "queued") { running(true); listen(); }
+  else if (run.status !== "idle") listen();                          // the last run's chart, replayed to its end
   else if (model.trained) say(`No run yet in this lab; the network was ${model.source}.`);
   else say("No run yet: the network is freshly initialised; press Start to train it.");
 }
