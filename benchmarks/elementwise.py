@@ -138,14 +138,23 @@ def compare(ways, rounds, calls):
     return {name: (statistics.median(s) * 1e6, min(s) * 1e6) for name, s in seconds.items()}
 
 
+ADAM_ARGS = (0.9, 0.999, 1e-3, 1e-8 / 0.03)
+"""``(β1, β2, c1, e)`` of the Adam pieces' calls."""
+
+
+def adam_arrays(rng, P):
+    """``(W, g, M, V, u)`` float32 ``(P,)``: weights, a gradient of about 1e-2, zero moments, scratch."""
+    W = rng.standard_normal(P).astype(F32)
+    g = (rng.standard_normal(P) * 1e-2).astype(F32)
+    return W, g, np.zeros(P, F32), np.zeros(P, F32), np.empty(P, F32)
+
+
 def pieces(rng):
     """``[(piece, size text, {way: call})]`` for every piece at the seed's and the wide network's sizes."""
     out = []
+    args = ADAM_ARGS
     for label, P in (("seed", SEED_PARAMS), ("wide", WIDE_PARAMS)):
-        W = rng.standard_normal(P).astype(F32)
-        g = (rng.standard_normal(P) * 1e-2).astype(F32)
-        M, V, u = np.zeros(P, F32), np.zeros(P, F32), np.empty(P, F32)
-        args = (0.9, 0.999, 1e-3, 1e-8 / 0.03)
+        W, g, M, V, u = adam_arrays(rng, P)
         ways = {"NumPy": lambda W=W, g=g, M=M, V=V, u=u: adam_numpy(W, g, M, V, u, *args),
                 "blocked": lambda W=W, g=g, M=M, V=V, u=u: blocked(adam_numpy, (W, g, M, V, u), *args,
                                                                    parallel_min=0)}

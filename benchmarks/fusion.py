@@ -44,8 +44,9 @@ if __package__ in (None, ""):
 import numpy as np                                                              # noqa: E402
 
 from benchmarks import timing                                                    # noqa: E402
-from benchmarks.elementwise import (SEED_PARAMS, WIDE_PARAMS, adam_numpy, compare,  # noqa: E402
-                                    sigmoid_derivative_numpy, sigmoid_numpy, softmax_ce_numpy)
+from benchmarks.elementwise import (ADAM_ARGS, SEED_PARAMS, WIDE_PARAMS, adam_arrays,  # noqa: E402
+                                    adam_numpy, compare, sigmoid_derivative_numpy, sigmoid_numpy,
+                                    softmax_ce_numpy)
 
 F32 = np.float32
 
@@ -189,11 +190,9 @@ def substituted(kernels, adam="adam"):
 def pieces(kernels, rng):
     """``[(piece, size, {way: call})]``: NumPy's reference and numba's kernel of each piece."""
     out = []
+    args = ADAM_ARGS
     for label, P in (("seed", SEED_PARAMS), ("wide", WIDE_PARAMS)):
-        W = rng.standard_normal(P).astype(F32)
-        g = (rng.standard_normal(P) * 1e-2).astype(F32)
-        M, V, u = np.zeros(P, F32), np.zeros(P, F32), np.empty(P, F32)
-        args = (0.9, 0.999, 1e-3, 1e-8 / 0.03)
+        W, g, M, V, u = adam_arrays(rng, P)
         ways = {"NumPy": lambda W=W, g=g, M=M, V=V, u=u: adam_numpy(W, g, M, V, u, *args),
                 "numba": lambda W=W, g=g, M=M, V=V: kernels["adam"](W, g, M, V, *args)}
         if kernels.get("adam_parallel") is not None:
