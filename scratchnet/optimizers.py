@@ -87,8 +87,10 @@ class Adam:
         c2 = √((1-β2) / (1-β2^t)),   c1 = lr (1-β1) / ((1-β1^t) c2)
 
     which is the same update, number for number (``tests/test_optimizers.py`` checks it against the paper).
-    For large networks the ten passes run block by block on every core (`scratchnet.fused.blocked`), so
-    each block stays in cache across them; the numbers are the same.
+    For large networks (`scratchnet.fused.PARALLEL_MIN` parameters and more) the update runs as its
+    compiled twin, one numba pass split between the cores (`scratchnet.fused.compiled_kernel`), or
+    without numba block by block on every core (`scratchnet.fused.blocked`); the numbers are the same,
+    to the bit.
     """
 
     def __init__(self, params, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -104,7 +106,8 @@ class Adam:
         b1, b2 = self.beta1, self.beta2
         c2 = math.sqrt((1 - b2) / (1 - b2 ** self.t))        # Python floats: float32 stays float32
         c1 = lr * (1 - b1) / ((1 - b1 ** self.t) * c2)
-        blocked(adam_update, (params, grads, self.M, self.V, self.update), b1, b2, c1, self.eps / c2)
+        blocked(adam_update, (params, grads, self.M, self.V, self.update), b1, b2, c1, self.eps / c2,
+                compiled="adam")                                  # large networks: one compiled pass
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
