@@ -450,7 +450,7 @@ def events(client, last_event_id=None, with_ids=False):
 def test_a_run_streams_progress_epochs_and_weights_then_becomes_the_learners_network(client, lab, tiny):
     lab.data_dir = tiny
     r = client.post("/api/train", json={"epochs": 2, "batch_size": 20, "lr": 0.01, "shift": 0, "examples": 600})
-    assert r.status_code == 202 and r.json()["start_from"] == "your current network"
+    assert r.status_code == 202 and r.json()["start_from"] == "your network (test net)"
     seen = events(client)
     kinds = [k for k, _ in seen]
     assert "start" in kinds and kinds[-1] == "done"
@@ -468,6 +468,36 @@ def test_a_run_streams_progress_epochs_and_weights_then_becomes_the_learners_net
     assert mine["version"] == 1 and mine["test_accuracy"] == done["test_accuracy"]
     assert lab.model.source == "test net"                                     # the served model is untouched
     assert progress[-1]["accuracy"] > 0.5                        # the miniature is easy to learn
+
+
+def test_start_continues_from_the_learners_network_unless_fresh_and_every_event_says_which(client, lab, net, tiny):
+    """Start without "fresh" trains a copy of the learner's network (issue 17), and the queued, start and
+    done events, the run's state and the adopted network's words say where it started."""
+    lab.data_dir = tiny
+    tiny_step = {"epochs": 1, "batch_size": 100, "lr": 1e-6, "optimizer": "sgd", "shift": 0, "examples": 600}
+    assert client.get("/api/model").json()["start_from"] == "your network (test net)"
+    r = client.post("/api/train", json=tiny_step)                       # no "fresh", no "continue"
+    assert r.json()["start_from"] == "your network (test net)"
+    seen = events(client)
+    words = {k: d["start_from"] for k, d in seen if k in ("queued", "start", "done")}
+    assert set(words) >= {"start", "done"} and set(words.values()) == {"your network (test net)"}
+    learner = lab.sessions.learners()[0]
+    assert np.abs(learner.net.params - net.params).max() < 1e-4         # six tiny SGD steps from the served net
+    mine = client.get("/api/model").json()
+    assert mine["source"] == "trained in the lab: 1 epoch, 6 batches, from the served model, test net"
+    assert mine["start_from"] == f"your network ({mine['source']})"
+    before = learner.net
+    client.post("/api/train", json=tiny_step)                           # continued again: the words stay short
+    events(client)
+    assert np.abs(learner.net.params - before.params).max() < 1e-4
+    assert learner.source == "trained in the lab: 1 epoch, 6 batches, from an earlier lab run of yours"
+    r = client.post("/api/train", json={**tiny_step, "fresh": True, "seed": 4})
+    assert r.json()["start_from"] == "fresh weights (seed 4)"
+    assert events(client)[-1][1]["start_from"] == "fresh weights (seed 4)"
+    assert np.abs(learner.net.params - sn.seed_network(seed=4).params).max() < 1e-4
+    assert learner.source == "trained in the lab: 1 epoch, 6 batches, from fresh weights (seed 4)"
+    client.post("/api/train", json={**tiny_step, "continue": False})   # the old checkbox's "continue": false
+    assert events(client)[-1][1]["start_from"] == "fresh weights (seed 0)"
 
 
 def test_progress_points_are_window_means_not_epoch_running_means(client, lab, tiny):

@@ -56,7 +56,7 @@ from ..modelfile import save
 from . import formulas, model
 from .guard import Guard, HostPolicy, read_json
 from .inputs import LabRequestError, read_formula, read_input, read_label
-from .live import TrainingQueue, TrainingRun, read_recipe, weights_picture
+from .live import TrainingQueue, TrainingRun, counted, read_recipe, weights_picture
 from .sessions import SessionCookie, Sessions, describe_network
 from .work import WorkPool
 
@@ -282,13 +282,18 @@ def create_app(lab, bind_host="127.0.0.1"):
         fresh = body.get("fresh", not body.get("continue", True))
         lab.sessions.may_own(learner)
 
+        # where the adopted network came from, in words that do not nest every earlier run's
+        origin = (None if fresh else "an earlier lab run of yours" if learner.own else
+                  f"the served model, {learner.source}")
+
         def adopt(run):
             done = "trained" if run.status == "finished" else "partly trained"
-            epochs = f"{run.epochs} epoch{'s' * (run.epochs != 1)}"
-            learner.adopt(run.net, f"{done} in the lab ({epochs}, {run.batches:,} batches, from "
-                                   f"{run.start_from})", trained=run.epochs >= 1)
+            learner.adopt(run.net, f"{done} in the lab: {counted(run.epochs, 'epoch')}, "
+                                   f"{counted(run.batches, 'batch', 'batches')}, from {origin or run.start_from}",
+                          trained=run.epochs >= 1)
         run = TrainingRun.fresh(recipe, examples, lab.data_dir, on_done=adopt,
-                                start_from=None if fresh else learner.net, queue=lab.queue)
+                                start_from=None if fresh else learner.net, words=learner.start_words(),
+                                queue=lab.queue)
         learner.run, learner.runs = run, learner.runs + 1
         run.start()
         return JSONResponse({**_run_state(learner), "examples": examples}, status_code=202)

@@ -10,15 +10,16 @@ learner as server-sent events. The log is bounded: all epoch rows, the latest `M
 points and only the latest weights picture are kept, so a tab that (re)connects is sent a few tens of
 kilobytes whatever the run's length. Event types (each a dict with ``"type"``)::
 
-    queued    position (1: next)
-    start     recipe, examples, held_out, steps_per_epoch, start_from (words)
+    queued    position (1: next), start_from (words: where the run starts)
+    start     recipe, examples, held_out, steps_per_epoch, start_from
     progress  epoch, batch, n_batches, step, loss, accuracy (means over the batches since the last point),
               val_loss, val_accuracy (on `HELD_OUT` training images never trained on), seconds
     epoch     the training history row (epoch, train_loss, train_accuracy, lr, seconds)
     weights   W1 as int8 codes: for each of the n_1 hidden units, its 784 input weights divided by
               that unit's largest |weight|, times 127 (base64, unit by unit)
-    done      status ("finished", "stopped" or "failed"), message, epochs, batches, test_accuracy (None
-              when the run never changed the network), callback_seconds, thread_cpu_seconds
+    done      status ("finished", "stopped" or "failed"), message, start_from, epochs, batches,
+              test_accuracy (None when the run never changed the network), n_test (test images),
+              callback_seconds, thread_cpu_seconds
 
 A stopped run keeps the network as it was after its last finished batch, and says how far it got; a run
 stopped before its first batch leaves the learner's network as it was. Only a run that finished at least
@@ -48,6 +49,12 @@ HELD_OUT = 1000
 """Training images held out of every lab run, for the chart's held-out curve."""
 MAX_PROGRESS = 400
 """Progress points a run's event log keeps (the latest)."""
+
+
+def counted(n, one, many=None):
+    """``1 epoch``, ``461 batches``, ``59,000 images``: a count and its noun (``many``, or ``one`` + s),
+    singular for one."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 class _Stop(Exception):
@@ -218,6 +225,8 @@ class TrainingRun:
         self.epochs = 0
         """Epochs finished."""
         self.test_accuracy = None
+        self.n_test = 0
+        """Test images ``test_accuracy`` was measured on (after the run)."""
         self._over = False
         self.callback_seconds = 0.0
         """Time spent making progress and weights events (what streaming costs the trainer)."""
@@ -230,10 +239,11 @@ class TrainingRun:
         self._position = None
 
     @classmethod
-    def fresh(cls, recipe, examples, data_dir=None, on_done=None, start_from=None, queue=None):
-        """A run from new seed-network weights (seeded by the recipe), or from a copy of ``start_from``."""
+    def fresh(cls, recipe, examples, data_dir=None, on_done=None, start_from=None, queue=None, words=None):
+        """A run from new seed-network weights (seeded by the recipe), or from a copy of ``start_from``,
+        which ``words`` name (``"your network (loaded from model.npz)"``)."""
         if start_from is not None:
-            net, words = start_from.astype(start_from.dtype.name), "your current network"
+            net, words = start_from.astype(start_from.dtype.name), words or "your network"
         else:
             net, words = seed_network(seed=recipe.seed), f"fresh weights (seed {recipe.seed})"
         return cls(recipe, examples, net, words, data_dir, on_done, queue)
@@ -252,7 +262,7 @@ class TrainingRun:
         """Called by the queue when the run's place changes."""
         if k != self._position:
             self._position = k
-            self._emit("queued", position=k)
+            self._emit("queued", position=k, start_from=self.start_from)
 
     def start(self, queue=None):
         """Queue the run (in ``queue``, or a queue of its own with one slot)."""
@@ -275,10 +285,10 @@ class TrainingRun:
 
     def state(self):
         """``{"status", "position", "start_from", "recipe", "examples", "batches", "epochs",
-        "test_accuracy", "history"}``: what a tab shows of the run."""
+        "test_accuracy", "n_test", "history"}``: what a tab shows of the run."""
         return {"status": self.status, "position": self.position, "start_from": self.start_from,
                 "recipe": asdict(self.recipe), "examples": self.examples, "batches": self.batches,
-                "epochs": self.epochs, "test_accuracy": self.test_accuracy,
+                "epochs": self.epochs, "test_accuracy": self.test_accuracy, "n_test": self.n_test,
                 "history": self.events.of_type("epoch")}
 
     def execute(self):
@@ -295,10 +305,10 @@ class TrainingRun:
             held = (X[len(X) - k:], y[len(X) - k:])
             self._train(X[:n], y[:n], held)
             status = "finished"
-            message = f"trained {self.recipe.epochs} epoch{'s' * (self.recipe.epochs != 1)} on {n:,} images"
+            message = f"trained {counted(self.recipe.epochs, 'epoch')} on {counted(n, 'image')}"
         except _Stop:
             status = "stopped"
-            message = (f"stopped in epoch {self.epochs + 1} after {self.batches:,} batches: the network has the "
+            message = (f"stopped in epoch {self.epochs + 1} after {counted(self.batches, 'batch', 'batches')}: the network has the "
                        "weights of the last finished batch" if self.batches else
                        "stopped before its first batch: your network is unchanged")
         except ScratchnetError as e:
@@ -307,7 +317,9 @@ class TrainingRun:
             message = f"{type(e).__name__}: {e}"
         if self.batches and status != "failed":
             try:
-                self.test_accuracy = self.net.evaluate(*load_mnist("test", data_dir=self.data_dir))[1]
+                X_test, y_test = load_mnist("test", data_dir=self.data_dir)
+                self.test_accuracy = self.net.evaluate(X_test, y_test)[1]
+                self.n_test = len(y_test)
                 self.net.metadata["test_accuracy"] = self.test_accuracy
             except ScratchnetError:
                 self.test_accuracy = None
@@ -320,8 +332,9 @@ class TrainingRun:
         self.status = status
         if self.on_done is not None and self.batches and status != "failed":
             self.on_done(self)                              # the learner adopts the network before anyone hears
-        self._emit("done", status=status, message=message, epochs=self.epochs, batches=self.batches,
-                   test_accuracy=self.test_accuracy, callback_seconds=self.callback_seconds,
+        self._emit("done", status=status, message=message, start_from=self.start_from, epochs=self.epochs,
+                   batches=self.batches, test_accuracy=self.test_accuracy, n_test=self.n_test,
+                   callback_seconds=self.callback_seconds,
                    thread_cpu_seconds=self.thread_cpu_seconds)
         self._over = True                                   # after "done": a stream ends only once it has it
         self._ended.set()

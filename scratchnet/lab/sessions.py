@@ -88,9 +88,16 @@ class Learner:
             self.net, self.source, self.trained, self.own = s.net, s.source, s.trained, False
             self.version += 1
 
+    def start_words(self):
+        """Where a run that continues from the learner's network starts, in words:
+        ``your network (loaded from model.npz)``."""
+        return f"your network ({self.source})"
+
     def describe(self):
-        """The learner's network as `describe_network` gives it, plus ``"own"``."""
-        return {**describe_network(self.net, self.source, self.trained, self.version), "own": self.own}
+        """The learner's network as `describe_network` gives it, plus ``"own"`` and ``"start_from"``
+        (`start_words`: what a run continuing from it says it starts from)."""
+        return {**describe_network(self.net, self.source, self.trained, self.version), "own": self.own,
+                "start_from": self.start_words()}
 
 
 class Sessions:
