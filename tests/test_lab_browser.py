@@ -119,8 +119,9 @@ def browser():
 
 
 def open_page(browser, server, width=1280, height=900):
-    """A page on the lab that records every request outside the server and every script error."""
-    page = browser.new_page(viewport={"width": width, "height": height})
+    """A page on the lab that records every request outside the server and every script error. Each page
+    is a browser context of its own (its own cookies): a learner of their own."""
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     page.outside, page.errors = [], []
 
     def route(r):
@@ -144,7 +145,14 @@ def page(browser, server):
         assert page.outside == [], f"the page asked for things outside the local server: {page.outside}"
         assert page.errors == [], page.errors
     finally:
-        page.close()
+        close(page)
+
+
+def close(page):
+    """Close ``page`` and its browser context (the learner's cookies)."""
+    context = page.context
+    page.close()
+    context.close()
 
 
 def draw(page, strokes, steps=6):
@@ -376,7 +384,107 @@ def test_training_updates_the_chart_and_stop_ends_it(browser, own_server, folder
     page.wait_for_function("() => document.getElementById('train-status').textContent.startsWith('stopped')")
     assert int(page.get_attribute("#train-chart", "data-points")) == points
     assert page.outside == [] and page.errors == []
-    page.close()
+    close(page)
+
+
+def record_predictions(page):
+    """The page's /api/predict answers, as they come (read them after `prediction_after`)."""
+    answers = []
+    page.on("response", lambda r: answers.append(r) if r.url.endswith("/api/predict") else None)
+    return answers
+
+
+def drawn_and_checked(page, answers, strokes, net):
+    """Draw ``strokes``, and check that what the page shows is ``net``'s prediction for the input the
+    page's last /api/predict answer says the network saw; returns those probabilities."""
+    page.click("#clear")
+    page.evaluate("() => window.scrollTo(0, 0)")                  # the pad in view (Start scrolled away)
+    draw(page, strokes)
+    digit = prediction_after(page)
+    last = answers[-1].json()
+    expected = net.predict_proba(np.asarray(last["input"], dtype=np.float64).reshape(1, -1))[0]
+    np.testing.assert_allclose(last["probabilities"], expected, rtol=1e-5, atol=1e-7)
+    assert digit == str(int(np.argmax(expected)))
+    assert page.inner_text("#confidence") == f"({100 * expected.max():.1f} %)"
+    return np.asarray(last["probabilities"])
+
+
+def in_page(page, script, *args):
+    """Run ``script`` (an async function's body) in the page: requests carry that learner's cookie."""
+    return page.evaluate(f"async (args) => {{ {script} }}", list(args))
+
+
+def downloaded(page, path):
+    """The learner's network, downloaded from their own page."""
+    data = in_page(page, "const r = await fetch('/api/model/download'); const b = new Uint8Array(await r.arrayBuffer());"
+                         " let s = ''; for (const c of b) s += String.fromCharCode(c); return btoa(s);")
+    path.write_bytes(base64.b64decode(data))
+    return sn.load(path)
+
+
+def status_is(page, pattern, timeout=60000):
+    page.wait_for_function("p => new RegExp(p).test(document.getElementById('train-status').textContent)",
+                           arg=pattern, timeout=timeout)
+    return page.inner_text("#train-status")
+
+
+def test_two_learners_train_at_once_and_one_who_only_draws_keeps_the_served_model(browser, own_server, folder,
+                                                                                  tmp_path):
+    """Issue 17's 'done when': two learners (two browser contexts) train at the same time, neither sees
+    the other's network, and a third, who only draws, sees the served model throughout. Learner A
+    continues from their network (the default), B starts from fresh weights; on a 2-core machine the
+    queue has one slot, so B waits while A trains."""
+    served = sn.load(Path(folder) / "model.npz")
+    a, b, c = (open_page(browser, own_server) for _ in range(3))
+    drawer = record_predictions(c)
+    try:
+        seen = [drawn_and_checked(c, drawer, STROKES[3], served)]
+        assert page_model(c)["own"] is False
+        assert a.is_checked("input[name=start][value=yours]")            # Start continues by default
+        assert a.inner_text("#start-yours") == "your network (loaded from model.npz)"
+        a.fill("input[name=epochs]", "100")                              # A trains until stopped
+        a.fill("input[name=examples]", "5000")
+        a.click("#train-start")
+        status_is(a, r"^epoch \d+, batch .* · from your network \(loaded from model\.npz\)$")
+        b.fill("input[name=examples]", "2000")
+        b.check("input[name=start][value=fresh]")
+        b.click("#train-start")
+        waiting = status_is(b, r"(waiting|training|epoch).* · from fresh weights \(seed 0\)$")
+        if len(os.sched_getaffinity(0)) <= 2:                         # one training slot: B is queued behind A
+            assert waiting.startswith("waiting: your run is next"), waiting
+        assert a.is_enabled("#train-stop") and not a.inner_text("#train-status").startswith(("finished", "stopped"))
+        seen.append(drawn_and_checked(c, drawer, STROKES[7], served))  # the drawer, while both runs are going
+        a.click("#train-stop")
+        stopped = status_is(a, r"^stopped")
+        assert stopped.endswith("· from your network (loaded from model.npz)") and "test accuracy" in stopped
+        finished = status_is(b, r"^finished", timeout=120000)
+        assert re.fullmatch(r"finished: trained 1 epoch on 2,000 images; test accuracy \d+\.\d\d % on 10,000 test "
+                            r"images · from fresh weights \(seed 0\)", finished), finished
+        assert int(b.get_attribute("#train-chart", "data-held-out")) >= 3           # the held-out curve
+        seen.append(drawn_and_checked(c, drawer, STROKES[2], served))
+        mine_a, mine_b = page_model(a), page_model(b)
+        assert mine_a["own"] and mine_a["source"].startswith("partly trained in the lab") \
+            and mine_a["source"].endswith("from the served model, loaded from model.npz")
+        assert mine_b["own"] and mine_b["source"].startswith("trained in the lab: 1 epoch, 16 batches, from fresh weights")
+        assert page_model(c)["own"] is False and page_model(c)["source"] == "loaded from model.npz"
+        net_a, net_b = downloaded(a, tmp_path / "a.npz"), downloaded(b, tmp_path / "b.npz")
+        for one, other in [(net_a, net_b), (net_a, served), (net_b, served)]:
+            assert any(not np.array_equal(u, v) for u, v in zip(one.weights, other.weights))
+        # each learner's own page draws with their own network, and the drawer's still with the served one
+        for page, net in [(a, net_a), (b, net_b)]:
+            drawn_and_checked(page, record_predictions(page), STROKES[3], net)
+        seen.append(drawn_and_checked(c, drawer, STROKES[3], served))
+        np.testing.assert_array_equal(seen[0], seen[-1])                 # the same digit, the same answer
+        for page in (a, b, c):
+            assert page.outside == [] and page.errors == [], (page.outside, page.errors)
+    finally:
+        for page in (a, b, c):
+            close(page)
+
+
+def page_model(page):
+    """/api/model as the page's learner gets it."""
+    return in_page(page, "return await (await fetch('/api/model')).json();")
 
 
 def test_a_mistake_loads_into_draw_and_backprop(page):
@@ -399,7 +507,7 @@ def test_the_page_fits_a_phone(browser, server):
         assert prediction_after(page) == "1"                   # the pad works at phone width too
         assert page.outside == [] and page.errors == []
     finally:
-        page.close()
+        close(page)
 
 
 def test_screenshots(browser, own_server, tmp_path):
@@ -434,13 +542,13 @@ def test_screenshots(browser, own_server, tmp_path):
         page.locator("#sec-mistakes").screenshot(path=out / "mistakes.png")
         assert page.outside == [] and page.errors == []
     finally:
-        page.close()
+        close(page)
     phone = open_page(browser, server, width=390, height=844)
     try:
         draw(phone, STROKES[2])
         prediction_after(phone)
         phone.locator("#sec-draw").screenshot(path=out / "phone.png")
     finally:
-        phone.close()
+        close(phone)
     for name in ("draw", "backprop", "check", "train", "mistakes", "phone"):
         assert (out / f"{name}.png").stat().st_size > 10000

@@ -18,8 +18,11 @@ export function layerNames(sizes) {
   return Array.from({ length: L }, (_, i) => (i + 1 === L ? "yhat" : `H${i + 1}`));
 }
 
+// A number as the server writes it (scratchnet/lab/explain.py `number`): 0.0108, −4.5203, −2.98e−4,
+// 1.23e4, with the one minus sign − in the mantissa and the exponent alike.
 export function fmt(v, digits = 4) {
   if (v === null || v === undefined) return "–";
-  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4)) return v.toExponential(2).replace("-", "−");
-  return v.toFixed(digits).replace("-", "−");
+  if (v === 0) return "0";
+  const text = Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4 ? v.toExponential(2).replace("e+", "e") : v.toFixed(digits);
+  return text.replaceAll("-", "−");
 }

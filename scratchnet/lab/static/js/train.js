@@ -1,4 +1,5 @@
-// Section 4, Train live: start a run, stream its loss and accuracy into a chart, stop it, save the network.
+// Section 4, Train live: start a run (from the learner's network or fresh weights), stream its training
+// and held-out loss and accuracy into a chart, stop it, save the network, go back to the served model.
 import { getJSON, postJSON } from "./api.js";
 import { css, diverging } from "./colors.js";
 import { emit, fmt, on } from "./state.js";
@@ -8,11 +9,15 @@ const startButton = document.getElementById("train-start");
 const stopButton = document.getElementById("train-stop");
 const status = document.getElementById("train-status");
 const chart = document.getElementById("train-chart");
+const resetButton = document.getElementById("reset");
 const LOSS = getComputedStyle(document.documentElement).getPropertyValue("--loss").trim() || "#d95f02";
 const ACC = getComputedStyle(document.documentElement).getPropertyValue("--acc").trim() || "#1b9e77";
 let points = [], epochs = 0, planned = 1, source = null;
+let from = "";                     // where the run being shown starts, as the server words it
 
 function say(text, error = false) { status.textContent = text; status.classList.toggle("error", error); }
+// The status of a run, always saying where it starts.
+function sayRun(text, error = false) { say(from ? `${text} · from ${from}` : text, error); }
 
 // The chart: x in epochs (fractional), loss on the left axis, accuracy (0–100 %) on the right.
 function drawChart() {
@@ -23,7 +28,7 @@ function drawChart() {
   ctx.clearRect(0, 0, W, H);
   const left = 48, right = 52, top = 12, bottom = 34, pw = W - left - right, ph = H - top - bottom;
   const xmax = Math.max(planned, epochs, ...points.map((p) => p.x), 1);
-  const lmax = Math.max(0.5, ...points.map((p) => p.loss)) * 1.05;
+  const lmax = Math.max(0.5, ...points.flatMap((p) => [p.loss, p.val_loss].filter(Number.isFinite))) * 1.05;
   const X = (x) => left + (x / xmax) * pw, YL = (v) => top + ph - (v / lmax) * ph, YA = (a) => top + ph - a * ph;
   ctx.font = "11px system-ui, sans-serif"; ctx.lineWidth = 1;
   for (let k = 0; k <= 4; k++) {                                  // grid and both axes' labels
@@ -40,13 +45,18 @@ function drawChart() {
   for (let e = 0; e <= xmax; e += tick) ctx.fillText(e, X(e), top + ph + 14);
   ctx.fillText("epochs", left + pw / 2, H - 4);
   ctx.strokeStyle = "#1d2330"; ctx.strokeRect(left, top, pw, ph);
-  for (const [key, color, Y] of [["loss", LOSS, YL], ["accuracy", ACC, YA]]) {
-    ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2; ctx.beginPath();
-    points.forEach((p, i) => (i ? ctx.lineTo(X(p.x), Y(p[key])) : ctx.moveTo(X(p.x), Y(p[key]))));
+  // solid: the training batches' means; dashed: the held-out images (no dots)
+  for (const [key, color, Y, dash] of [["loss", LOSS, YL, []], ["accuracy", ACC, YA, []],
+    ["val_loss", LOSS, YL, [6, 4]], ["val_accuracy", ACC, YA, [6, 4]]]) {
+    const shown = points.filter((p) => Number.isFinite(p[key]));
+    ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2; ctx.setLineDash(dash); ctx.beginPath();
+    shown.forEach((p, i) => (i ? ctx.lineTo(X(p.x), Y(p[key])) : ctx.moveTo(X(p.x), Y(p[key]))));
     ctx.stroke();
-    for (const p of points) { ctx.beginPath(); ctx.arc(X(p.x), Y(p[key]), 2, 0, 7); ctx.fill(); }
+    ctx.setLineDash([]);
+    if (!dash.length) for (const p of shown) { ctx.beginPath(); ctx.arc(X(p.x), Y(p[key]), 2, 0, 7); ctx.fill(); }
   }
   chart.dataset.points = points.length;                           // for tests and assistive tools
+  chart.dataset.heldOut = points.filter((p) => Number.isFinite(p.val_loss)).length;
 }
 
 // First-layer weights: one 28×28 tile per hidden unit, int8 codes on a diverging map.
@@ -72,19 +82,24 @@ function listen() {
   source = new EventSource("/api/train/events");
   source.addEventListener("queued", (e) => {
     const d = JSON.parse(e.data);
-    say(d.position === 1 ? "waiting: your run is next (another learner's run is training)"
+    from = d.start_from;
+    sayRun(d.position === 1 ? "waiting: your run is next (another learner's run is training)"
       : `waiting: ${d.position - 1} runs of other learners before yours`);
   });
   source.addEventListener("start", (e) => {
     const d = JSON.parse(e.data);
+    from = d.start_from;
     points = []; epochs = 0; planned = d.recipe.epochs; drawChart();
-    say(`training on ${d.examples.toLocaleString()} images, ${d.steps_per_epoch} batches an epoch…`);
+    document.getElementById("held-out").textContent = d.held_out.toLocaleString("en");
+    sayRun(`training on ${d.examples.toLocaleString("en")} images, ${d.steps_per_epoch} batches an epoch…`);
   });
   source.addEventListener("progress", (e) => {
     const d = JSON.parse(e.data);
-    points.push({ x: d.epoch - 1 + d.batch / d.n_batches, loss: d.loss, accuracy: d.accuracy });
+    points.push({ x: d.epoch - 1 + d.batch / d.n_batches, loss: d.loss, accuracy: d.accuracy,
+      val_loss: d.val_loss, val_accuracy: d.val_accuracy });
     drawChart();
-    say(`epoch ${d.epoch}, batch ${d.batch}/${d.n_batches}: loss ${fmt(d.loss)}, accuracy ${(100 * d.accuracy).toFixed(1)} %` +
+    sayRun(`epoch ${d.epoch}, batch ${d.batch}/${d.n_batches}: loss ${fmt(d.loss)}, accuracy ` +
+      `${(100 * d.accuracy).toFixed(1)} % (held out: ${fmt(d.val_loss)}, ${(100 * d.val_accuracy).toFixed(1)} %)` +
       ` (${d.seconds.toFixed(1)} s)`);
   });
   source.addEventListener("epoch", (e) => { epochs = JSON.parse(e.data).epoch; drawChart(); });
@@ -93,24 +108,41 @@ function listen() {
     const d = JSON.parse(e.data);
     source.close(); source = null;
     running(false);
-    say(`${d.status}: ${d.message}`, d.status === "failed");
+    from = d.start_from;
+    const test = d.test_accuracy === null || d.test_accuracy === undefined ? ""
+      : `; test accuracy ${(100 * d.test_accuracy).toFixed(2)} % on ${d.n_test.toLocaleString("en")} test images`;
+    sayRun(`${d.status}: ${d.message}${test}`, d.status === "failed");
     if (d.status !== "failed") emit("model", { model: await getJSON("/api/model") });
   });
   source.addEventListener("idle", () => { source.close(); source = null; });
 }
 
-function running(on) { startButton.disabled = on; stopButton.disabled = !on; }
+function running(on) {
+  startButton.disabled = on; stopButton.disabled = !on;
+  resetButton.disabled = on || !own;
+}
+
+// The learner's network, as /api/model describes it: the "your network" choice names it.
+let own = false;
+function network(model) {
+  own = model.own;
+  document.getElementById("start-yours").textContent = model.start_from;
+  resetButton.disabled = !own || !stopButton.disabled;
+}
 
 export async function initTrain(model) {
   drawChart();
+  network(model);
+  on("model", ({ model }) => network(model));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const f = new FormData(form), body = {};
     for (const key of ["epochs", "batch_size", "shift", "examples"]) body[key] = parseInt(f.get(key), 10);
-    body.lr = Number(f.get("lr")); body.optimizer = f.get("optimizer"); body.continue = f.get("continue") === "on";
+    body.lr = Number(f.get("lr")); body.optimizer = f.get("optimizer"); body.fresh = f.get("start") === "fresh";
     try {
-      await postJSON("/api/train", body);
-      running(true); say("starting (loading MNIST)…"); listen();
+      const run = await postJSON("/api/train", body);
+      from = run.start_from;
+      running(true); sayRun(run.position ? "queued…" : "starting (loading MNIST)…"); listen();
     } catch (err) { say(err.message, true); }
   });
   stopButton.addEventListener("click", async () => {
@@ -122,13 +154,22 @@ export async function initTrain(model) {
     document.body.append(a); a.click(); a.remove();
     say("saving your network as scratchnet-lab-model.npz (your browser's downloads)");
   });
+  resetButton.addEventListener("click", async () => {
+    try {
+      await postJSON("/api/model/reset");
+      const mine = await getJSON("/api/model");
+      say(`your network is the served model again (${mine.source})`);
+      emit("model", { model: mine });
+    } catch (err) { say(err.message, true); }
+  });
   window.addEventListener("resize", drawChart);
   const showWeights = async () => { try { drawWeights(await getJSON("/api/weights")); } catch { /* shown at the next run */ } };
   on("model", showWeights);
   showWeights();
   const run = await getJSON("/api/train");                        // after a reload, or in another tab:
+  from = run.start_from || "";
   if (run.status === "running" || run.status === "queued") { running(true); listen(); }
   else if (run.status !== "idle") listen();                          // the last run's chart, replayed to its end
-  else if (model.trained) say(`No run yet in this lab; the network was ${model.source}.`);
+  else if (model.trained) say(`No run yet. Start trains a copy of ${model.start_from}, unless you choose fresh weights.`);
   else say("No run yet: the network is freshly initialised; press Start to train it.");
 }
