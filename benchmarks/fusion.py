@@ -3,6 +3,7 @@ in whole epochs.
 
     python benchmarks/fusion.py                    # pieces, compile time, whole epochs (about 5 minutes)
     python benchmarks/fusion.py --skip-epochs      # pieces and compile time only
+    python benchmarks/fusion.py --all-pieces --threads 1   # also every kernel swapped in; one thread
 
 The NumPy formulas of `scratchnet.activations`, `scratchnet.losses` and `scratchnet.optimizers` stay
 the readable reference. Here each elementwise piece of a training step is also written as one numba
@@ -19,12 +20,18 @@ loop (one pass over memory instead of NumPy's several), compiled with ``cache=Tr
 
 It prints (1) each piece's microseconds per call, NumPy and numba timed in turns, median and minimum
 of the rounds; (2) numba's compile time (an empty cache, in a fresh process) and its cache load time
-(a second fresh process), apart from everything else; (3) whole training epochs
-(`scratchnet.training.train`, Adam, batch 128, float32, no shifts) of the seed and the wide network with
-the NumPy kernels and with the numba ones, in turns. The numba kernels are swapped in for this
-measurement only (`numba_kernels`). numba is not a dependency of scratchnet (it has not yet earned its
-place: issue 21 asks for whole epochs 15 % faster); install it to run this script (``pip install numba``).
-No test compares these kernels with NumPy yet: before any of them replaces a NumPy formula, one must.
+(a second fresh process), apart from everything else, for this script's kernels and for the library's
+own compiled Adam (`scratchnet.fused.compiled_kernel`); (3) whole training epochs
+(`scratchnet.training.train`, Adam, batch 128, float32, no shifts) of the seed and the wide network, in
+turns: the library as shipped against the library with ``SCRATCHNET_COMPILED=0`` (NumPy's Adam), and
+with ``--all-pieces`` also this script's σ′, softmax–cross-entropy and Adam kernels swapped in
+(`numba_kernels`, for that measurement only).
+
+numba's threading layer is ``workqueue`` here as in the library (unless ``NUMBA_THREADING_LAYER`` is
+set): with OpenMP's, whose threads spin after a launch, the seed network's epoch ran ten times slower on
+2 cores, its threads fighting OpenBLAS's for them. The measured decision (only Adam, only for large
+networks, has a compiled twin) is in docs/performance.md; ``tests/test_compiled.py`` holds the twin to
+the NumPy reference, to the bit.
 """
 
 import argparse
@@ -58,6 +65,8 @@ def numba_kernels(parallel=True):
         import numba
     except ImportError:
         return None
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        numba.config.THREADING_LAYER = "workqueue"              # as scratchnet.fused
 
     @numba.njit(cache=True, nogil=True)
     def sigmoid(z, out):
@@ -177,7 +186,7 @@ def substituted(kernels, adam="adam"):
     network.softmax_cross_entropy, network.softmax_cross_entropy_delta = softmax_cross_entropy, \
         softmax_cross_entropy_delta
     optimizers.adam_update = adam_update
-    optimizers.blocked = lambda kernel, arrays, *args: kernel(*arrays, *args)    # numba splits the pass itself
+    optimizers.blocked = lambda kernel, arrays, *args, **_: kernel(*arrays, *args)    # numba splits the pass itself
     try:
         yield
     finally:
@@ -225,13 +234,20 @@ from benchmarks.fusion import numba_kernels, warm
 kernels = numba_kernels()
 imported = time.perf_counter() - start
 print(imported, warm(kernels))
+import numpy as np
+from scratchnet import fused
+w = np.ones(8, np.float32)
+start = time.perf_counter()
+fused.compiled_kernel("adam")(w, w.copy(), w.copy(), w.copy(), w.copy(), 0.9, 0.999, 1e-3, 1e-8)
+print(time.perf_counter() - start)
 """
 
 
 def compile_seconds():
     """numba's cost before the first step, in fresh processes sharing one empty cache folder: ``{"import",
     "compile", "import_cached", "load_cached"}`` seconds (importing numba; compiling every kernel; the
-    same in a second process that finds them cached)."""
+    same in a second process that finds them cached), and ``library_compile``, ``library_load_cached``:
+    the first call of the library's compiled Adam in those processes)."""
     root = str(Path(__file__).resolve().parent.parent)
     with tempfile.TemporaryDirectory() as cache:
         env = dict(timing.unpinned_env(), NUMBA_CACHE_DIR=cache)
@@ -240,7 +256,8 @@ def compile_seconds():
             out = subprocess.run([sys.executable, "-c", _COMPILE.format(root=root)], env=env, capture_output=True,
                                  text=True, check=True).stdout.split()
             runs.append([float(x) for x in out])
-    return {"import": runs[0][0], "compile": runs[0][1], "import_cached": runs[1][0], "load_cached": runs[1][1]}
+    return {"import": runs[0][0], "compile": runs[0][1], "import_cached": runs[1][0], "load_cached": runs[1][1],
+            "library_compile": runs[0][2], "library_load_cached": runs[1][2]}
 
 
 def epochs(kernels, rounds, n_seed, n_wide, adam="adam_parallel"):
@@ -269,6 +286,38 @@ def epochs(kernels, rounds, n_seed, n_wide, adam="adam_parallel"):
     return out
 
 
+def library_epochs(rounds, n_seed, n_wide):
+    """Seconds per epoch of the library as shipped (``"compiled"``) against ``SCRATCHNET_COMPILED=0``
+    (``"NumPy"``), in turns: ``{network: (architecture, images, {way: [seconds]}, same_bits)}``, where
+    ``same_bits`` says whether both ways ended with the same weights."""
+    import scratchnet as sn
+    from scratchnet.training import Recipe, train
+
+    X, y = sn.load_mnist("train")
+    out, saved = {}, os.environ.get("SCRATCHNET_COMPILED")
+    try:
+        for label, sizes, n in (("seed", sn.SEED_SIZES, n_seed), ("wide", (784, 1024, 1024, 10), n_wide)):
+            if n == 0:
+                continue
+            nets = {way: sn.Network(sizes, sn.SEED_ACTIVATIONS, seed=0) for way in ("NumPy", "compiled")}
+            recipe = Recipe(epochs=1, batch_size=128, lr=2e-3, schedule="constant", shift=0)
+            seconds = {"NumPy": [], "compiled": []}
+            for r in range(rounds + 1):                              # round 0 warms up (and compiles)
+                for way in (("NumPy", "compiled") if r % 2 else ("compiled", "NumPy")):
+                    os.environ["SCRATCHNET_COMPILED"] = "0" if way == "NumPy" else "1"
+                    t = train(nets[way], X[:n], y[:n], recipe).history[0].seconds
+                    if r:
+                        seconds[way].append(t)
+            same = bool(np.array_equal(nets["NumPy"].params, nets["compiled"].params))
+            out[label] = (sn.architecture_text(sizes, sn.SEED_ACTIVATIONS), n, seconds, same)
+    finally:
+        if saved is None:
+            os.environ.pop("SCRATCHNET_COMPILED", None)
+        else:
+            os.environ["SCRATCHNET_COMPILED"] = saved
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="fusion", description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=15, help="rounds of turns per piece [15]")
@@ -277,6 +326,8 @@ def main(argv=None):
     p.add_argument("--n-wide", type=int, default=16384, help="images per wide-network epoch (0: none) [16384]")
     p.add_argument("--threads", type=int, default=None, help="BLAS and numba threads [the CPUs]")
     p.add_argument("--skip-epochs", action="store_true", help="only the pieces and the compile time")
+    p.add_argument("--all-pieces", action="store_true",
+                   help="also whole epochs with every numba kernel of this script swapped in")
     a = p.parse_args(argv)
     threads = a.threads or timing.default_threads()
     os.environ["SCRATCHNET_THREADS"] = str(threads)
@@ -285,11 +336,14 @@ def main(argv=None):
         p.exit(2, "fusion: error: numba is not installed (pip install numba)\n")
     import numba
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    print(f"{timing.kernel_summary()}; numba {numba.__version__}, {numba.get_num_threads()} threads; "
+    print(f"{timing.kernel_summary()}; numba {numba.__version__}, {numba.get_num_threads()} threads "
+          f"({numba.config.THREADING_LAYER} layer); "
           f"load average {' '.join(f'{x:.2f}' for x in timing.load_average() or [])}")
     c = compile_seconds()
     print(f"numba, fresh process, empty cache: import {c['import']:.2f} s, compiling the kernels {c['compile']:.2f} s; "
-          f"second process, cached: import {c['import_cached']:.2f} s, loading the kernels {c['load_cached']:.2f} s")
+          f"second process, cached: import {c['import_cached']:.2f} s, loading the kernels {c['load_cached']:.2f} s; "
+          f"the library's compiled Adam: compiling {c['library_compile']:.2f} s, loading it cached "
+          f"{c['library_load_cached']:.3f} s")
     warm(kernels)
     with timing.limit_threads(threads):
         rng = np.random.default_rng(0)
@@ -302,7 +356,16 @@ def main(argv=None):
                 print(f"  {piece:<31}{size:<26}{way:<15}{median:>9.1f}{low:>9.1f}  {base / median:5.2f}× as fast")
         if not a.skip_epochs:
             print(f"seconds per training epoch (Adam, batch 128, float32, no shifts), median (min) of "
-                  f"{a.epoch_rounds}, in turns")
+                  f"{a.epoch_rounds}, in turns; the library as shipped against SCRATCHNET_COMPILED=0")
+            for label, (arch, n, seconds, same) in library_epochs(a.epoch_rounds, a.n_seed, a.n_wide).items():
+                np_s, nb_s = (statistics.median(seconds[w]) for w in ("NumPy", "compiled"))
+                print(f"  {label} {arch}, {n:,} images: NumPy's Adam {np_s:.3f} ({min(seconds['NumPy']):.3f}) s, "
+                      f"as shipped {nb_s:.3f} ({min(seconds['compiled']):.3f}) s: {np_s / nb_s - 1:+.1%} faster; "
+                      f"the same weights after {a.epoch_rounds + 1} epochs: {'yes' if same else 'NO'}")
+        if a.all_pieces:
+            print(f"every numba kernel of this script swapped in (σ′, softmax-CE + δ_L, Adam in parallel), "
+                  f"against SCRATCHNET_COMPILED=0, median (min) of {a.epoch_rounds}")
+            os.environ["SCRATCHNET_COMPILED"] = "0"
             for label, (arch, n, seconds) in epochs(kernels, a.epoch_rounds, a.n_seed, a.n_wide).items():
                 np_s, nb_s = (statistics.median(seconds[w]) for w in ("NumPy", "numba"))
                 print(f"  {label} {arch}, {n:,} images: NumPy {np_s:.3f} ({min(seconds['NumPy']):.3f}) s, "
