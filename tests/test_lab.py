@@ -500,6 +500,35 @@ def test_start_continues_from_the_learners_network_unless_fresh_and_every_event_
     assert events(client)[-1][1]["start_from"] == "fresh weights (seed 0)"
 
 
+def test_an_ended_session_is_told_once_and_the_learner_is_back_at_the_served_model(net):
+    """Expiry is signalled on the request that finds it (the page's own GET / leaves it for /api/model),
+    by /api/model's session.expired and, on any answer, an X-Lab-Session: expired header."""
+    from scratchnet.lab.sessions import COOKIE, Sessions
+    now = [0.0]
+    served = LabModel(net, source="test net", trained=True)
+    lab = Lab(served, sessions=Sessions(served, idle_seconds=60, clock=lambda: now[0]))
+    with TestClient(create_app(lab), base_url=BASE) as client:
+        r = client.get("/api/model")
+        assert r.json()["session"] == {"expired": False, "idle_seconds": 60} and "x-lab-session" not in r.headers
+        learner = lab.sessions.learners()[0]
+        learner.adopt(sn.seed_network(seed=9), "trained in the lab: 1 epoch", trained=True)
+        assert client.get("/api/model").json()["own"] is True
+        now[0] += 61
+        page = client.get("/")
+        assert page.status_code == 200 and "set-cookie" not in page.headers and "x-lab-session" not in page.headers
+        r = client.get("/api/model")
+        assert r.headers["x-lab-session"] == "expired" and r.json()["session"]["expired"] is True
+        assert r.json()["own"] is False and r.json()["source"] == "test net"
+        assert COOKIE in r.headers["set-cookie"] and client.cookies[COOKIE] != learner.token
+        again = client.get("/api/model")
+        assert again.json()["session"]["expired"] is False and "x-lab-session" not in again.headers
+        client.cookies.clear()
+        client.cookies.set(COOKIE, "a-cookie-this-lab-never-gave")          # e.g. after the lab restarted
+        r = client.post("/api/predict", json={"pixels": [0.0] * 784})
+        assert r.status_code == 200 and r.headers["x-lab-session"] == "expired"
+        assert lab.sessions.count() == 2                                  # the ended one is gone
+
+
 def test_progress_points_are_window_means_not_epoch_running_means(client, lab, tiny):
     """Each point is the mean over the batches since the previous one, so nothing jumps at an epoch's
     start: the first point of epoch 2 is close to the last of epoch 1, not to epoch 1's mean."""

@@ -487,6 +487,32 @@ def page_model(page):
     return in_page(page, "return await (await fetch('/api/model')).json();")
 
 
+def stale_cookie(page, server):
+    """Give the page's learner a cookie of a session the lab no longer has (ended, or the lab restarted)."""
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": "scratchnet_lab", "value": "a-session-that-ended", "url": server}])
+
+
+def test_a_learner_whose_session_ended_is_told_so(page, server):
+    assert page.is_hidden("#session-note")
+    stale_cookie(page, server)
+    draw(page, STROKES[1])                                     # the next request finds the session gone
+    assert prediction_after(page) == "1"
+    page.wait_for_selector("#session-note:not([hidden])")
+    note = page.inner_text("#session-note")
+    assert note.startswith("Your lab session had ended (no request from this page for 120 minutes, or the lab "
+                           "was restarted), so you are starting again from the served model."), note
+    assert "unless you saved it" in note
+    page.wait_for_function("() => document.getElementById('model-info').textContent.includes('loaded from model.npz')")
+    stale_cookie(page, server)
+    page.reload()                                              # a page opened with an ended session's cookie
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.is_visible("#session-note") and page.inner_text("#session-note") == note
+    page.reload()                                              # the new session is fine: no note
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.is_hidden("#session-note")
+
+
 def test_a_mistake_loads_into_draw_and_backprop(page):
     page.click("#mistakes-load")
     page.wait_for_selector("#mistakes button", timeout=60000)

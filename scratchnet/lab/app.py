@@ -161,7 +161,8 @@ def create_app(lab, bind_host="127.0.0.1"):
         served = lab.model
         return JSONResponse({**learner.describe(),
                              "served": describe_network(served.net, served.source, served.trained, 0),
-                             "session": {"expired": request.state.session_expired},
+                             "session": {"expired": request.state.session_expired,
+                                         "idle_seconds": lab.sessions.idle_seconds},
                              "training": _run_state(learner)})
 
     async def reset_model(request):

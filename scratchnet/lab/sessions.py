@@ -13,8 +13,11 @@ Bounds, so that nothing one learner does exhausts the server for the others:
 * at most ``own_networks`` learners with a network of their own, from a memory budget
   (`MEMORY_BUDGET` bytes over about three copies of the served model's weights each: the network,
   and the optimiser's moments while it trains); a learner over it is told so when they press Start;
-* a session idle for `IDLE_SECONDS` ends; its cookie is then answered with ``expired`` so that the page
-  can say so, and the learner starts again from the served model.
+* a session idle for `IDLE_SECONDS` ends; the next request with its cookie starts a new session (the
+  learner is back at the served model) and its answer says so, so that the page can tell the learner:
+  an ``X-Lab-Session: expired`` header (`EXPIRED_HEADER`) on any answer, and ``/api/model``'s
+  ``"session": {"expired": true}``. The page itself (``/``) with such a cookie leaves the cookie alone,
+  so that the page's first ``/api/model`` is the request that finds it expired.
 """
 
 import secrets
@@ -33,6 +36,8 @@ IDLE_SECONDS = 2 * 3600
 """A session not heard from for this long ends."""
 MEMORY_BUDGET = 2 * 1024 ** 3
 """Bytes of learners' own networks (and their optimisers' state) the lab allows in all."""
+EXPIRED_HEADER = (b"x-lab-session", b"expired")
+"""Header on the answer to a request whose cookie was of a session that had ended."""
 
 
 def describe_network(net, source, trained, version):
@@ -183,7 +188,8 @@ class SessionCookie:
     """ASGI middleware: finds (or starts) the learner of each request to the page or the API, by the
     session cookie, and puts it in ``request.state.learner`` (``request.state.session_expired`` says
     whether the request carried a cookie of a session that has ended). A new session's cookie is set on
-    the answer: ``HttpOnly``, ``SameSite=Strict``, for the whole site, ending with the browser."""
+    the answer: ``HttpOnly``, ``SameSite=Strict``, for the whole site, ending with the browser, with
+    `EXPIRED_HEADER` when the request's cookie was of an ended session."""
 
     def __init__(self, app, sessions):
         self.app, self.sessions = app, sessions
@@ -194,6 +200,8 @@ class SessionCookie:
         token = _cookie_token(scope["headers"])
         learner = self.sessions.find(token)
         expired = token is not None and learner is None
+        if expired and scope["path"] == "/":                 # the page: its /api/model finds the expiry
+            return await self.app(scope, receive, send)
         new = learner is None
         if new:
             try:
@@ -207,6 +215,6 @@ class SessionCookie:
             if message["type"] == "http.response.start":
                 cookie = f"{COOKIE}={learner.token}; Path=/; HttpOnly; SameSite=Strict"
                 message = {**message, "headers": list(message.get("headers", [])) +
-                           [(b"set-cookie", cookie.encode("latin-1"))]}
+                           [(b"set-cookie", cookie.encode("latin-1"))] + [EXPIRED_HEADER] * expired}
             await send(message)
         return await self.app(scope, receive, send_with_cookie if new else send)

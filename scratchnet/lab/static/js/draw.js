@@ -14,6 +14,7 @@ const formulaOut = document.getElementById("unit-formula");
 let drawing = false, inked = false, last = null;
 let inFlight = false, queued = null, lastSent = 0, timer = null;
 let shown = null;                  // the last answer shown: its "input" is the x the network saw
+let asking = null;                 // [body, remember] of the request in flight
 let generation = 0;                // bumped by Clear and by a picked image: older answers are dropped
 
 function clearPad() {
@@ -101,7 +102,7 @@ function picture() {
 // `remember`: this body is what the pad holds (false when the same x is read again by a new network).
 async function send(body, final, remember = true) {
   if (inFlight) { queued = [body, final || (queued && queued[1]), remember]; busy(); return; }
-  inFlight = true; lastSent = performance.now(); busy();
+  inFlight = true; asking = [body, remember]; lastSent = performance.now(); busy();
   const mine = generation;
   try {
     const result = await postJSON("/api/predict", body);
@@ -114,7 +115,7 @@ async function send(body, final, remember = true) {
   } catch (err) {
     status.textContent = err.message; status.classList.add("error");
   } finally {
-    inFlight = false;
+    inFlight = false; asking = null;
     if (queued) { const [b, f, m] = queued; queued = null; send(b, f, m); }
     busy();
   }
@@ -173,10 +174,15 @@ export function loadPixels(pixels) {
 }
 
 // A network (its pictures from /api/derivation): build the grids, and read the digit on the pad again.
+// While a stroke goes on, or a request waits, the next answer is the new network's anyway (and an answer
+// shown now may be of half a stroke: it must not replace the waiting one); a request in flight may be
+// answered by the old network, so it is asked again.
 export function setNetwork(pictures) {
   buildLayers(pictures);
   layersBlank();
-  if (state.input && shown) send({ pixels: shown.input }, true, false);   // the same x, not the picture again
+  if (drawing || queued) return;
+  if (inFlight) send(asking[0], true, asking[1]);
+  else if (state.input && shown) send({ pixels: shown.input }, true, false);   // the same x, not the picture again
 }
 
 export function initDraw() {

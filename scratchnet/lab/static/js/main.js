@@ -5,8 +5,20 @@ import { initBackprop, setNetwork as backpropNetwork } from "./backprop.js";
 import { initCheck } from "./check.js";
 import { initDraw, setNetwork as drawNetwork } from "./draw.js";
 import { initMistakes } from "./mistakes.js";
-import { on, state } from "./state.js";
+import { emit, on, state } from "./state.js";
 import { initTrain } from "./train.js";
+
+// The learner's session had ended (idle too long, or the lab restarted): say so, and show the served
+// model they have again.
+function expired() {
+  const note = document.getElementById("session-note");
+  const idle = state.model?.session?.idle_seconds;
+  const after = idle ? `no request from this page for ${Math.round(idle / 60)} minutes, or the lab was restarted`
+    : "the lab was restarted, or this page was idle too long";
+  note.textContent = `Your lab session had ended (${after}), so you are starting again from the served model. ` +
+    "A network you had trained here is gone from the lab, unless you saved it.";
+  note.hidden = false;
+}
 
 function describe(model) {
   const where = model.source;
@@ -28,6 +40,8 @@ async function network() {
 async function main() {
   state.model = await getJSON("/api/model");
   describe(state.model);
+  if (state.model.session.expired) expired();
+  on("expired", async () => { expired(); emit("model", { model: await getJSON("/api/model") }); });
   on("model", ({ model }) => { state.model = model; describe(model); network(); });
   initDraw();
   initBackprop();

@@ -2,6 +2,7 @@
 //   "input"   {body, result, final}  a new forward pass (final: the stroke ended, or a picked image)
 //   "model"   {model}                the lab's network changed (after training)
 //   "cleared" nothing                the pad was cleared
+//   "expired" nothing                the learner's session had ended: they have the served model again
 
 export const bus = new EventTarget();
 export const state = { model: null, input: null, label: null };   // label: the true label for the next
