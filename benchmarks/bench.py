@@ -108,12 +108,14 @@ def networks(settings):
     return nets
 
 
-def ratios(peers, floor_seconds):
-    """scratchnet's median epoch divided by each peer's and by the floor (None where not measured)."""
+def ratios(peers, floor_seconds, products_seconds=None):
+    """scratchnet's median epoch divided by each peer's, by the floor and (``"products"``) by the epoch's
+    products alone at their measured rates (None where not measured)."""
     sn_median = peers["scratchnet"]["median"]
     out = {name: sn_median / r["median"] if "median" in r else None
            for name, r in peers.items() if name != "scratchnet"}
     out["floor"] = sn_median / floor_seconds
+    out["products"] = None if products_seconds is None else sn_median / products_seconds
     return out
 
 
@@ -146,7 +148,7 @@ def run_benchmark(settings=None, progress=None):
             net["flop_per_epoch"] = net["flop_per_image"] * len(X)
             net["peers"] = timing.time_epochs(peers, X, y, sizes, activations, settings.warmup, epochs,
                                               settings.batch_size, settings.lr, settings.seed, threads, say)
-            net["ratios"] = ratios(net["peers"], net["floor_seconds"])
+            net["ratios"] = ratios(net["peers"], net["floor_seconds"], net["gemm"]["seconds_per_epoch"])
             out["networks"][key] = net
         out["sweep"] = None
         if settings.sweep_widths:

@@ -116,7 +116,7 @@ def _results(**over):
         p = peers(sn, jax, torch)
         return {"sizes": sizes, "architecture": "784 → …", "n_train": 60000,
                 "flop_per_image": floor.flops_per_image(sizes), "flop_per_epoch": floor.flops_per_image(sizes) * 60000,
-                "floor_seconds": floor_s, "peers": p, "ratios": bench.ratios(p, floor_s),
+                "floor_seconds": floor_s, "peers": p, "ratios": bench.ratios(p, floor_s, 0.8 * floor_s),
                 "gemm": {"shapes": [dict(name="[1 H0] W1", kind="forward", m=128, k=785, n=100, transpose=None,
                                          seconds_per_call=1e-4, gflops=200.0, calls_per_epoch=469)],
                          "seconds_per_epoch": 0.0469}}
@@ -149,7 +149,8 @@ def test_target_rows_compare_with_issue_21():
         ("seed: scratchnet / PyTorch", "0.50×", "≤ 0.50×", "met"),
         ("wide: scratchnet / JAX", "1.00×", "≤ 1.15×", "met"),
         ("wide: scratchnet / PyTorch", "0.80×", "≤ 0.50×", "not met"),
-        ("wide: scratchnet / floor", "1.25×", "≤ 1.15×", "not met"),
+        ("wide: scratchnet / the step's products alone", "1.56×", "≤ 1.15×", "not met"),
+        ("wide: scratchnet / floor (FLOP at the peak rate)", "1.25×", "≤ 1.15×", "not met"),
         ("time to 98% test accuracy", "6.0 s (epoch 9)", "≤ 3 s", "not met"),
         ("peak memory of `scratchnet train` (issue 6)", "350 MB", "≤ 400 MB", "met"),
     ]
@@ -161,7 +162,7 @@ def test_target_rows_without_the_wide_network_or_the_98_percent_goal():
     del results["networks"]["wide"]
     rows = report.target_rows(results)
     assert rows[2] == ("wide: scratchnet / JAX", "—", "≤ 1.15×", "—")
-    assert rows[5:] == [
+    assert rows[6:] == [
         ("time to 98% test accuracy", "not reached (best 97.50% after 40.0 s)", "≤ 3 s", "not met"),
         ("peak memory of `scratchnet train` (issue 6)", "—", "≤ 400 MB", "—"),
     ]
