@@ -272,9 +272,23 @@ def test_derivation_pictures_and_facts_are_math_not_raw_latex(client):
 def test_check_answers_exactly_what_scratchnet_check_json_prints(client):
     r = client.post("/api/check", json={"formula": SEED_FORMULA, "wrt": "W2", "convention": "row", "batch": 1})
     assert r.status_code == 200
-    assert r.json() == json.loads(json.dumps(check(SEED_FORMULA, "W2", batch=1, seed=0).to_json()))
-    assert r.json()["verdict"] == "shape_error"
-    assert {"elementwise_product", "bias_row"} <= set(r.json()["diagnoses"])
+    answer = r.json()
+    html = answer.pop("hints_html")
+    assert answer == json.loads(json.dumps(check(SEED_FORMULA, "W2", batch=1, seed=0).to_json()))
+    assert answer["verdict"] == "shape_error"
+    assert {"elementwise_product", "bias_row"} <= set(answer["diagnoses"])
+    # the page's hints: the same words, with real subscripts, ᵀ, σ′ and − instead of W_l, H_{l-1}, ^T, σ'
+    assert len(html) == len(answer["hints"]) and "H<sub>l−1</sub>" in " ".join(html)
+    for hint, shown in zip(answer["hints"], html):
+        assert not re.search(r"_[{(A-Za-z0-9]|\^T|σ'|f'", shown), shown
+        assert _bare(shown.replace("&#x27;", "'")) == _bare(hint), hint          # nothing else changed
+
+
+def _bare(text):
+    """Text without subscript markup of either kind, one spelling of ᵀ, ′ and the minus sign."""
+    for mark in ("<sub>", "</sub>", "_", "{", "}", "(", ")"):
+        text = text.replace(mark, "")
+    return text.replace("−", "-").replace("ᵀ", "^T").replace("′", "'")
 
 
 def test_check_a_correct_formula_and_an_unreadable_one(client):

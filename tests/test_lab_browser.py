@@ -356,6 +356,43 @@ def test_the_seeds_formula_is_diagnosed_as_it_is_typed(page):
     assert "^" in page.inner_text("#check-message")
 
 
+RAW_NOTATION = re.compile(r"(?:(?<![A-Za-z])[A-Za-zδσΣŷ]|\])_[{(A-Za-z0-9]|\\[a-zA-Z]+|\^T|\^\{|(?<![A-Za-z])[σf]'")
+"""Plain-text or LaTeX notation that should be typeset on the page: W_l, H_{l-1}, Σ_k, [1 H]_i, \frac, ^T,
+σ' (a code such as bias_row is a name, not notation)."""
+
+
+def test_the_pages_prose_has_no_raw_notation(page):
+    """The page's words (not its math, code, or the learner's own formula as typed) write W_l, H_{l-1},
+    Σ_i Σ_k, ^T and σ' typeset: subscripts, ᵀ, σ′ (issue 17). The seed's formula brings the hints."""
+    draw(page, STROKES[3])
+    prediction_after(page)
+    page.wait_for_selector("#bp-body:not([hidden])")
+    page.hover("#d-delta2 .cell >> nth=4")
+    page.click("#seed-formula")
+    page.wait_for_function("() => document.querySelectorAll('#hints li').length >= 2")
+    texts = page.evaluate("""() => { const out = [], w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n; (n = w.nextNode());) {
+        if (n.parentElement.closest('math, code, textarea, script, style, pre, #check-message, #failure, #trace')) continue;
+        if (n.textContent.trim()) out.push(n.textContent.trim());
+      } return out; }""")
+    assert any("H" in t for t in page.locator("#hints li").all_inner_texts())
+    assert page.locator("#hints li sub").count() > 3                         # H_{l-1} is H with a subscript
+    raw = [t for t in texts if RAW_NOTATION.search(t)]
+    assert raw == [], raw
+    assert page.locator("#equations math").count() > 10                      # the derivation is math, not text
+
+
+def test_the_pages_own_numbers_have_one_minus_sign(page):
+    """What the page formats itself (the training status and chart) is written as the server writes every
+    other number (`explain.number`): one minus sign −, in the exponent too, no '+'."""
+    from scratchnet.lab.explain import number
+    values = [-2.98e-4, 2.98e-4, -4.52031, 0.0108, 12345.0, -12345.0, 0.0, 1e-7]
+    shown = page.evaluate("async (vs) => { const { fmt } = await import('/static/js/state.js');"
+                          " return vs.map((v) => fmt(v)); }", values)
+    assert shown == [number(v) for v in values]
+    assert shown[0] == "−2.98e−4" and "-" not in "".join(shown) and "+" not in "".join(shown)
+
+
 def test_training_updates_the_chart_and_stop_ends_it(browser, own_server, folder, tmp_path):
     own_server_folder = folder
     page = open_page(browser, own_server)

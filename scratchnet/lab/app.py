@@ -15,7 +15,8 @@ request pool (`work`) and answers JSON. Routes::
     POST /api/backprop           the same plus "label" (and "unit") → loss, δ_l, ∂L/∂W_l, from one Trace
     POST /api/step               the same plus "label", "lr" → probabilities before/after one SGD step
     GET  /api/derivation         the equations of `scratchnet derive`, as MathML with shapes
-    POST /api/check              {"formula", "wrt", "convention", "batch"} → `scratchnet check --json`
+    POST /api/check              {"formula", "wrt", "convention", "batch"} → `scratchnet check --json`,
+                                 and its hints as HTML ("hints_html": subscripts, ᵀ, σ′)
     POST /api/render             {"formulas": [...]} → MathML of each formula
     GET  /api/weights            the first layer W1 as a picture (one 28×28 tile per hidden unit)
     GET  /api/mistakes           the most confident mistakes of the learner's network on the test set
@@ -231,7 +232,7 @@ def create_app(lab, bind_host="127.0.0.1"):
         net = learner.net
         result = await lab.work.run(learner.token, lambda: check(formula, wrt, net.sizes, net.activations,
                                                                  convention=convention, batch=batch, seed=0))
-        return JSONResponse(result.to_json())
+        return JSONResponse({**result.to_json(), "hints_html": [formulas.hint_html(h) for h in result.hints]})
 
     async def render(request):
         body = await read_json(request)

@@ -39,6 +39,20 @@ def prose_html(text):
     return "".join(mathml(part) if k % 2 else escape(part) for k, part in enumerate(parts))
 
 
+_SUBSCRIPT = re.compile(r"_(?:\{([^{}]*)\}|\(([^()]*)\)|([A-Za-z0-9]+))")
+_PRIME_TEXT = re.compile(r"(?<![A-Za-z])([σf])'")
+
+
+def hint_html(text):
+    """A hint of `scratchnet.derivation.hints` (plain text, as the command line prints it) as HTML for
+    the page: ``W_l``, ``H_{l-1}``, ``n_(l-1)`` with real subscripts (``H<sub>l−1</sub>``), ``^T`` as ᵀ,
+    ``σ'`` as σ′, and the minus sign −; nothing else changes."""
+    def sub(m):
+        inner = next(g for g in m.groups() if g is not None)
+        return f"<sub>{inner.replace('-', '−')}</sub>"
+    return _SUBSCRIPT.sub(sub, escape(_PRIME_TEXT.sub(r"\1′", text.replace("^T", "ᵀ"))))
+
+
 def _parse(formula):
     try:
         from ..derivation.latex import parse_any          # LaTeX input too, when the parser has it

@@ -12,10 +12,10 @@ let timer = null, ticket = 0;
 
 function text(id, value) { document.getElementById(id).textContent = value ?? ""; }
 
-function list(id, items) {
+function list(id, items, html = false) {
   document.getElementById(id).replaceChildren(...items.map((item) => {
     const li = document.createElement("li");
-    li.textContent = item;
+    if (html) li.innerHTML = item; else li.textContent = item;
     return li;
   }));
 }
@@ -76,7 +76,7 @@ async function run() {
   const failure = document.getElementById("failure");
   failure.hidden = !result.failure;
   failure.textContent = result.failure ? `✗ ${result.failure.text}: ${result.failure.message}` : "";
-  list("hints", (result.hints || []).map((h) => `Hint: ${h}`));
+  list("hints", (result.hints_html || []).map((h) => `Hint: ${h}`), true);   // the server's HTML: subscripts, ᵀ, σ′
   const wanted = [formula];
   if (result.verdict !== "correct" && result.derivation) wanted.push(result.derivation);
   if (result.corrected) wanted.push(result.corrected);
