@@ -157,7 +157,7 @@ def render_markdown(results, images=None, command=None):
         "",
         f"Machine: {m['cpu']}, {m['cpus']} CPUs ({m['cpus_usable']} usable); {m['platform']}; "
         f"BLAS {m['blas']} — at run time {m['blas_runtime']}; Python {v['python']}, NumPy {v['numpy']}, "
-        f"numexpr {v.get('numexpr') or 'not installed'}, JAX {v.get('jax') or 'not installed'} (optax "
+        f"numexpr {v.get('numexpr') or 'not installed'}, numba {v.get('numba') or 'not installed'}, JAX {v.get('jax') or 'not installed'} (optax "
         f"{v.get('optax') or '—'}), PyTorch {v.get('torch') or 'not installed'}, scikit-learn "
         f"{v.get('sklearn') or 'not installed'}."
         + (f" Load average at the start {load[0]:.2f}, at the end {(m.get('load_average_after') or load)[0]:.2f} "
