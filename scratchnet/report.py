@@ -116,7 +116,8 @@ def _markdown(net, ev, history, model_name, dataset, n, names):
     n_wrong = int(n - np.trace(ev.C))
     confusions = ev.top_confusions()
     confusion_text = "; ".join(f"{names[i]} taken for {names[j]} ({c}×)" for i, j, c in confusions) or "none"
-    curves = (f"{len(history)} epochs recorded in the model file." if history else
+    epochs = f"{len(history)} epoch{'s' * (len(history) != 1)}"
+    curves = (f"{epochs} recorded in the model file." if history else
               "This model file holds no training history, so the picture only says so.")
     n_units = net.weights[0].shape[1]
     return f"""# Evaluation report: {model_name}

@@ -116,6 +116,16 @@ def test_report_without_history_or_mistakes(tmp_path):
     assert "no training history" in (tmp_path / "report.md").read_text()
 
 
+def test_one_epoch_of_history_is_one_epoch_not_1_epochs(tmp_path):
+    net, X, y = small_setup(n=50)
+    net.metadata["history"] = net.metadata["history"][:1]
+    write_report(net, X, y, tmp_path)
+    assert "1 epoch recorded in the model file." in (tmp_path / "report.md").read_text()
+    net.metadata["history"] = small_setup(n=50)[0].metadata["history"]
+    write_report(net, X, y, tmp_path / "four")
+    assert "4 epochs recorded" in (tmp_path / "four" / "report.md").read_text()
+
+
 def test_report_into_a_file_is_refused(tmp_path):
     net, X, y = small_setup(n=20)
     (tmp_path / "taken").write_text("x")
