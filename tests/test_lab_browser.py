@@ -340,6 +340,17 @@ def test_one_colour_scale_for_every_picture_and_each_scale_shown(page):
     assert {i: page.get_attribute(f"#scale-{i}", "data-scale") for i in ids} == own
 
 
+def test_the_first_layers_tiles_are_units_numbered_from_0(page):
+    page.wait_for_function("() => Number(document.getElementById('weights').dataset.updates) >= 1")
+    page.locator("#weights").scroll_into_view_if_needed()
+    box = page.locator("#weights").bounding_box()
+    step = box["width"] / 10                                   # 100 units: 10 tiles a row
+    for row, col in [(0, 0), (4, 2), (9, 9)]:
+        page.mouse.move(box["x"] + (col + 0.5) * step, box["y"] + (row + 0.5) * step)
+        unit = 10 * row + col
+        assert page.inner_text("#weights-unit") == f"unit {unit}: W1[1:, {unit}], its 784 input weights as 28×28"
+
+
 def test_the_seeds_formula_is_diagnosed_as_it_is_typed(page):
     page.click("#formula")
     page.keyboard.type(SEED_FORMULA, delay=5)

@@ -75,6 +75,19 @@ function drawWeights(w) {
     ctx.putImageData(img, (u % per) * (side + gap), Math.floor(u / per) * (side + gap));
   }
   canvas.dataset.updates = Number(canvas.dataset.updates || 0) + 1;
+  canvas._tiles = { units: w.units, per, step: side + gap, side };
+}
+
+// Pointing at a tile names its unit, numbered from 0 as everywhere on the page (row by row, `per` a row).
+function weightsUnit(e) {
+  const canvas = e.currentTarget, t = canvas._tiles, out = document.getElementById("weights-unit");
+  if (!t) return;
+  const rect = canvas.getBoundingClientRect();
+  const col = Math.floor((e.clientX - rect.left) * canvas.width / rect.width / t.step);
+  const row = Math.floor((e.clientY - rect.top) * canvas.height / rect.height / t.step);
+  const u = row * t.per + col;
+  if (col < 0 || col >= t.per || row < 0 || u >= t.units) return;
+  out.textContent = `unit ${u}: W1[1:, ${u}], its ${t.side * t.side} input weights as ${t.side}×${t.side}`;
 }
 
 function listen() {
@@ -163,6 +176,7 @@ export async function initTrain(model) {
     } catch (err) { say(err.message, true); }
   });
   window.addEventListener("resize", drawChart);
+  document.getElementById("weights").addEventListener("pointermove", weightsUnit);
   const showWeights = async () => { try { drawWeights(await getJSON("/api/weights")); } catch { /* shown at the next run */ } };
   on("model", showWeights);
   showWeights();
