@@ -523,6 +523,13 @@ def test_two_learners_train_at_once_and_one_who_only_draws_keeps_the_served_mode
             drawn_and_checked(page, record_predictions(page), STROKES[3], net)
         seen.append(drawn_and_checked(c, drawer, STROKES[3], served))
         np.testing.assert_array_equal(seen[0], seen[-1])                 # the same digit, the same answer
+        assert c.is_disabled("#reset") and a.is_enabled("#reset")
+        a.click("#reset")                                                # A goes back to the served model
+        status_is(a, r"^your network is the served model again \(loaded from model\.npz\)$")
+        assert page_model(a)["own"] is False and a.is_disabled("#reset")
+        assert a.inner_text("#start-yours") == "your network (loaded from model.npz)"
+        drawn_and_checked(a, record_predictions(a), STROKES[3], served)
+        assert page_model(b)["own"] is True                              # B keeps their own
         for page in (a, b, c):
             assert page.outside == [] and page.errors == [], (page.outside, page.errors)
     finally:
