@@ -307,6 +307,15 @@ def test_render_gives_mathml_and_null_for_an_unreadable_formula(client):
     assert out[1] is None
 
 
+def test_render_writes_a_prime_as_part_of_its_symbol(client):
+    """σ′ and f′ in the check's formulas are one identifier, not a superscript ′ floating apart (issue 17)."""
+    out = client.post("/api/render", json={"formulas": ["[1 H1]^T (((yhat - y) W3[1:]^T) * sigma'(z2))",
+                                                        r"\sigma'(z_2)", "f'(z2)"]}).json()["mathml"]
+    for markup, symbol in zip(out, ["&#x003C3;", "&#x003C3;", "f"]):
+        assert f"<mi>{symbol}&#x02032;</mi>" in markup
+        assert not re.search(r"<msup>(<mi>[^<]*</mi>)(<mrow>)?<mi>&#x02032;", markup), markup
+
+
 def test_derivation_has_every_equation_with_its_shapes(client):
     d = client.get("/api/derivation").json()
     steps = {s["name"]: s for s in d["steps"]}
