@@ -12,6 +12,7 @@ import click
 
 from ..errors import ScratchnetError
 from ..modelfile import load
+from ..network import architecture_text
 from ..preprocess import FIELD
 from . import _output
 
@@ -52,6 +53,63 @@ def _bind(host, port):
     return sock
 
 
+def _url(host, port):
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+
+
+def _this_machines_address():
+    """The address other machines on the network reach this one by (the one its default route uses),
+    or None. Connecting a UDP socket sends nothing; it only picks the route."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.254.254.254", 1))
+            address = s.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def _tell_the_teacher(lab, host, port):
+    """The teacher's lines (stderr, below the URL): what is served, the address for the class, how to stop."""
+    say = lambda line: _output.stderr.print(f"lab: {line}", markup=False, soft_wrap=True, highlight=False)
+    served = lab.model
+    say(f"serving {architecture_text(served.net.sizes, served.net.activations)}, {served.source}; every "
+        "learner starts from it and trains their own copy")
+    if host in ("0.0.0.0", "::"):
+        address = _this_machines_address()
+        say(f"give the class {_url(address, port)}" if address else
+            f"give the class this machine's address with :{port} (its own address could not be found)")
+    elif host not in ("127.0.0.1", "localhost", "::1"):
+        say(f"give the class {_url(host, port)}")
+    say("Ctrl-C stops the lab (learners' networks are not kept; Save downloads one)")
+
+
+REPORT_SECONDS = 10
+"""How often the terminal's learner count is looked at (a line is printed only when it changed)."""
+
+
+def census(lab, active_within=60):
+    """``(learners, active, training, waiting)``: sessions, those heard from within ``active_within``
+    seconds (or following a run), runs going and runs queued."""
+    learners = lab.sessions.learners()
+    statuses = [l.run.status for l in learners if l.run is not None and l.run.running]
+    return (len(learners), lab.sessions.count(active_within=active_within), statuses.count("running"),
+            statuses.count("queued"))
+
+
+def _report_learners(lab, server):
+    """Print the learner count when it changes, until the server stops."""
+    last = (0, 0, 0, 0)
+    while not server.should_exit:
+        threading.Event().wait(REPORT_SECONDS)
+        now = census(lab)
+        if now != last and not server.should_exit:
+            learners, active, training, waiting = now
+            _output.stderr.print(f"lab: {learners} learner{'s' * (learners != 1)} connected ({active} in the last "
+                                 f"minute), {training} training, {waiting} waiting", markup=False, highlight=False)
+            last = now
+
+
 @click.command("lab", short_help="Draw, backpropagate and train in a browser.")
 @click.argument("model", required=False, type=click.Path(dir_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -71,6 +129,7 @@ def command(model, host, port, no_browser, data_dir):
     import uvicorn
 
     from ..lab import Lab, create_app
+    from ..lab.connections import SERVER_LIMITS, BoundedHttp
 
     lab = Lab(_load_model(model), data_dir=data_dir)       # Save is a download: nothing is written here
     sock = _bind(host, port)
@@ -79,11 +138,13 @@ def command(model, host, port, no_browser, data_dir):
         _output.stderr.print(f"lab: warning: listening on {host}: anyone who can reach this machine can use "
                              "the lab and start training runs", markup=False, soft_wrap=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host
-    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+    url = _url(shown, port)
     click.echo(f"lab: {url}")
+    _tell_the_teacher(lab, host, port)
     config = uvicorn.Config(create_app(lab, bind_host=host), log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=3)
+                            timeout_graceful_shutdown=3, http=BoundedHttp, **SERVER_LIMITS)
     server = uvicorn.Server(config)
+    threading.Thread(target=_report_learners, args=(lab, server), daemon=True).start()
     if not no_browser:
         def open_when_up():
             while not server.started and not server.should_exit:

@@ -350,7 +350,10 @@ def create_app(lab, bind_host="127.0.0.1"):
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     async def lab_error(request, exc):
-        return _error(exc.status, str(exc))
+        response = _error(exc.status, str(exc))
+        if exc.status in (408, 413):                         # the body was not read to its end: do not
+            response.headers["connection"] = "close"         # read the rest as the next request
+        return response
 
     async def library_error(request, exc):
         if isinstance(exc, FormulaError):                    # what `scratchnet check --json` prints for it

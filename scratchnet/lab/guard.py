@@ -9,11 +9,14 @@
   is refused (403): its ``Origin`` must name the host it was sent to, and ``Sec-Fetch-Site`` must not say
   ``cross-site``. Such requests must also send JSON (``Content-Type: application/json``; 415 otherwise),
   which a cross-site HTML form cannot do.
-* **Body size.** A body over `MAX_BODY` bytes is refused (413) while it is read, before it is parsed.
+* **Body size and time.** A body over `MAX_BODY` bytes is refused (413) while it is read, before it is
+  parsed; one that takes over `BODY_SECONDS` to arrive is refused (408). (Headers are bounded before
+  the app sees a request: `connections.BoundedHttp`.)
 
 Every refusal is one JSON object ``{"error": "…"}``.
 """
 
+import asyncio
 import ipaddress
 import json
 import socket
@@ -23,6 +26,8 @@ from .inputs import LabRequestError
 
 MAX_BODY = 2 * 1024 * 1024
 """Largest request body, bytes."""
+BODY_SECONDS = 20.0
+"""Most seconds a request body may take to arrive (a 2 MB body over a slow classroom network takes a few)."""
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -109,12 +114,19 @@ async def read_json(request, limit=MAX_BODY):
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise LabRequestError(f"the request body is {int(length):,} bytes; the lab takes at most {limit:,}", 413)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise LabRequestError(f"the request body is over {limit:,} bytes, the most the lab takes", 413)
-        chunks.append(chunk)
+    async def read():
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise LabRequestError(f"the request body is over {limit:,} bytes, the most the lab takes", 413)
+            chunks.append(chunk)
+        return chunks
+    try:
+        chunks = await asyncio.wait_for(read(), BODY_SECONDS)
+    except asyncio.TimeoutError:
+        raise LabRequestError(f"the request body took over {BODY_SECONDS:g} s to arrive; send it again", 408) \
+            from None
     try:
         body = json.loads(b"".join(chunks) or b"null", parse_constant=_refuse_constant)
     except _NotJSON as e:
