@@ -568,6 +568,30 @@ def test_a_learner_whose_session_ended_is_told_so(page, server):
     assert page.is_hidden("#session-note")
 
 
+def test_a_tab_open_before_the_run_follows_it_and_can_stop_it(browser, own_server):
+    """Two tabs of one learner (one browser context): a run started in one shows in the other, which was
+    open and idle before it started, and Stop there ends it for both."""
+    first = open_page(browser, own_server)
+    second = first.context.new_page()
+    second.goto(own_server)
+    second.wait_for_selector("body[data-ready=true]")
+    try:
+        first.fill("input[name=epochs]", "100")
+        first.fill("input[name=examples]", "5000")
+        first.click("#train-start")
+        status_is(second, r"^epoch \d+, batch .* · from your network \(loaded from model\.npz\)$")
+        second.wait_for_function("() => Number(document.getElementById('train-chart').dataset.points) >= 2")
+        assert second.is_disabled("#train-start") and second.is_enabled("#train-stop")
+        second.click("#train-stop")
+        for tab in (first, second):
+            assert status_is(tab, r"^stopped: stopped in epoch").endswith("· from your network (loaded from model.npz)")
+            assert tab.is_enabled("#train-start") and tab.is_enabled("#reset")
+        assert first.outside == [] and first.errors == []
+    finally:
+        second.close()
+        close(first)
+
+
 def test_a_mistake_loads_into_draw_and_backprop(page):
     page.click("#mistakes-load")
     page.wait_for_selector("#mistakes button", timeout=60000)

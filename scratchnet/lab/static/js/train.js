@@ -90,11 +90,15 @@ function weightsUnit(e) {
   out.textContent = `unit ${u}: W1[1:, ${u}], its ${t.side * t.side} input weights as ${t.side}×${t.side}`;
 }
 
+// The learner's runs, as every tab of theirs follows them: one stream, open as long as the page, that
+// replays the latest run (after a reload) and then brings each new run, whichever tab started it.
 function listen() {
-  if (source) source.close();
+  if (source && source.readyState !== EventSource.CLOSED) return;
   source = new EventSource("/api/train/events");
   source.addEventListener("queued", (e) => {
     const d = JSON.parse(e.data);
+    if (!running.on) { points = []; epochs = 0; drawChart(); }       // a new run: the last one's chart goes
+    running(true);
     from = d.start_from;
     sayRun(d.position === 1 ? "waiting: your run is next (another learner's run is training)"
       : `waiting: ${d.position - 1} runs of other learners before yours`);
@@ -102,6 +106,7 @@ function listen() {
   source.addEventListener("start", (e) => {
     const d = JSON.parse(e.data);
     from = d.start_from;
+    running(true);
     points = []; epochs = 0; planned = d.recipe.epochs; drawChart();
     document.getElementById("held-out").textContent = d.held_out.toLocaleString("en");
     sayRun(`training on ${d.examples.toLocaleString("en")} images, ${d.steps_per_epoch} batches an epoch…`);
@@ -119,7 +124,6 @@ function listen() {
   source.addEventListener("weights", (e) => drawWeights(JSON.parse(e.data)));
   source.addEventListener("done", async (e) => {
     const d = JSON.parse(e.data);
-    source.close(); source = null;
     running(false);
     from = d.start_from;
     const test = d.test_accuracy === null || d.test_accuracy === undefined ? ""
@@ -127,10 +131,10 @@ function listen() {
     sayRun(`${d.status}: ${d.message}${test}`, d.status === "failed");
     if (d.status !== "failed") emit("model", { model: await getJSON("/api/model") });
   });
-  source.addEventListener("idle", () => { source.close(); source = null; });
 }
 
 function running(on) {
+  running.on = on;
   startButton.disabled = on; stopButton.disabled = !on;
   resetButton.disabled = on || !own;
 }
@@ -155,11 +159,12 @@ export async function initTrain(model) {
     try {
       const run = await postJSON("/api/train", body);
       from = run.start_from;
+      points = []; epochs = 0; drawChart();
       running(true); sayRun(run.position ? "queued…" : "starting (loading MNIST)…"); listen();
     } catch (err) { say(err.message, true); }
   });
   stopButton.addEventListener("click", async () => {
-    try { await postJSON("/api/train/stop"); say("stopping after this batch…"); } catch (err) { say(err.message, true); }
+    try { await postJSON("/api/train/stop"); sayRun("stopping after this batch…"); } catch (err) { say(err.message, true); }
   });
   document.getElementById("save").addEventListener("click", async () => {
     // your network, as a model file on your own computer (the server keeps nothing on its disk)
@@ -182,8 +187,9 @@ export async function initTrain(model) {
   showWeights();
   const run = await getJSON("/api/train");                        // after a reload, or in another tab:
   from = run.start_from || "";
-  if (run.status === "running" || run.status === "queued") { running(true); listen(); }
-  else if (run.status !== "idle") listen();                          // the last run's chart, replayed to its end
-  else if (model.trained) say(`No run yet. Start trains a copy of ${model.start_from}, unless you choose fresh weights.`);
+  if (run.status === "running" || run.status === "queued") running(true);
+  listen();                                   // the last run replayed (chart and status), then every new one
+  if (run.status !== "idle") return;
+  if (model.trained) say(`No run yet. Start trains a copy of ${model.start_from}, unless you choose fresh weights.`);
   else say("No run yet: the network is freshly initialised; press Start to train it.");
 }
