@@ -6,7 +6,11 @@ Three measurements, each against ``scratchnet lab MODEL --port 0`` started as a 
   as a 140×140 PNG data URL) from ``--clients`` concurrent clients (default 8), in two ways: *classroom*, each
   client sending one request every 120 ms, the most the page sends while a learner draws (8 learners
   drawing at once), and *saturated*, each client sending its next request as soon as the last one is
-  answered (no pause: what the server can take). Reports p50/p95/p99 and throughput of each.
+  answered (no pause: what the server can take). Reports p50/p95/p99 and throughput of each; and one
+  learner's ``POST /api/backprop`` round trips, one digit at a time.
+* ``classroom``: the same classroom of (at least) 30 learners drawing while 2 other learners have pressed
+  Start on long runs (the lab trains one at a time on 2 cores, so one trains and one waits), then 8 clients
+  back to back and one learner's ``POST /api/backprop`` with the run still going.
 * ``breakdown``: where a prediction's CPU goes: the server's steps timed one by one in this process.
 * ``first-load``: Chromium loads the page in a fresh context (no cache), ``--loads`` times; reports the
   time to the ``load`` event and to the page's ``data-ready`` mark (every section started).
@@ -180,6 +184,59 @@ def measure_first_load(url, loads=5):
             "load_ms_max": max(load), "ready_ms_median": statistics.median(ready), "ready_ms_max": max(ready)}
 
 
+def measure_backprop(url, requests=60, warmup=5):
+    """Round-trip times (ms) of one learner's ``POST /api/backprop`` for a digit, one after another (the
+    page asks for one when the learner presses Backprop or changes the label)."""
+    pixels = [round(float(v), 4) for v in np.clip(np.random.default_rng(1).random(784) - 0.6, 0, 1)]
+    times, errors = [], 0
+    with httpx.Client(base_url=url, timeout=30) as c:
+        for i in range(warmup + requests):
+            start = time.perf_counter()
+            r = c.post("api/backprop", json={"pixels": pixels, "label": i % 10})
+            if i >= warmup:
+                times.append((time.perf_counter() - start) * 1e3)
+                errors += r.status_code != 200
+    t = np.array(times)
+    return {"measurement": "backprop", "requests": len(t), "errors": errors,
+            "p50_ms": float(np.percentile(t, 50)), "p95_ms": float(np.percentile(t, 95))}
+
+
+@contextlib.contextmanager
+def trainers(url, n=2, epochs=20):
+    """``n`` learners (each their own session) who each Start a long run of the page's default recipe;
+    yields the runs' statuses once the first is training; stops every run at the end."""
+    clients = [httpx.Client(base_url=url, timeout=30) for _ in range(n)]
+    try:
+        for c in clients:
+            c.get("api/model")                                           # a session cookie each
+            c.post("api/train", json={**RECIPE, "epochs": epochs, "examples": 59000}).raise_for_status()
+        for _ in range(1200):                                            # MNIST loads, then the first run trains
+            statuses = [c.get("api/train").json()["status"] for c in clients]
+            if "running" in statuses:
+                break
+            time.sleep(0.05)
+        else:
+            raise SystemExit(f"no training run started: {statuses}")
+        time.sleep(1.0)                                                  # into its epoch
+        yield statuses
+    finally:
+        for c in clients:
+            with contextlib.suppress(httpx.HTTPError):
+                c.post("api/train/stop", json={})
+            c.close()
+
+
+def measure_classroom(url, pid, clients=30, requests=40, n_trainers=2):
+    """The issue's classroom: ``clients`` learners drawing at the page's rate while ``n_trainers`` others
+    have pressed Start; then 8 clients back to back and one learner's backprop, with the trainers still on."""
+    with trainers(url, n_trainers) as statuses:
+        drawing = measure_predict(url, pid, clients, requests, interval_ms=120)
+        saturated = measure_predict(url, pid, 8, requests, interval_ms=0)
+        backprop = measure_backprop(url)
+    return {"measurement": "classroom", "trainers": n_trainers, "trainer_statuses": statuses,
+            "drawing": drawing, "saturated_8": saturated, "backprop": backprop}
+
+
 def measure_breakdown(model, repeats=5):
     """Where a prediction's CPU goes, in this process: the server's steps one by one, CPU ms per call
     (best of ``repeats`` over the 16 pictures), with one BLAS thread as the server has."""
@@ -269,7 +326,8 @@ def measure_training(url, pid, folder, repeats=3, blas_threads=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", nargs="*", choices=["predict", "breakdown", "first-load", "training", []],
+    parser.add_argument("what", nargs="*", choices=["predict", "classroom", "breakdown", "first-load", "training",
+                                                     []],
                         help="what to measure (default: all)")
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--clients", type=int, default=8)
@@ -280,7 +338,7 @@ def main(argv=None):
                         help="limit OpenBLAS in the lab and in scratchnet train to this many threads (on a busy "
                              "machine, 2 spinning BLAS threads can make an epoch several times slower)")
     args = parser.parse_args(argv)
-    args.what = args.what or ["predict", "breakdown", "first-load", "training"]
+    args.what = args.what or ["predict", "classroom", "breakdown", "first-load", "training"]
     results = []
     with tempfile.TemporaryDirectory() as folder:
         model = args.model
@@ -293,6 +351,9 @@ def main(argv=None):
             if "predict" in args.what:
                 results.append(measure_predict(url, pid, args.clients, args.requests, interval_ms=120))
                 results.append(measure_predict(url, pid, args.clients, args.requests, interval_ms=0))
+                results.append(measure_backprop(url))
+            if "classroom" in args.what:
+                results.append(measure_classroom(url, pid, max(args.clients, 30), args.requests))
             if "breakdown" in args.what:
                 results.append(measure_breakdown(model))
             if "first-load" in args.what:
@@ -310,6 +371,15 @@ def main(argv=None):
                   f"p50 {r['p50_ms']:.1f} ms, "
                   f"p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; {r['requests_per_s']:.0f} requests/s; "
                   f"server CPU {r['server_cpu_ms_per_request']:.1f} ms a request |")
+        elif r["measurement"] == "backprop":
+            print(f"| POST /api/backprop, one learner, one digit at a time, {r['requests']} requests | p50 "
+                  f"{r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms; {r['errors']} errors |")
+        elif r["measurement"] == "classroom":
+            d, b8, bp = r["drawing"], r["saturated_8"], r["backprop"]
+            print(f"| classroom: {d['clients']} learners drawing (one request every 120 ms each) while "
+                  f"{r['trainers']} have pressed Start (runs {', '.join(r['trainer_statuses'])}) | predict p50 "
+                  f"{d['p50_ms']:.1f} ms, p95 {d['p95_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms, {d['errors']} errors; "
+                  f"8 clients back to back p95 {b8['p95_ms']:.1f} ms; backprop p50 {bp['p50_ms']:.1f} ms |")
         elif r["measurement"] == "breakdown":
             print("| a prediction's CPU, step by step | " + "; ".join(f"{k} {v:.2f} ms" for k, v in r["cpu_ms"].items())
                   + " |")
