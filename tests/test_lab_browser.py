@@ -550,6 +550,8 @@ def stale_cookie(page, server):
 
 def test_a_learner_whose_session_ended_is_told_so(page, server):
     assert page.is_hidden("#session-note")
+    streams = []
+    page.on("request", lambda r: streams.append(r) if r.url.endswith("/api/train/events") else None)
     stale_cookie(page, server)
     draw(page, STROKES[1])                                     # the next request finds the session gone
     assert prediction_after(page) == "1"
@@ -559,6 +561,7 @@ def test_a_learner_whose_session_ended_is_told_so(page, server):
                            "was restarted), so you are starting again from the served model."), note
     assert "unless you saved it" in note
     page.wait_for_function("() => document.getElementById('model-info').textContent.includes('loaded from model.npz')")
+    assert len(streams) == 1                    # the page follows the new session's runs, not the ended one's
     stale_cookie(page, server)
     page.reload()                                              # a page opened with an ended session's cookie
     page.wait_for_selector("body[data-ready=true]")

@@ -151,6 +151,8 @@ export async function initTrain(model) {
   drawChart();
   network(model);
   on("model", ({ model }) => network(model));
+  // a new session (the last one had ended): follow its runs, not the ended one's
+  on("expired", () => { if (source) source.close(); source = null; running(false); listen(); });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const f = new FormData(form), body = {};
