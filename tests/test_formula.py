@@ -99,8 +99,8 @@ def test_the_first_shape_failure_is_reported_with_the_trace_before_it():
     ("H1 $ H2", 3, "unexpected character '$'"),
     ("[1 H1", 0, "'[' is never closed"),
     ("W3[1:", 5, "expected ']'"),
-    ("H1' W2", 2, "prime"),
-    ("W3' H2", 2, "prime"),
+    ("g' W2", 1, "prime"),                 # g is not a name of the network: a derivative of what?
+    ("H1 ' W2", 3, "prime"),               # a prime after a space transposes nothing
     ("sigma z2", 6, "needs its argument in parentheses"),
     ("", 0, "empty"),
     ("(yhat - ) y", 8, "missing operand"),
@@ -146,3 +146,17 @@ def test_the_caret_counts_a_combining_mark_as_no_column():
         parse("W̄3 $ H2")
     formula_line, caret_line = str(info.value).splitlines()[1:]
     assert caret_line.index("^") == 5 and formula_line.count(" ") - 2 == 2   # under '$', after "W̄3 "
+
+
+@pytest.mark.parametrize("primed, plain", [
+    ("H1' H1", "H1^T H1"),
+    ("[1 H2]' (yhat - y)", "[1 H2]^T (yhat - y)"),
+    ("(yhat - y)' [1 H2]", "(yhat - y)^T [1 H2]"),
+    ("W3[1:]'", "W3[1:]^T"),
+    ("sigma'(z2)'", "sigma'(z2)^T"),
+])
+def test_a_prime_is_a_transpose_where_nothing_else_can_be_meant(primed, plain):
+    """Issue 20: MATLAB's ' after a name of the network or a closing bracket; after a function, σ′."""
+    env = env_for(batch=3)
+    np.testing.assert_array_equal(value(primed, env), value(plain, env))
+    assert render(parse(primed), "formula") == render(parse(plain), "formula")

@@ -27,7 +27,8 @@ TOKENS = ["x", "H1", "H2", "z1", "z2", "z3", "W1", "W2", "W3", "W3[1:]", "W2[:, 
           "ones", "b2", "0", "1", "2.5", "(", ")", "[", "]", ";", ",", ":", " ", " ", "+", "-", "−", "*", "⊙",
           ".*", "@", "/", "^T", "ᵀ", ".T", "^2", "'", "sigma(", "sigma'(", "tanh'(", "f'(", "softmax(",
           "diag(", "sum(", "\\hat{y}", "_{", "}", "\\odot", "\\frac{", "\\left(", "\\right)", "\\sigma'",
-          "$", "\\", "δ2", "delta2"]
+          "$", "\\", "δ2", "delta2", "\\rm{", "\\mathbf{", "^{(2)}", "^{[1]}", "^\\top", "b1", "b2", "[1; H1]",
+          "W3[:, 1:]", "x ", "\\frac{\\partial J}{\\partial W^{(2)}} = "]
 formulas = st.lists(st.sampled_from(TOKENS), min_size=0, max_size=40).map("".join)
 any_text = st.one_of(formulas, st.text(max_size=200),
                      st.text(alphabet="()[]+-*^T/ xHWz123;:,.'", max_size=400))
@@ -52,18 +53,47 @@ def test_any_text_parses_or_is_one_line_error(text):
         one_line_error(out)
 
 
-@fuzz_settings(40)
-@given(formula=formulas, factor=st.sampled_from([None, None, "dz3/dH2", "dH2/dz2", "dz2/dW2"]),
-       batch=st.sampled_from([1, 3]))
-def test_any_formula_is_checked_or_is_one_line_error(formula, factor, batch):
+@fuzz_settings(60)
+@given(formula=formulas, factor=st.sampled_from([None, None, "dz3/dH2", "dH2/dz2", "dz2/dW2", "dz2/db2"]),
+       batch=st.sampled_from([1, 2, 3]), convention=st.sampled_from(["row", "column"]),
+       bias=st.sampled_from(["row", "separate"]), wrt=st.sampled_from(["W2", "W1", "H1", "z2", "b2"]))
+def test_any_formula_is_checked_or_is_one_line_error(formula, factor, batch, convention, bias, wrt):
+    """Across every option (issue 20): --batch, --convention column, --bias separate, --factor, LaTeX."""
     out = works_or_one_line_error(
-        lambda: check(formula, "W2", SMALL, SIG, batch=batch if factor is None else 1, factor=factor),
+        lambda: check(formula, wrt, SMALL, SIG, convention=convention, batch=batch if factor is None else 1,
+                      factor=factor, bias=bias),
         CHECK_BUDGET_S, MEMORY_BUDGET)
     if isinstance(out, ScratchnetError):
         one_line_error(out)
     else:
         assert out.verdict in ("correct", "shape_error", "wrong_value")
         assert "\n" not in out.message
+
+
+OPERANDS = ["x", "[1 x]", "[1; x]", "H1", "[1 H1]", "H2", "W1", "W2", "W3", "W3[1:]", "W3[:, 1:]", "(yhat - y)",
+            "(y - yhat)", "delta2", "δ3", "sigma'(z1)", "f'(z2)", "tanh'(z1)", "H2(1-H2)", "z2(1-z2)", "diag(H1)",
+            "sum(delta2)", "b2", "B", "2", "ones"]
+factors = st.tuples(st.sampled_from(OPERANDS), st.sampled_from(["", "", "^T", "'", "^T^T"])).map("".join)
+chains = st.lists(st.tuples(factors, st.sampled_from([" ", " ", " * ", " @ ", " / ", " + ", " - ", " x "])),
+                  min_size=1, max_size=7).map(lambda fs: "".join(f + op for f, op in fs[:-1]) + fs[-1][0])
+
+
+@fuzz_settings(25)                 # about a second an example: the repair search runs on most of them
+@given(formula=chains, batch=st.sampled_from([1, 2, 4]), convention=st.sampled_from(["row", "column"]),
+       bias=st.sampled_from(["row", "separate"]), wrt=st.sampled_from(["W1", "W2", "W3", "b2", "H1", "z2"]),
+       minus=st.booleans(), over_b=st.booleans())
+def test_chains_of_the_networks_own_factors_get_a_verdict_or_one_line(formula, batch, convention, bias, wrt, minus,
+                                                                      over_b):
+    """Well-formed chains like the learners' (``x^T delta2 W2^T f'(z1)`` with --batch 2 once ended in an
+    AttributeError): one verdict, or one error line, in every convention and bias notation."""
+    formula = ("-" if minus else "") + (f"({formula}) / B" if over_b else formula)
+    out = works_or_one_line_error(lambda: check(formula, wrt, SMALL, SIG, convention=convention, batch=batch,
+                                                bias=bias), CHECK_BUDGET_S, MEMORY_BUDGET)
+    if isinstance(out, ScratchnetError):
+        one_line_error(out)
+    else:
+        assert out.verdict in ("correct", "shape_error", "wrong_value")
+        assert "\n" not in out.message and (out.verdict == "correct" or out.derivation)
 
 
 HOSTILE = {

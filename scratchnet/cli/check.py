@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from ..derivation.check import check
+from ..derivation.check import ROW_PREFIX, check
 from ..derivation.formula import FormulaError
 from ..errors import ScratchnetError
 from ._output import emit_json, stdout
@@ -28,27 +28,46 @@ def _formula_error(e, as_json):
 
 
 def _print_human(result):
-    """The library's lines for the result, with the failing subexpression's ✗ and the verdict in colour."""
-    for line in result.lines():
-        if line.startswith("  ✗ "):
+    """The result's rows, the failing subexpression's ✗ and the verdict in colour (chosen by each row's
+    kind and the result's verdict, never by reading the text)."""
+    for kind, text in result.rows():
+        if kind == "failure":
             stdout.print("  [red]✗[/] ", end="")
-            stdout.print(line[4:], markup=False, soft_wrap=True)
-        elif line.startswith("Verdict: "):
-            verdict, _, rest = line[len("Verdict: "):].partition("  ")
-            stdout.print(f"Verdict: [{_VERDICT_STYLE[verdict]}]{verdict}[/]" + (f"  {rest}" if rest else ""))
+            stdout.print(text, markup=False, soft_wrap=True)
+        elif kind == "verdict":
+            stdout.print(f"Verdict: [{_VERDICT_STYLE[result.verdict]}]{result.verdict}[/]", end="")
+            stdout.print(result.diagnoses_text(), markup=False, soft_wrap=True)
         else:
-            stdout.print(line, markup=False, soft_wrap=True)
+            stdout.print(ROW_PREFIX.get(kind, "") + text, markup=False, soft_wrap=True)
 
 
 class _FormulaCommand(click.Command):
-    """A command whose last argument, FORMULA, may start with a minus sign (``-[1 H2]^T (y - yhat)``):
-    such an argument is passed after ``--`` so that it is not read as options."""
+    """A command whose argument, FORMULA, may start with a minus sign (``-[1 H2]^T (y - yhat)``) wherever
+    it stands among the options: an argument that starts with a single ``-``, is none of the options and
+    is not an option's value is passed after ``--``, so that it is not read as options."""
 
     def parse_args(self, ctx, args):
-        last = args[-1] if args else ""
-        if last.startswith("-") and not last.startswith("--") and last not in ("-h",) and "--" not in args:
-            args = [*args[:-1], "--", last]
-        return super().parse_args(ctx, args)
+        if "--" in args:
+            return super().parse_args(ctx, args)
+        takes_value = {name: False for name in self.get_help_option_names(ctx)}
+        for param in self.params:
+            if isinstance(param, click.Option):
+                takes_value.update({name: not param.is_flag for name in param.opts + param.secondary_opts})
+        options, formulas, i = [], [], 0
+        while i < len(args):
+            arg = args[i]
+            name = arg.split("=", 1)[0]
+            if name in takes_value:
+                options.append(arg)
+                if takes_value[name] and "=" not in arg and i + 1 < len(args):
+                    options.append(args[i + 1])
+                    i += 1
+            elif arg.startswith("-") and not arg.startswith("--") and len(arg) > 1:
+                formulas.append(arg)
+            else:
+                options.append(arg)
+            i += 1
+        return super().parse_args(ctx, [*options, "--", *formulas] if formulas else options)
 
 
 @click.command("check", cls=_FormulaCommand, short_help="Check your gradient or Jacobian formula.")

@@ -31,9 +31,9 @@ from ..network import SEED_ACTIVATIONS, SEED_SIZES
 from .bindings import random_point
 from .equations import gradient_formula, weight_gradient
 from .evaluate import Environment, check_names, evaluate, shape_text
-from .formula import Concat, FormulaError, Name, display_width, walk
+from .formula import Concat, FormulaError, Name, display_width, tokenize, walk
 from .latex import looks_like_latex, parse_any, to_plain
-from .hints import HINT_CODES, hints
+from .hints import HINT_CODES, NOTES, READINGS, hints
 from .jacobians import parse_factor, tensor_content, tensor_entry, true_factor
 from .notation import render
 from .repairs import (CODES, Relation, SearchStats, gradient_relations, jacobian_relations, matches, search,
@@ -74,6 +74,10 @@ def read_claims(formula):
     except FormulaError:
         return None, None                    # the formula itself was read another way
     return translation.derivative, translation.claimed_shape
+
+
+ROW_PREFIX = {"trace": "  ", "failure": "  ✗ ", "verdict": "Verdict: ", "hint": "Hint: "}
+"""How each kind of `CheckResult.rows` row starts when printed as text."""
 
 
 @dataclass
@@ -118,33 +122,42 @@ class CheckResult:
     def __str__(self):
         return "\n".join(self.lines())
 
-    def lines(self):
-        """The result as the lines ``scratchnet check`` prints: the expected shape, the convention for a
-        factor, the shape of every subexpression up to the failure, the verdict and diagnoses, the message,
-        the hints and the derivation's own formula."""
+    def rows(self):
+        """The result as ``(kind, text)`` rows, the lines ``scratchnet check`` prints without their
+        prefixes (`ROW_PREFIX`): ``expected`` (the expected shape), ``note`` (the convention for a
+        factor), ``heading``, ``trace`` (one subexpression's shape, up to the failure), ``failure``,
+        ``verdict`` (the verdict and `diagnoses_text`), ``message``, ``hint`` and ``derivation`` (the
+        derivation's own formula). A renderer styles a row by its kind, never by its text."""
         bias = ", separate bias" if self.bias == "separate" else ""
-        out = [f"{self.target} ({self.convention} convention{bias}, B = {self.batch}) should be "
-               f"{shape_text(self.expected_shape)}."]
+        out = [("expected", f"{self.target} ({self.convention} convention{bias}, B = {self.batch}) should be "
+                            f"{shape_text(self.expected_shape)}.")]
         if self.jacobian_note:
-            out.append(self.jacobian_note)
-        out.append("Shapes, subexpression by subexpression:")
+            out.append(("note", self.jacobian_note))
+        out.append(("heading", "Shapes, subexpression by subexpression:"))
         shown = [e for e in self.trace if type(e.node).__name__ != "Num"]
         width = max((display_width(e.text) for e in shown), default=0)
         for entry in shown:
             note = f"  ({entry.note})" if entry.note else ""
             pad = " " * (width - display_width(entry.text))       # W̄, ŷ: a combining mark takes no column
-            out.append(f"  {entry.text}{pad}  {shape_text(entry.shape)}{note}")
+            out.append(("trace", f"{entry.text}{pad}  {shape_text(entry.shape)}{note}"))
         if self.failure is not None:
-            out.append(f"  ✗ {self.failure.text}: {self.failure.message}")
-        out.append(f"Verdict: {self.verdict}" + (f"  diagnoses: {', '.join(self.diagnoses)}" if self.diagnoses
-                                                  else ""))
-        out.append(self.message)
-        out += [f"Hint: {hint}" for hint in self.hints]
+            out.append(("failure", f"{self.failure.text}: {self.failure.message}"))
+        out.append(("verdict", self.verdict + self.diagnoses_text()))
+        out.append(("message", self.message))
+        out += [("hint", hint) for hint in self.hints]
         if self.verdict != "correct" and self.factor is not None and self.factor != f"∂L/∂{self.wrt}":
-            out.append(f"The true factor: {self.factor} = {self.derivation}")
+            out.append(("derivation", f"The true factor: {self.factor} = {self.derivation}"))
         elif self.verdict != "correct":
-            out.append(f"The derivation gives: ∂L/∂{self.wrt} = {self.derivation}")
+            out.append(("derivation", f"The derivation gives: ∂L/∂{self.wrt} = {self.derivation}"))
         return out
+
+    def diagnoses_text(self):
+        """What follows the verdict on its line: ``"  diagnoses: bias_row, …"``, or ``""``."""
+        return f"  diagnoses: {', '.join(self.diagnoses)}" if self.diagnoses else ""
+
+    def lines(self):
+        """The result as the lines ``scratchnet check`` prints (`rows` with their prefixes)."""
+        return [ROW_PREFIX.get(kind, "") + text for kind, text in self.rows()]
 
     @property
     def target(self):
@@ -302,6 +315,8 @@ def _check_gradient(formula, tree, point, env, wrt, target):
     result.hints = [hints(code, what, point.convention, point.B, point.L, point.bias) for code in result.diagnoses]
     if found is None:
         result.hints += _convention_hints(tree, point)
+    if _x_as_times(formula):
+        result.hints.append(READINGS["x_as_times"])
     result.derivation = gradient_formula(wrt, point.activations, point.convention, point.bias)
     result.message = _message(result, ev, expected, found, what, stats)
     return result
@@ -348,6 +363,23 @@ class _OtherBatch:
         return "wrong_value", ["one_example"], f"it is right at B = {self.other_B}, but not at B = {B}"
 
 
+_BEFORE_TIMES = ("NAME", "NUM", "RPAREN", "RBRACK", "TRANSPOSE")
+_AFTER_TIMES = ("NAME", "NUM", "FUNC", "LPAREN", "LBRACK")
+
+
+def _x_as_times(formula):
+    """Whether a plain formula has an ``x`` standing alone between two factors (``[1 H2]^T x (yhat - y)``),
+    as a times sign would: it is read as the input."""
+    if looks_like_latex(formula):
+        return False                               # LaTeX has \times, and x there is a name
+    try:
+        tokens = tokenize(formula)
+    except FormulaError:
+        return False
+    return any(a.kind in _BEFORE_TIMES and b.kind == "NAME" and b.text == "x" and b.space_before
+               and c.space_before and c.kind in _AFTER_TIMES for a, b, c in zip(tokens, tokens[1:], tokens[2:]))
+
+
 def _convention_hints(tree, point):
     """A hint when the formula writes ``[1 H]`` the other convention's way and nothing else explains it."""
     row = point.convention == "row"
@@ -371,9 +403,9 @@ def _diagnose(result, ev, found, what, point):
         result.diagnoses = ["elementwise_product"]
     result.hints = [hints(code, what, point.convention, point.B, point.L, point.bias)
                     for code in result.diagnoses]
-    if found is not None and found.relation.startswith("the softmax Jacobian's formula at z"):
-        k = result.diagnoses.index("softmax_jacobian")
-        result.hints[k] += " And it is taken at the output ŷ = softmax(z), not at z itself."
+    if found is not None and found.note in NOTES:
+        code, words = NOTES[found.note]
+        result.hints[result.diagnoses.index(code)] += words
 
 
 def _check_factor(formula, tree, point, env, factor):
@@ -418,10 +450,8 @@ def _softmax_at_z(point):
     z = point.z[point.L][0]
     d = z * (1 - z)
     words = "the softmax Jacobian's formula at z instead of ŷ, not "
-    return [Relation(("softmax_jacobian",), words, np.diag(z) - np.outer(z, z)),
-            Relation(("softmax_jacobian",), words, np.diag(d)),
-            Relation(("softmax_jacobian",), words, d[None, :]),
-            Relation(("softmax_jacobian",), words, d[:, None])]
+    return [Relation(("softmax_jacobian",), words, expected, note="softmax_at_z")
+            for expected in (np.diag(z) - np.outer(z, z), np.diag(d), d[None, :], d[:, None])]
 
 
 def _third_order(result, ev, point, factor, truth):

@@ -7,7 +7,7 @@ Grammar (lowest precedence first; every binary operator is left-associative)::
     expr     := product (('+' | '-') product)*
     product  := unary (('@' | juxtaposition | '*' | '⊙' | '.*' | '/') unary)*
     unary    := '-' unary | postfix
-    postfix  := primary ('^T' | 'ᵀ' | '.T' | '^' NUMBER | '[' slices ']')*
+    postfix  := primary ('^T' | 'ᵀ' | '.T' | "'" | '^' NUMBER | '[' slices ']')*
     primary  := NUMBER | NAME | FUNCTION '(' expr ')' | '(' expr ')' | '[' rows ']'
     rows     := items (';' items)*          items := expr ((',' | space) expr)*
 
@@ -15,7 +15,9 @@ Matrix product (``A B`` or ``A @ B``), elementwise product and division share on
 group from the left, exactly as ``@``, ``*`` and ``/`` do in Python: ``A B * C`` is ``(A B) * C``. So
 ``H2(1-H2)`` is a *matrix* product of ``H2`` and ``(1-H2)``. Inside ``[ ]`` a space separates items
 (``[1 H1]``), so a matrix product there needs ``@`` or parentheses. A slice follows its operand with no
-space: ``W3[1:]``, ``W3[:, 1:]``.
+space: ``W3[1:]``, ``W3[:, 1:]``. A prime is MATLAB's transpose where nothing else can be meant: right
+after a closing bracket or parenthesis, or after a name of the network (``W3'``, ``[1 H2]'``); after a
+function name it is the derivative (``sigma'(z2)``, ``f'(z1)``).
 
 Every node keeps ``start``/``end``, its span in the source, so an error can point at the character.
 
@@ -250,7 +252,11 @@ def tokenize(formula):
             while i < n and (formula[i] in _NAME_REST or formula[i] in "\u0302\u0304"):
                 i += 1
             raw = formula[start:i]
-            if i < n and formula[i] in _PRIMES:          # sigma'(z2), f'(z2): a derivative
+            if i < n and formula[i] in _PRIMES and raw not in FUNCTIONS and lookup(raw) is not None:
+                tokens.append(Token("NAME", raw, start, i, space, canonical_name(raw)))
+                tokens.append(Token("TRANSPOSE", formula[i], i, i + 1, False))   # W3', H2': MATLAB's transpose
+                i += 1
+            elif i < n and formula[i] in _PRIMES:        # sigma'(z2), f'(z2): a derivative
                 base = FUNCTIONS.get(raw, raw)
                 if base not in DERIVATIVE_FUNCTIONS:
                     raise FormulaError(
@@ -312,6 +318,9 @@ def tokenize(formula):
             kind = {"(": "LPAREN", ")": "RPAREN", "[": "LBRACK", "]": "RBRACK", ",": "COMMA",
                     ";": "SEMI", ":": "COLON"}[c]
             tokens.append(Token(kind, c, start, i, space))
+        elif c in _PRIMES and tokens and tokens[-1].kind in ("RPAREN", "RBRACK", "TRANSPOSE") and not space:
+            i += 1                                       # (yhat - y)', [1 H2]': only a transpose can follow
+            tokens.append(Token("TRANSPOSE", c, start, i, space))
         elif c in _PRIMES:
             raise FormulaError("a prime marks a derivative, as in sigma'(z2); write a transpose as ^T",
                                formula, start)

@@ -98,3 +98,11 @@ def _templates(what, convention, B, L, bias):
 
 HINT_CODES = tuple(_templates("∂L/∂W2", "row", 2, 3, "row"))
 """Every code that has a hint (every diagnosis code)."""
+
+NOTES = {"softmax_at_z": ("softmax_jacobian", " And it is taken at the output ŷ = softmax(z), not at z itself.")}
+"""What a relation's `repairs.Relation.note` adds, and to which code's hint."""
+
+READINGS = {"x_as_times": ("x is read as the input x (H0), not as a times sign: write a matrix product as A B or "
+                           "A @ B, and ⊙ as *.")}
+"""A hint about how the formula was read, keyed by what `check` noticed (``x_as_times``: an ``x`` standing
+alone between two factors)."""

@@ -18,7 +18,7 @@ LaTeX                                       plain language
 ``\\odot``, ``\\circ``, ``\\ast``, ``*``          elementwise product
 juxtaposition, ``\\cdot``, ``\\times``          matrix product (as in the plain language)
 ``\\sigma``, ``\\tanh``, ``\\sigma'``, ``\\sigma^{\\prime}``, ``f'``  functions and derivatives
-``\\operatorname{diag}``, ``\\mathrm{…}``, ``\\text{…}``  a function by its name (``diag``, ``relu``, ``softmax``)
+``\\operatorname{diag}``, ``\\mathrm{…}``, ``\\rm{…}``, ``\\text{…}``  a function by its name (``diag``, ``relu``, ``softmax``)
 ``\\mathbf{…}``, ``\\boldsymbol{…}``, ``\\bm{…}``, ``\\vec{…}``  their content
 ``\\frac{a}{b}``, ``\\dfrac``, ``\\tfrac``          ``((a)/(b))``
 ``\\left(`` … ``\\right)``, ``\\big(``, ``\\lbrack``  the bracket itself
@@ -51,7 +51,7 @@ _FUNCTIONS = {"sigma": "sigma", "tanh": "tanh", "diag": "diag"}
 _NAMED_FUNCTIONS = {"diag": "diag", "relu": "relu", "softmax": "softmax", "sigmoid": "sigmoid",
                     "sigma": "sigma", "tanh": "tanh", "sum": "sum"}
 _NAMES = {"delta": "delta"}
-_STYLES = {"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "text", "textrm", "textit", "mathsf",
+_STYLES = {"mathbf", "boldsymbol", "bm", "vec", "mathrm", "rm", "bf", "mathit", "text", "textrm", "textit", "mathsf",
            "operatorname", "mathnormal"}
 _HATS = {"hat", "widehat"}
 _BARS = {"bar", "overline"}
@@ -64,7 +64,7 @@ _MATRICES = {"bmatrix", "pmatrix", "matrix", "Bmatrix", "vmatrix"}
 
 SUPPORTED = ("H_1, W_{3}, \\delta_2, W^{(2)}; \\hat{y}; \\bar{W}_3; ^T, ^\\top, ^{T}, ^\\intercal; ^2; \\odot, \\circ, *; "
              "juxtaposition, \\cdot, \\times (matrix product); \\sigma, \\tanh, \\sigma', f'; "
-             "\\operatorname{diag}, \\mathrm{relu}, \\text{softmax}; \\mathbf{…}, \\boldsymbol{…}; "
+             "\\operatorname{diag}, \\mathrm{relu}, \\text{softmax}; \\mathbf{…}, \\boldsymbol{…}, \\rm{…}; "
              "\\frac{…}{…}; \\left( \\right), \\big( \\big); {…}; \\begin{bmatrix}…\\end{bmatrix}; "
              "\\, \\  \\; \\quad ~ (spaces); $ … $")
 
@@ -451,7 +451,7 @@ class _Translator:
         while i < end:
             if src[i] == "_":
                 s, e, nxt = self.group(i + 1, end)
-                content = re.sub(r"\\(mathrm|text|mathit)\s*\{([^{}]*)\}", r"\2", src[s:e]).replace(" ", "")
+                content = re.sub(r"\\(mathrm|rm|text|mathit)\s*\{([^{}]*)\}", r"\2", src[s:e]).replace(" ", "")
                 if not content or not content.isalnum():
                     raise _Unsupported("a subscript must be a layer number or a name, as in W_3 or W_{3}",
                                        i, nxt)
@@ -603,7 +603,7 @@ def _strip_styles(text):
     text = text.strip()
     while previous != text:
         previous = text
-        text = re.sub(r"\\(?:mathbf|boldsymbol|bm|vec|mathrm|mathit|text|operatorname|mathsf)\s*\{([^{}]*)\}",
+        text = re.sub(r"\\(?:mathbf|boldsymbol|bm|vec|mathrm|rm|bf|mathit|text|operatorname|mathsf)\s*\{([^{}]*)\}",
                       r"\1", text).strip()
         if text.startswith("{") and text.endswith("}"):
             text = text[1:-1].strip()

@@ -593,12 +593,14 @@ def candidates(ctx):
 @dataclass(frozen=True)
 class Relation:
     """A way a value may stand to the truth: ``reduce(value)`` equals ``expected``. ``codes`` are the
-    diagnoses it stands for (none for equality), ``words`` how a message says it ("minus ")."""
+    diagnoses it stands for (none for equality), ``words`` how a message says it ("minus "), ``note`` a
+    key of `hints.NOTES` that adds to a code's hint (``"softmax_at_z"``), or None."""
 
     codes: tuple
     words: str
     expected: np.ndarray
     reduce: object = None
+    note: str = None
 
     def holds(self, value, scale):
         if self.reduce is not None:
@@ -681,13 +683,15 @@ def _as_elementwise(node):
 @dataclass
 class Diagnosis:
     """The smallest repair found: the codes, the repairs, the corrected tree (matrix products read as ⊙
-    made explicit), how the result relates to the truth (words, empty when equal) and its value."""
+    made explicit), how the result relates to the truth (words, empty when equal), its value and the
+    relation's `Relation.note`."""
 
     codes: list
     repairs: list
     tree: object
     relation: str
     value: object
+    note: str = None
 
 
 def _evaluate(tree, env):
@@ -786,7 +790,7 @@ def search(tree, env, relations, scale, max_repairs=3, budget_s=BUDGET_S, max_ev
                         if best is None or len(rel.codes) < best[0]:
                             explicit = apply(repaired, [_as_elementwise(n) for n in ev.substituted])
                             best = (len(rel.codes), Diagnosis(ordered, list(combo) + extra, explicit, rel.words,
-                                                              ev.value))
+                                                              ev.value, rel.note))
                         break
                     if best is not None and best[0] == 0:
                         return best[1]
