@@ -229,8 +229,19 @@ def canonical_name(raw):
     return raw.translate(_SUBSCRIPTS).replace("_", "")
 
 
+_SINGLE = {"+": ("OP", "+"), "-": ("OP", "-"), "−": ("OP", "-"), "*": ("OP", "mul"), "⊙": ("OP", "mul"),
+           "∘": ("OP", "mul"), "@": ("OP", "matmul"), "/": ("OP", "/"), "ᵀ": ("TRANSPOSE", None),
+           "(": ("LPAREN", None), ")": ("RPAREN", None), "[": ("LBRACK", None), "]": ("RBRACK", None),
+           ",": ("COMMA", None), ";": ("SEMI", None), ":": ("COLON", None)}
+"""Characters that are a token by themselves: their kind and value."""
+
+
 def tokenize(formula):
-    """Split a formula into tokens; raises `FormulaError` at the first character that fits nothing."""
+    """Split a formula into tokens; raises `FormulaError` at the first character that fits nothing.
+
+    Each kind of token has its scanner (`_number`, `_name`, `_caret`, `_dot`, `_prime`); a scanner takes
+    the formula, where the token starts, whether a space came before it and the tokens so far, and returns
+    the new tokens and where the next one starts."""
     tokens, i, n = [], 0, len(formula)
     space = False
     while i < n:
@@ -238,97 +249,101 @@ def tokenize(formula):
         if c.isspace():
             space, i = True, i + 1
             continue
-        start = i
         if c.isdigit() or (c == "." and i + 1 < n and formula[i + 1].isdigit()):
-            while i < n and (formula[i].isdigit() or formula[i] == "."):
-                i += 1
-            text = formula[start:i]
-            try:
-                value = float(text)
-            except ValueError:
-                raise FormulaError(f"'{text}' is not a number", formula, start, i) from None
-            tokens.append(Token("NUM", text, start, i, space, value))
+            scan = _number
         elif c in _NAME_START:
-            while i < n and (formula[i] in _NAME_REST or formula[i] in "\u0302\u0304"):
-                i += 1
-            raw = formula[start:i]
-            if i < n and formula[i] in _PRIMES and raw not in FUNCTIONS and lookup(raw) is not None:
-                tokens.append(Token("NAME", raw, start, i, space, canonical_name(raw)))
-                tokens.append(Token("TRANSPOSE", formula[i], i, i + 1, False))   # W3', H2': MATLAB's transpose
-                i += 1
-            elif i < n and formula[i] in _PRIMES:        # sigma'(z2), f'(z2): a derivative
-                base = FUNCTIONS.get(raw, raw)
-                if base not in DERIVATIVE_FUNCTIONS:
-                    raise FormulaError(
-                        f"'{raw}{formula[i]}': a prime marks the derivative of sigma, tanh, relu or f "
-                        f"(write a transpose as ^T)", formula, i, i + 1)
-                i += 1
-                tokens.append(Token("FUNC", formula[start:i], start, i, space, base + "'"))
-            elif raw in FUNCTIONS:
-                tokens.append(Token("FUNC", raw, start, i, space, FUNCTIONS[raw]))
-            else:
-                tokens.append(Token("NAME", raw, start, i, space, canonical_name(raw)))
-        elif c == "^":
-            rest = formula[i + 1:]
-            if rest.startswith("T") and not (len(rest) > 1 and rest[1] in _NAME_REST):
-                i += 2
-                tokens.append(Token("TRANSPOSE", "^T", start, i, space))
-            elif rest.startswith("{T}") or rest.startswith("⊤") or rest.startswith("{⊤}"):
-                i += 1 + (3 if rest.startswith("{") else 1)
-                tokens.append(Token("TRANSPOSE", formula[start:i], start, i, space))
-            else:
-                j = i + 1
-                while j < n and (formula[j].isdigit() or formula[j] == "."):
-                    j += 1
-                try:
-                    power = float(formula[i + 1:j])
-                except ValueError:
-                    raise FormulaError("'^' must be followed by T (transpose) or a number (power)",
-                                       formula, start, max(j, i + 2)) from None
-                tokens.append(Token("POW", formula[start:j], start, j, space, power))
-                i = j
-        elif c == "ᵀ":
-            i += 1
-            tokens.append(Token("TRANSPOSE", c, start, i, space))
-        elif c == ".":
-            nxt = formula[i + 1] if i + 1 < n else ""
-            if nxt == "*":
-                i += 2
-                tokens.append(Token("OP", ".*", start, i, space, "mul"))
-            elif nxt == "T" and not (i + 2 < n and formula[i + 2] in _NAME_REST):
-                i += 2
-                tokens.append(Token("TRANSPOSE", ".T", start, i, space))
-            else:
-                raise FormulaError("'.' must start .T (transpose), .* (elementwise product) or a number",
-                                   formula, start)
-        elif c in "+-−":
-            i += 1
-            tokens.append(Token("OP", c, start, i, space, "-" if c in "-−" else "+"))
-        elif c in "*⊙∘":
-            i += 1
-            tokens.append(Token("OP", c, start, i, space, "mul"))
-        elif c == "@":
-            i += 1
-            tokens.append(Token("OP", c, start, i, space, "matmul"))
-        elif c in "/":
-            i += 1
-            tokens.append(Token("OP", c, start, i, space, "/"))
-        elif c in "()[],;:":
-            i += 1
-            kind = {"(": "LPAREN", ")": "RPAREN", "[": "LBRACK", "]": "RBRACK", ",": "COMMA",
-                    ";": "SEMI", ":": "COLON"}[c]
-            tokens.append(Token(kind, c, start, i, space))
-        elif c in _PRIMES and tokens and tokens[-1].kind in ("RPAREN", "RBRACK", "TRANSPOSE") and not space:
-            i += 1                                       # (yhat - y)', [1 H2]': only a transpose can follow
-            tokens.append(Token("TRANSPOSE", c, start, i, space))
-        elif c in _PRIMES:
-            raise FormulaError("a prime marks a derivative, as in sigma'(z2); write a transpose as ^T",
-                               formula, start)
+            scan = _name
+        elif c in _SINGLE:
+            scan = _single
         else:
-            raise FormulaError(f"unexpected character {c!r}", formula, start)
+            scan = {"^": _caret, ".": _dot}.get(c, _prime if c in _PRIMES else _unexpected)
+        new, i = scan(formula, i, space, tokens)
+        tokens += new
         space = False
     tokens.append(Token("END", "", n, n, space))
     return tokens
+
+
+def _number(formula, i, space, tokens):
+    """``2``, ``0.5``, ``.5``."""
+    start, n = i, len(formula)
+    while i < n and (formula[i].isdigit() or formula[i] == "."):
+        i += 1
+    text = formula[start:i]
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormulaError(f"'{text}' is not a number", formula, start, i) from None
+    return [Token("NUM", text, start, i, space, value)], i
+
+
+def _name(formula, i, space, tokens):
+    """A name (``W3``, ``ŷ``, ``delta2``) or a function (``sigma``); a prime after a function is its
+    derivative (``sigma'``), after a name of the network its transpose (``W3'``, MATLAB's)."""
+    start, n = i, len(formula)
+    while i < n and (formula[i] in _NAME_REST or formula[i] in "\u0302\u0304"):
+        i += 1
+    raw = formula[start:i]
+    primed = i < n and formula[i] in _PRIMES
+    if primed and raw not in FUNCTIONS and lookup(raw) is not None:
+        return [Token("NAME", raw, start, i, space, canonical_name(raw)),
+                Token("TRANSPOSE", formula[i], i, i + 1, False)], i + 1
+    if primed:
+        base = FUNCTIONS.get(raw, raw)
+        if base not in DERIVATIVE_FUNCTIONS:
+            raise FormulaError(f"'{raw}{formula[i]}': a prime marks the derivative of sigma, tanh, relu or f "
+                               f"(write a transpose as ^T)", formula, i, i + 1)
+        return [Token("FUNC", formula[start:i + 1], start, i + 1, space, base + "'")], i + 1
+    if raw in FUNCTIONS:
+        return [Token("FUNC", raw, start, i, space, FUNCTIONS[raw])], i
+    return [Token("NAME", raw, start, i, space, canonical_name(raw))], i
+
+
+def _caret(formula, i, space, tokens):
+    """``^T``, ``^{T}``, ``^⊤`` (a transpose) or ``^2`` (an elementwise power)."""
+    start, n, rest = i, len(formula), formula[i + 1:]
+    if rest.startswith("T") and not (len(rest) > 1 and rest[1] in _NAME_REST):
+        return [Token("TRANSPOSE", "^T", start, i + 2, space)], i + 2
+    if rest.startswith("{T}") or rest.startswith("⊤") or rest.startswith("{⊤}"):
+        i += 1 + (3 if rest.startswith("{") else 1)
+        return [Token("TRANSPOSE", formula[start:i], start, i, space)], i
+    j = i + 1
+    while j < n and (formula[j].isdigit() or formula[j] == "."):
+        j += 1
+    try:
+        power = float(formula[i + 1:j])
+    except ValueError:
+        raise FormulaError("'^' must be followed by T (transpose) or a number (power)",
+                           formula, start, max(j, i + 2)) from None
+    return [Token("POW", formula[start:j], start, j, space, power)], j
+
+
+def _dot(formula, i, space, tokens):
+    """``.*`` (an elementwise product) or ``.T`` (a transpose)."""
+    nxt = formula[i + 1] if i + 1 < len(formula) else ""
+    if nxt == "*":
+        return [Token("OP", ".*", i, i + 2, space, "mul")], i + 2
+    if nxt == "T" and not (i + 2 < len(formula) and formula[i + 2] in _NAME_REST):
+        return [Token("TRANSPOSE", ".T", i, i + 2, space)], i + 2
+    raise FormulaError("'.' must start .T (transpose), .* (elementwise product) or a number", formula, i)
+
+
+def _single(formula, i, space, tokens):
+    """An operator, a bracket or a separator: one character."""
+    kind, value = _SINGLE[formula[i]]
+    return [Token(kind, formula[i], i, i + 1, space, value)], i + 1
+
+
+def _prime(formula, i, space, tokens):
+    """A prime right after a closing bracket or parenthesis (``(yhat - y)'``, ``[1 H2]'``): only a
+    transpose can be meant. A prime anywhere else that no name took is an error."""
+    if tokens and tokens[-1].kind in ("RPAREN", "RBRACK", "TRANSPOSE") and not space:
+        return [Token("TRANSPOSE", formula[i], i, i + 1, space)], i + 1
+    raise FormulaError("a prime marks a derivative, as in sigma'(z2); write a transpose as ^T", formula, i)
+
+
+def _unexpected(formula, i, space, tokens):
+    raise FormulaError(f"unexpected character {formula[i]!r}", formula, i)
 
 
 # ---------------------------------------------------------------------------------------------- parser
