@@ -496,11 +496,17 @@ def test_two_learners_train_at_once_and_one_who_only_draws_keeps_the_served_mode
         status_is(a, r"^epoch \d+, batch .* · from your network \(loaded from model\.npz\)$")
         b.fill("input[name=examples]", "2000")
         b.check("input[name=start][value=fresh]")
+        b.evaluate("() => { const s = document.getElementById('train-status'); window.said = [];"
+                   " new MutationObserver(() => said.push(s.textContent)).observe(s, {childList: true,"
+                   " characterData: true, subtree: true}); }")
         b.click("#train-start")
-        waiting = status_is(b, r"(waiting|training|epoch).* · from fresh weights \(seed 0\)$")
+        status_is(b, r"^(waiting|training|epoch).* · from fresh weights \(seed 0\)$")
+        a_now = a.inner_text("#train-status")
+        assert a.is_enabled("#train-stop") and not a_now.startswith(("finished", "stopped", "failed")), a_now
         if len(os.sched_getaffinity(0)) <= 2:                         # one training slot: B is queued behind A
-            assert waiting.startswith("waiting: your run is next"), waiting
-        assert a.is_enabled("#train-stop") and not a.inner_text("#train-status").startswith(("finished", "stopped"))
+            said = b.evaluate("() => said")
+            assert "waiting: your run is next (another learner's run is training) · from fresh weights (seed 0)" \
+                in said, (said, a_now)
         seen.append(drawn_and_checked(c, drawer, STROKES[7], served))  # the drawer, while both runs are going
         a.click("#train-stop")
         stopped = status_is(a, r"^stopped")
