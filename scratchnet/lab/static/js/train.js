@@ -101,7 +101,7 @@ function listen() {
     running(true);
     from = d.start_from;
     sayRun(d.position === 1 ? "waiting: your run is next (another learner's run is training)"
-      : `waiting: ${d.position - 1} runs of other learners before yours`);
+      : `waiting: ${d.position - 1} ${d.position === 2 ? "run of another learner" : "runs of other learners"} before yours`);
   });
   source.addEventListener("start", (e) => {
     const d = JSON.parse(e.data);
