@@ -565,6 +565,18 @@ def test_progress_points_are_window_means_not_epoch_running_means(client, lab, t
     assert [p["step"] for p in progress] == sorted(p["step"] for p in progress)
 
 
+def test_no_progress_point_is_a_window_of_a_few_batches(client, lab, tiny):
+    """540 images in batches of 8: 68 batches an epoch, a point every 6; the epoch's last point covers
+    batches 61…68, not 67…68 alone (such a short tail's mean was a visible dip at every epoch's end)."""
+    lab.data_dir = tiny
+    client.post("/api/train", json={"epochs": 2, "batch_size": 8, "lr": 0.01, "shift": 0, "examples": 600})
+    progress = [d for k, d in events(client) if k == "progress"]
+    for epoch in (1, 2):
+        batches = [p["batch"] for p in progress if p["epoch"] == epoch]
+        windows = np.diff([0] + batches)
+        assert batches[-1] == 68 and windows.min() >= 3 and windows.max() <= 9, batches
+
+
 def test_two_learners_train_apart_and_a_third_keeps_the_served_model(lab, net, tiny):
     lab.data_dir = tiny
     with TestClient(create_app(lab), base_url=BASE) as a, TestClient(create_app(lab), base_url=BASE) as b, \

@@ -355,8 +355,8 @@ class TrainingRun:
             self.batches += 1                                  # the batch's step has been taken
             if self._stop.is_set():
                 raise _Stop                                    # the trainer's supported way to end a run
-            if b % every and b != n:
-                return
+            if b != n and (b % every or n - b < every // 2):      # (the epoch's last point takes a short tail:
+                return                                         #  a window of a few batches is noise, a dip)
             now = time.perf_counter()
             seen = min(b * B, len(X))
             if b <= every:                                     # a new epoch: its totals start again
