@@ -631,7 +631,7 @@ def test_screenshots(browser, own_server, tmp_path):
     server = own_server
     page = open_page(browser, server, width=1280, height=900)
     try:
-        page.add_style_tag(content=".top { position: static; }")
+        page.add_style_tag(content=".top { position: static; } .card { scroll-margin-top: 0; }")
         draw(page, STROKES[3])
         prediction_after(page)
         page.hover("#cells-H1 .cell >> nth=42")
@@ -650,7 +650,10 @@ def test_screenshots(browser, own_server, tmp_path):
         page.click("#train-start")
         page.wait_for_function("() => document.getElementById('train-status').textContent.startsWith('finished')",
                                timeout=120000)
-        page.locator("#sec-train").screenshot(path=out / "train.png")
+        page.wait_for_function("() => document.getElementById('start-yours').textContent.includes('trained in')")
+        page.wait_for_timeout(300)                             # the section as it settles after the run
+        page.evaluate("() => document.getElementById('sec-train').scrollIntoView()")   # (what lies below the
+        page.locator("#sec-train").screenshot(path=out / "train.png")                  #  viewport is not painted)
         page.click("#mistakes-load")
         page.wait_for_selector("#mistakes button")
         page.locator("#sec-mistakes").screenshot(path=out / "mistakes.png")
