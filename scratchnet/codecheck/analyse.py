@@ -88,26 +88,33 @@ class BatchRun:
 
 
 def _crash_codes(spec, m, B):
-    """What the shapes of a NumPy mismatch suggest: ``(codes, words)``."""
+    """What the shapes of a NumPy mismatch suggest: ``(codes, words)``. Sizes one apart are the bias row's
+    only in the notation that has one (``bias="row"``)."""
     sizes = set(spec.sizes)
     shapes = [s for s in m.shapes if s]
+    bias_row = spec.bias == "row"
     if m.operation in ("dot", "matmul") and len(shapes) == 2:
         a, b = shapes
         if m.operation == "dot" and a == b and len(a) == 2:
             return ("elementwise_product",), (f"a matrix product of two {a[0]}×{a[1]} arrays: an elementwise "
                                               f"factor such as σ'(z) enters by ⊙ (*), not by a matrix product")
-        if len(a) == 1 and len(b) == 1 and abs(a[0] - b[0]) == 1 and {a[0], b[0]} & sizes:
+        if bias_row and len(a) == 1 and len(b) == 1 and abs(a[0] - b[0]) == 1 and {a[0], b[0]} & sizes:
             return ("bias_row",), (f"sizes {a[0]} and {b[0]} differ by one: the bias row (or the ones of "
                                    f"[1 H]) is kept on one side and not the other")
         if m.operation == "dot" and len(a) == 2 and len(b) == 2 and (a[1] == b[1] or a[0] == b[0]):
             return ("missing_transpose",), "the product fits with one of its factors transposed"
     if m.operation == "broadcast" and len(shapes) == 2 and all(len(s) == 2 for s in shapes):
         a, b = shapes
-        if a[0] == b[0] and abs(a[1] - b[1]) == 1 or a[1] == b[1] and abs(a[0] - b[0]) == 1:
+        if bias_row and (a[0] == b[0] and abs(a[1] - b[1]) == 1 or a[1] == b[1] and abs(a[0] - b[0]) == 1):
             return ("bias_row",), (f"{a} against {b}: one side has the bias's extra column (δ W carried back "
                                    f"with the bias row kept, or [1 H] where H belongs)")
         if a[1] == b[0] or b[1] == a[0]:
-            return (), "the shapes fit a matrix product: * (⊙) where @ belongs?"
+            return ("matrix_product",), (f"an elementwise product (*) of {a} and {b}, whose shapes fit a matrix "
+                                         f"product: np.dot or @ belongs there")
+        if a[0] == b[0] or a[1] == b[1]:
+            return ("matrix_product",), (f"an elementwise product (*) of {a} and {b}, which share a side: a matrix "
+                                         f"product with one of them transposed fits (np.dot or @, in the order "
+                                         f"the formula has them)")
     return (), ""
 
 

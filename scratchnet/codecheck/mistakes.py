@@ -4,7 +4,8 @@ A `Candidate` replaces one step of `passes.backward` — how ``δ_l`` is compute
 ``∂L/∂W_l`` is computed from it (site ``"dW"``) — by what a learner's code does instead. Its ``codes``
 are the diagnosis codes of `scratchnet.derivation.check` (``bias_row``, ``activation_derivative``,
 ``missing_transpose``, ``transposed``, ``wrong_layer``, ``batch_sum``, ``sign``, ``batch_factor``) plus
-four that only running code has: ``not_computed`` (a gradient left at zero), ``update`` (a learning rate and a minus sign folded in: an update step,
+four that only running code has (and ``matrix_product``, ``*`` where a matrix product belongs, which only
+NumPy's broadcast mismatch shows: `analyse`): ``not_computed`` (a gradient left at zero), ``update`` (a learning rate and a minus sign folded in: an update step,
 not a gradient), ``scale`` (some other constant factor) and ``updated_weights`` (δ carried back through
 weights this very step has already updated).
 
@@ -130,6 +131,12 @@ def hidden(spec, fwd, k):
             out.append(Candidate(("activation_derivative",), "delta", k,
                                  f"{_rule(other, f'H{k}')} ({other}'s derivative) in place of {f}'(z{k}) "
                                  f"({name}'s)", lambda s, p, D=D: g(s) * D))
+    D_next = fwd.derivative(nxt) if nxt < spec.L or spec.loss == "mse" else None   # softmax + ce: no σ' there
+    if D_next is not None and np.all(np.abs(D_next) > 1e-12) and not np.allclose(D_next, 1):
+        out.append(Candidate(("activation_derivative",), "delta", k,
+                             f"δ{nxt} carried back without its own {_f(spec, nxt)}'(z{nxt}): the signal before "
+                             f"⊙ {_f(spec, nxt)}'(z{nxt}) (∂L/∂H{nxt}) went back through W{nxt} instead of δ{nxt}",
+                             lambda s, p: ((s.delta / D_next) @ Ws[nxt - 1][1:].T) * right_d))
     for j in range(1, spec.L):
         if j != k and spec.sizes[j] == spec.sizes[k]:
             D = fwd.derivative(j)

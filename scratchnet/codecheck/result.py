@@ -187,7 +187,10 @@ class CodeCheckResult:
             out.append(f"At layer {run.unexplained} no known mistake (bias row, σ' factor, ⊙, transpose, layer "
                        f"number, sign, 1/B, batch sum, learning rate, early update) gives your numbers: it is "
                        f"wrong for another reason.")
-        if self.vanishes_at_one:
+        if self.vanishes_at_one and "matrix_product" in self.diagnoses:
+            out.append("At B = 1 every gradient is right: with one example the elementwise product broadcasts "
+                       "to the outer product, which a batch cannot do.")
+        elif self.vanishes_at_one:
             out.append("At B = 1 every gradient is right: the mistake is in how the batch is summed or "
                        "averaged, which one example cannot show.")
         if self.only_at_one:
