@@ -70,7 +70,9 @@ MAX_STREAMS = 8
 MAX_ALL_STREAMS = 1000
 """Event streams open in all."""
 STREAM_TICK = 0.1
-"""How often a stream looks for new events, seconds."""
+"""How often a stream looks for new events while the learner's run is queued or going, seconds."""
+IDLE_TICK = 0.5
+"""How often it looks when no run is going (every open tab of the page keeps a stream open)."""
 KEEP_ALIVE = 15.0
 """A comment line after this many quiet seconds keeps proxies from closing a stream."""
 log = logging.getLogger("scratchnet.lab")
@@ -338,8 +340,9 @@ def create_app(lab, bind_host="127.0.0.1"):
                     if sent:
                         quiet = 0.0
                         continue
-                    await asyncio.sleep(STREAM_TICK)
-                    quiet += STREAM_TICK
+                    tick = STREAM_TICK if run is not None and run.running else IDLE_TICK
+                    await asyncio.sleep(tick)
+                    quiet += tick
                     if quiet >= KEEP_ALIVE:
                         quiet = 0.0
                         yield ": keep-alive\n\n"
