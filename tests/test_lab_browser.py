@@ -572,6 +572,8 @@ def test_a_learner_whose_session_ended_is_told_so(page, server):
     page.reload()                                              # a page opened with an ended session's cookie
     page.wait_for_selector("body[data-ready=true]")
     assert page.is_visible("#session-note") and page.inner_text("#session-note") == note
+    page.click("#session-ok")                                  # read: it goes
+    assert page.is_hidden("#session-note")
     page.reload()                                              # the new session is fine: no note
     page.wait_for_selector("body[data-ready=true]")
     assert page.is_hidden("#session-note")

@@ -11,11 +11,11 @@ import { initTrain } from "./train.js";
 // The learner's session had ended (idle too long, or the lab restarted): say so, and show the served
 // model they have again.
 function expired() {
-  const note = document.getElementById("session-note");
+  const note = document.getElementById("session-note"), text = document.getElementById("session-text");
   const idle = state.model?.session?.idle_seconds;
   const after = idle ? `no request from this page for ${Math.round(idle / 60)} minutes, or the lab was restarted`
     : "the lab was restarted, or this page was idle too long";
-  note.textContent = `Your lab session had ended (${after}), so you are starting again from the served model. ` +
+  text.textContent = `Your lab session had ended (${after}), so you are starting again from the served model. ` +
     "A network you had trained here is gone from the lab, unless you saved it.";
   note.hidden = false;
 }
@@ -41,6 +41,7 @@ async function main() {
   state.model = await getJSON("/api/model");
   describe(state.model);
   if (state.model.session.expired) expired();
+  document.getElementById("session-ok").addEventListener("click", () => { document.getElementById("session-note").hidden = true; });
   on("expired", async () => { expired(); emit("model", { model: await getJSON("/api/model") }); });
   on("model", ({ model }) => { state.model = model; describe(model); network(); });
   initDraw();
