@@ -16,6 +16,7 @@ from scratchnet.derivation.check import ROW_PREFIX, check
 from scratchnet.derivation.evaluate import Environment, evaluate
 from scratchnet.derivation.bindings import random_point
 from scratchnet.derivation.latex import parse_any
+from scratchnet.derivation.truth import deltas
 
 RELATIONS = {"transposed", "sign", "diagonal_jacobian", "softmax_jacobian"}
 """Codes that name how a value stands to the truth rather than a repair of the formula."""
@@ -58,7 +59,9 @@ def _strictly_fits(formula, options, B):
     """The formula evaluates at batch ``B`` with no broadcasting: every ⊙, + and − between equal shapes."""
     point = random_point(options["sizes"], options["activations"], B, options["convention"],
                          bias=options["bias"])
-    return evaluate(parse_any(formula), Environment.from_point(point), formula, broadcast=False).failure is None
+    true_deltas = {f"delta{l}": point.oriented(d) for l, d in deltas(point).items()}     # δ_l, as check binds it
+    env = Environment.from_point(point, true_deltas)
+    return evaluate(parse_any(formula), env, formula, broadcast=False).failure is None
 
 
 @pytest.mark.parametrize("asked, options, batch", list(_fixture_checks()))
@@ -151,3 +154,22 @@ def test_the_command_line_prints_the_results_rows_and_styles_them_by_kind(capsys
     kinds = [kind for kind, _ in r.rows()]
     assert kinds[0] == "expected" and kinds.count("verdict") == 1 and kinds.count("failure") == 1
     assert [ROW_PREFIX.get(k, "") + t for k, t in r.rows()] == r.lines()
+
+
+COURSE = dict(sizes=(2, 4, 2), activations=("tanh", "softmax"), convention="column", bias="separate")
+
+
+@pytest.mark.parametrize("batch, codes", [(1, {"matrix_product", "broadcast"}), (3, {"matrix_product"})])
+def test_a_star_where_a_matrix_product_belongs_is_repaired_for_every_batch(batch, codes):
+    """dZ2 * A1.T (DeepLearning.AI 152009): at B = 1 a column * a row broadcasts into the right outer product."""
+    r = check("(1/B) * (yhat - y) * H1^T", "W2", **COURSE, batch=batch)
+    assert r.verdict == "shape_error" and set(r.diagnoses) == codes, r.message
+    assert r.corrected == "(1 / B * (yhat - y)) H1^T"
+    assert all(check(r.corrected, "W2", **COURSE, batch=B).verdict == "correct" for B in (1, 4))
+
+
+def test_the_factors_of_an_outer_product_swapped_when_one_is_already_transposed():
+    """δ hᵀ for hᵀ δ (Cross Validated 253460): the swap must not add a second ᵀ to hᵀ."""
+    r = check("(yhat - y) H1^T / B", "W2", sizes=(4, 5, 3), activations=("sigmoid", "softmax"), bias="separate",
+              batch=4)
+    assert (r.verdict, r.diagnoses, r.corrected) == ("shape_error", ["factor_order"], "H1^T (yhat - y) / B")

@@ -28,6 +28,11 @@ def _templates(what, convention, B, L, bias):
             "σ'(z) enters by an elementwise (Hadamard) product: an elementwise activation has a diagonal "
             "Jacobian, and multiplying by diag(σ'(z)) is the same as ⊙ σ'(z). Write * (or diag(·) for "
             "an explicit matrix).",
+        "matrix_product":
+            "A gradient of a weight matrix is an outer product, and a gradient goes back through W_l by a "
+            "matrix product: write them as products of matrices (juxtaposition or @; np.dot in code), not * "
+            "(⊙), which multiplies entry by entry. With one example a column * a row even broadcasts into "
+            "their outer product, so only a batch shows the difference.",
         "diagonal_jacobian":
             "H = σ(z) acts elementwise (H_i depends on z_i alone), so ∂H/∂z is the n×n diagonal matrix "
             "diag(σ'(z)), not a vector. Your vector is its diagonal: as a vector it enters the chain by ⊙ "

@@ -50,7 +50,7 @@ from .evaluate import evaluate
 from .formula import BinOp, Call, Concat, FormulaError, Name, Node, Num, Slice, Transpose, walk
 from .notation import level, render
 
-CODES = ("elementwise_product", "diagonal_jacobian", "softmax_jacobian", "third_order", "bias_row",
+CODES = ("elementwise_product", "matrix_product", "diagonal_jacobian", "softmax_jacobian", "third_order", "bias_row",
          "wrong_layer", "missing_transpose", "factor_order", "regrouping", "broadcast", "one_example", "transposed", "sign",
          "batch_factor", "batch_sum", "activation_derivative")
 """Every diagnosis code, in the order they are listed."""
@@ -270,6 +270,26 @@ def elementwise_products(ctx):
                              f"{render(node)} → {render(BinOp('mul', node.left, node.right, '*'))}")
 
 
+def matrix_products(ctx):
+    """An elementwise product ``a * b`` of two matrices of different shapes → a matrix product, as it is or
+    with the factors swapped or one transposed (``A1 * dZ`` → ``dZ A1ᵀ``): ``*`` where ``np.dot`` belongs,
+    which at one example may even broadcast a column times a row into the right outer product."""
+    for node in walk(ctx.tree):
+        if not (isinstance(node, BinOp) and node.op == "mul"):
+            continue
+        sa = np.shape(ctx.values.get(node.left.uid, 0.0))
+        sb = np.shape(ctx.values.get(node.right.uid, 0.0))
+        if len(sa) != 2 or len(sb) != 2 or sa == sb or 1 in (sa[0] * sa[1], sb[0] * sb[1]):
+            continue
+        for swap, t_left, t_right in ((False, False, False), (False, False, True), (False, True, False),
+                                      (True, False, False), (True, False, True), (True, True, False)):
+            def build(n, swap=swap, t_left=t_left, t_right=t_right):
+                a, b = (n.right, n.left) if swap else (n.left, n.right)
+                return BinOp("matmul", Transpose(a) if t_left else a, Transpose(b) if t_right else b, "",
+                             uid=n.uid)
+            yield Repair("matrix_product", node.uid, build, f"{render(node)} → {render(build(node))}")
+
+
 def diagonal_products(ctx):
     """``g diag(v)`` (or ``diag(v) g``) → ``g ⊙ v``: multiplying by a diagonal matrix is an elementwise
     product with its diagonal, and only that form holds for a batch."""
@@ -452,15 +472,14 @@ def transposes(ctx):
 
 
 def factor_orders(ctx):
-    """A matrix product ``a b`` → ``b a`` or ``bᵀ a``: the factors of an outer product in the wrong order."""
+    """A matrix product ``a b`` → ``b a`` or ``bᵀ a``: the factors of an outer product in the wrong order
+    (also where ``a b`` does not fit and was read as ⊙: ``δ hᵀ`` for ``hᵀ δ``)."""
     for node in walk(ctx.tree):
-        if isinstance(node, BinOp) and node.op == "matmul" and node.uid not in ctx.substituted:
-            for new in (BinOp("matmul", node.right, node.left, ""),
-                        BinOp("matmul", Transpose(node.right), node.left, "")):
-                yield Repair("factor_order", node.uid,
-                             lambda n, t=isinstance(new.left, Transpose):
-                             BinOp("matmul", Transpose(n.right) if t else n.right, n.left, "", uid=n.uid),
-                             f"{render(node)} → {render(new)}")
+        if isinstance(node, BinOp) and node.op == "matmul":
+            for transposed in (False, True):       # (the flag, not the factor: a factor may be a ᵀ already)
+                def build(n, transposed=transposed):
+                    return BinOp("matmul", Transpose(n.right) if transposed else n.right, n.left, "", uid=n.uid)
+                yield Repair("factor_order", node.uid, build, f"{render(node)} → {render(build(node))}")
 
 
 MAX_CHAIN = 8
@@ -572,7 +591,8 @@ def regroupings(tree, env, limit=MAX_GROUPINGS):
     return out
 
 
-GENERATORS = (bias_row_weights, bias_row_ones, bias_row_turned, elementwise_products, diagonal_products,
+GENERATORS = (bias_row_weights, bias_row_ones, bias_row_turned, elementwise_products, matrix_products,
+              diagonal_products,
               missing_derivatives,
               derivative_factors, derivative_times_argument, derivative_arguments, wrong_layers, transposes,
               factor_orders)
