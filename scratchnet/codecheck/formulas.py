@@ -56,10 +56,6 @@ OWN_HINTS = {
                "gradient, not the step."),
     "scale": ("A constant factor multiplies the gradient: look for a learning rate, a 2 from "
               "differentiating a square, or a 1/n of another size than the batch's B."),
-    "matrix_product": ("A gradient such as ∂L/∂W_l = δ_l H_{l-1}ᵀ (row convention: H_{l-1}ᵀ δ_l) and δ carried "
-                       "back through W_l are matrix products: np.dot or @. * multiplies entry by entry (with one "
-                       "example a column * a row even broadcasts into their outer product, which hides the "
-                       "mistake until a batch)."),
     "updated_weights": ("Carry δ back through the weights as they were in the forward pass: compute every "
                         "gradient first, then update all the weights (W_l changed in place before δ_{l-1} "
                         "was computed from it). A tiny error, but not rounding: it grows with η."),
