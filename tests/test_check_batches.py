@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scratchnet.derivation.check import ROW_PREFIX, check
+from scratchnet.derivation.check import check
+from scratchnet.derivation.check_text import ROW_PREFIX
 from scratchnet.derivation.evaluate import Environment, evaluate
 from scratchnet.derivation.bindings import random_point
 from scratchnet.derivation.latex import parse_any

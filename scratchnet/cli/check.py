@@ -10,7 +10,8 @@ import sys
 
 import click
 
-from ..derivation.check import ROW_PREFIX, check
+from ..derivation.check import check
+from ..derivation.check_text import ROW_PREFIX
 from ..derivation.formula import FormulaError
 from ..errors import ScratchnetError
 from ._output import emit_json, stdout

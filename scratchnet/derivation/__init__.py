@@ -13,8 +13,9 @@ Files: `formula` (tokenizer, parser, limits), `latex` (LaTeX input), `notation` 
 out), `bindings` (a random point and the names bound to it, in either bias notation), `evaluate`
 (values and shapes), `truth` (the true gradients), `jacobians` (the true factors), `verify` (finite
 differences of the loss, through `scratchnet.finite_differences`), `equations` (the backward equations
-as formulas), `repairs` (diagnoses), `check`, `derive`, `chain`, `render` (text, markdown, LaTeX) and
-`html` (notebooks).
+as formulas), `repairs` (the repair search and its diagnosis codes), `hints` (each code's hint, as data),
+`check` (the verdict and its diagnoses), `check_text` (a check's text rows and JSON), `derive`, `chain`,
+`render` (text, markdown, LaTeX) and `html` (notebooks).
 """
 
 from .chain import ChainView, chain

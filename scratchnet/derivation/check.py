@@ -31,7 +31,8 @@ from ..network import SEED_ACTIVATIONS, SEED_SIZES
 from .bindings import random_point
 from .equations import gradient_formula, weight_gradient
 from .evaluate import Environment, check_names, evaluate, shape_text
-from .formula import Concat, FormulaError, Name, display_width, tokenize, walk
+from .formula import Concat, FormulaError, Name, tokenize, walk
+from . import check_text
 from .latex import looks_like_latex, parse_any, to_plain
 from .hints import HINT_CODES, NOTES, READINGS, hints
 from .jacobians import parse_factor, tensor_content, tensor_entry, true_factor
@@ -74,10 +75,6 @@ def read_claims(formula):
     except FormulaError:
         return None, None                    # the formula itself was read another way
     return translation.derivative, translation.claimed_shape
-
-
-ROW_PREFIX = {"trace": "  ", "failure": "  ✗ ", "verdict": "Verdict: ", "hint": "Hint: "}
-"""How each kind of `CheckResult.rows` row starts when printed as text."""
 
 
 @dataclass
@@ -124,40 +121,16 @@ class CheckResult:
 
     def rows(self):
         """The result as ``(kind, text)`` rows, the lines ``scratchnet check`` prints without their
-        prefixes (`ROW_PREFIX`): ``expected`` (the expected shape), ``note`` (the convention for a
-        factor), ``heading``, ``trace`` (one subexpression's shape, up to the failure), ``failure``,
-        ``verdict`` (the verdict and `diagnoses_text`), ``message``, ``hint`` and ``derivation`` (the
-        derivation's own formula). A renderer styles a row by its kind, never by its text."""
-        bias = ", separate bias" if self.bias == "separate" else ""
-        out = [("expected", f"{self.target} ({self.convention} convention{bias}, B = {self.batch}) should be "
-                            f"{shape_text(self.expected_shape)}.")]
-        if self.jacobian_note:
-            out.append(("note", self.jacobian_note))
-        out.append(("heading", "Shapes, subexpression by subexpression:"))
-        shown = [e for e in self.trace if type(e.node).__name__ != "Num"]
-        width = max((display_width(e.text) for e in shown), default=0)
-        for entry in shown:
-            note = f"  ({entry.note})" if entry.note else ""
-            pad = " " * (width - display_width(entry.text))       # W̄, ŷ: a combining mark takes no column
-            out.append(("trace", f"{entry.text}{pad}  {shape_text(entry.shape)}{note}"))
-        if self.failure is not None:
-            out.append(("failure", f"{self.failure.text}: {self.failure.message}"))
-        out.append(("verdict", self.verdict + self.diagnoses_text()))
-        out.append(("message", self.message))
-        out += [("hint", hint) for hint in self.hints]
-        if self.verdict != "correct" and self.factor is not None and self.factor != f"∂L/∂{self.wrt}":
-            out.append(("derivation", f"The true factor: {self.factor} = {self.derivation}"))
-        elif self.verdict != "correct":
-            out.append(("derivation", f"The derivation gives: ∂L/∂{self.wrt} = {self.derivation}"))
-        return out
+        prefixes (`check_text.rows`)."""
+        return check_text.rows(self)
 
     def diagnoses_text(self):
         """What follows the verdict on its line: ``"  diagnoses: bias_row, …"``, or ``""``."""
-        return f"  diagnoses: {', '.join(self.diagnoses)}" if self.diagnoses else ""
+        return check_text.diagnoses_text(self)
 
     def lines(self):
         """The result as the lines ``scratchnet check`` prints (`rows` with their prefixes)."""
-        return [ROW_PREFIX.get(kind, "") + text for kind, text in self.rows()]
+        return check_text.lines(self)
 
     @property
     def target(self):
@@ -165,21 +138,8 @@ class CheckResult:
         return self.factor if self.factor is not None else f"∂L/∂{self.wrt}"
 
     def to_json(self):
-        """The object ``scratchnet check --json`` prints (and the lab answers)."""
-        return {"verdict": self.verdict,
-                "shape": list(self.shape) if self.shape is not None else None,
-                "expected_shape": list(self.expected_shape),
-                "max_abs_error": self.max_abs_error,
-                "diagnoses": list(self.diagnoses),
-                "message": self.message,
-                "wrt": self.wrt, "factor": self.factor, "convention": self.convention, "bias": self.bias,
-                "batch": self.batch, "corrected": self.corrected, "derivation": self.derivation,
-                "hints": list(self.hints), "jacobian_note": self.jacobian_note,
-                "claimed_shape": list(self.claimed_shape) if self.claimed_shape is not None else None,
-                "trace": [{"text": e.text, "shape": list(e.shape), "note": e.note} for e in self.trace
-                          if type(e.node).__name__ != "Num"],
-                "failure": None if self.failure is None else {"text": self.failure.text,
-                                                              "message": self.failure.message}}
+        """The object ``scratchnet check --json`` prints (and the lab answers): `check_text.to_json`."""
+        return check_text.to_json(self)
 
     def _repr_html_(self):
         """The result as HTML in a notebook (`html`)."""
