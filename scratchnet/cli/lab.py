@@ -53,6 +53,18 @@ def _bind(host, port):
     return sock
 
 
+def _server(config, lab):
+    """uvicorn's server that, on Ctrl-C or SIGTERM, first tells the lab's event streams to end (every open
+    tab holds one), so that its graceful shutdown does not wait for them."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame):
+            lab.closing = True
+            super().handle_exit(sig, frame)
+    return Server(config)
+
+
 def _url(host, port):
     return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
 
@@ -143,7 +155,7 @@ def command(model, host, port, no_browser, data_dir):
     _tell_the_teacher(lab, host, port)
     config = uvicorn.Config(create_app(lab, bind_host=host), log_level="warning", access_log=False,
                             timeout_graceful_shutdown=3, http=BoundedHttp, **SERVER_LIMITS)
-    server = uvicorn.Server(config)
+    server = _server(config, lab)
     threading.Thread(target=_report_learners, args=(lab, server), daemon=True).start()
     if not no_browser:
         def open_when_up():
