@@ -20,7 +20,6 @@ import scratchnet as sn
 pytest.importorskip("uvicorn")
 import uvicorn  # noqa: E402
 
-from scratchnet.cli.lab import census  # noqa: E402
 from scratchnet.lab import Lab, LabModel, create_app, guard  # noqa: E402
 from scratchnet.lab.connections import SERVER_LIMITS, BoundedHttp  # noqa: E402
 
@@ -164,12 +163,12 @@ def test_a_body_that_trickles_in_is_answered_408(server, monkeypatch):
 
 def test_census_counts_learners_and_their_runs(server):
     host, port, lab = server
-    before = census(lab)[0]
+    before = lab.sessions.census()[0]
     for _ in range(3):                               # three learners: three cookies
         with socket.create_connection((host, port)) as c:
             c.sendall(b"GET /api/model HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             answer(c)
-    learners, active, training, waiting = census(lab)
+    learners, active, training, waiting = lab.sessions.census()
     assert learners == before + 3 and active >= 3 and (training, waiting) == (0, 0)
 
 

@@ -17,6 +17,8 @@ from ..preprocess import FIELD
 from . import _output
 
 DEFAULT_MODEL = "model.npz"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+"""Hosts that serve this machine alone."""
 
 
 def _load_model(model):
@@ -91,7 +93,7 @@ def _tell_the_teacher(lab, host, port):
         address = _this_machines_address()
         say(f"give the class {_url(address, port)}" if address else
             f"give the class this machine's address with :{port} (its own address could not be found)")
-    elif host not in ("127.0.0.1", "localhost", "::1"):
+    elif host not in LOOPBACK:
         say(f"give the class {_url(host, port)}")
     say("Ctrl-C stops the lab (learners' networks are not kept; Save downloads one)")
 
@@ -100,21 +102,12 @@ REPORT_SECONDS = 10
 """How often the terminal's learner count is looked at (a line is printed only when it changed)."""
 
 
-def census(lab, active_within=60):
-    """``(learners, active, training, waiting)``: sessions, those heard from within ``active_within``
-    seconds (or following a run), runs going and runs queued."""
-    learners = lab.sessions.learners()
-    statuses = [l.run.status for l in learners if l.run is not None and l.run.running]
-    return (len(learners), lab.sessions.count(active_within=active_within), statuses.count("running"),
-            statuses.count("queued"))
-
-
 def _report_learners(lab, server):
     """Print the learner count when it changes, until the server stops."""
     last = (0, 0, 0, 0)
     while not server.should_exit:
         threading.Event().wait(REPORT_SECONDS)
-        now = census(lab)
+        now = lab.sessions.census()
         if now != last and not server.should_exit:
             learners, active, training, waiting = now
             _output.stderr.print(f"lab: {learners} learner{'s' * (learners != 1)} connected ({active} in the last "
@@ -146,7 +139,7 @@ def command(model, host, port, no_browser, data_dir):
     lab = Lab(_load_model(model), data_dir=data_dir)       # Save is a download: nothing is written here
     sock = _bind(host, port)
     port = sock.getsockname()[1]
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOOPBACK:
         _output.stderr.print(f"lab: warning: listening on {host}: anyone who can reach this machine can use "
                              "the lab and start training runs", markup=False, soft_wrap=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host

@@ -173,6 +173,14 @@ class Sessions:
         with self._lock:
             return list(self._learners.values())
 
+    def census(self, active_within=60):
+        """``(learners, active, training, waiting)``: sessions, those heard from within ``active_within``
+        seconds (or following a run), their runs going and their runs queued."""
+        learners = self.learners()
+        statuses = [l.run.status for l in learners if l.run is not None and l.run.running]
+        return (len(learners), self.count(active_within=active_within), statuses.count("running"),
+                statuses.count("queued"))
+
 
 def _cookie_token(headers):
     for key, value in headers:
