@@ -25,6 +25,7 @@ The result is a uint8 array ``(28, 28)``, ink 255 on ground 0, ready for ``Netwo
 a table in the photo (crop the photo to the digit on its paper first), deskewing.
 """
 
+import functools
 import warnings
 from pathlib import Path
 
@@ -231,10 +232,36 @@ def _design(H, W, rows, cols):
     return np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=1)
 
 
+@functools.lru_cache(maxsize=8)
+def _paper_grid(H, W):
+    """The grid `fit_paper` samples a ``(H, W)`` picture on, and its quadratic basis.
+
+    Returns ``(rows, cols, At)``: the grid's pixel indices (intp, ``(n,)`` each, at most 128 × 128 of them)
+    and the basis of `_design` at them, transposed to ``(6, n)``. The lab's drawings all have one size, so
+    the grid is built once per size; the arrays are read-only, shared by every thread that asks.
+    """
+    step = max(1, -(-max(H, W) // 128))
+    rows, cols = np.meshgrid(np.arange(0, H, step), np.arange(0, W, step), indexing="ij")
+    rows, cols = rows.ravel(), cols.ravel()
+    At = np.ascontiguousarray(_design(H, W, rows.astype(np.float64), cols.astype(np.float64)).T)
+    for a in (rows, cols, At):
+        a.flags.writeable = False
+    return rows, cols, At
+
+
+def _median(a):
+    """The median of a 1-d ``a`` (as `numpy.median`, without its generality)."""
+    n = a.size
+    lo, hi = (n - 1) // 2, n // 2
+    p = np.partition(a, [lo, hi])
+    return 0.5 * (p[lo] + p[hi])
+
+
 def otsu_threshold(values, bins=256):
     """Otsu's threshold of grey values in [0, 1]: the ``t`` that maximises the between-class variance
     ``w0 w1 (μ0 - μ1)²`` of the split ``values <= t`` / ``values > t``."""
-    counts, edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
+    counts = np.bincount(np.minimum((values * bins).astype(np.intp), bins - 1), minlength=bins)
+    edges = np.linspace(0.0, 1.0, bins + 1)          # bin k holds [k/bins, (k+1)/bins), the last one 1 too
     centres = (edges[:-1] + edges[1:]) / 2
     w0 = np.cumsum(counts)                          # pixels at or below each bin
     w1 = w0[-1] - w0
@@ -263,29 +290,29 @@ def fit_paper(g, iterations=8):
     sigma : float, the spread of the paper around ``b`` (at least 1/255)
     """
     H, W = g.shape
-    step = max(1, -(-max(H, W) // 128))
-    rows, cols = np.meshgrid(np.arange(0, H, step), np.arange(0, W, step), indexing="ij")
-    rows, cols = rows.ravel().astype(np.float64), cols.ravel().astype(np.float64)
-    A = _design(H, W, rows, cols)
-    target = g[rows.astype(int), cols.astype(int)]
+    rows, cols, At = _paper_grid(H, W)
+    target = g[rows, cols]
     # Start from the pixels on the paper's side of Otsu's threshold (the paper's side is the one that
     # holds the median grey of the picture's border: a margin of paper around the digit is usual, while a
     # digit may fill most of the middle), then let the surface bend and refit.
     border = np.concatenate([g[0], g[-1], g[1:-1, 0], g[1:-1, -1]])
     threshold = otsu_threshold(target)
-    keep = (target > threshold) if np.median(border) > threshold else (target <= threshold)
+    keep = (target > threshold) if _median(border) > threshold else (target <= threshold)
     for _ in range(iterations):
-        Ak = A[keep]
-        coef, *_ = np.linalg.lstsq(Ak.T @ Ak, Ak.T @ target[keep], rcond=None)   # normal equations, 6 × 6
-        r = target - A @ coef
-        sigma = max(1.4826 * float(np.median(np.abs(r[keep] - np.median(r[keep])))), 1 / 255)
+        Ak = np.compress(keep, At, axis=1)                               # (6, kept)
+        coef, *_ = np.linalg.lstsq(Ak @ Ak.T, Ak @ target[keep], rcond=None)   # normal equations, 6 × 6
+        r = target - coef @ At
+        rk = r[keep]
+        sigma = max(1.4826 * float(_median(np.abs(rk - _median(rk)))), 1 / 255)
         new_keep = np.abs(r) <= 3 * sigma
         if new_keep.sum() < 6 or np.array_equal(new_keep, keep):
             break
         keep = new_keep
-    u = (np.arange(W) / max(W - 1, 1) * 2 - 1)[None, :]              # the basis of `_design`, broadcast
-    v = (np.arange(H) / max(H - 1, 1) * 2 - 1)[:, None]
-    b = coef[0] + coef[1] * u + coef[2] * v + coef[3] * u * u + coef[4] * u * v + coef[5] * v * v
+    u = np.arange(W) / max(W - 1, 1) * 2 - 1                         # the basis of `_design` on every pixel
+    v = np.arange(H) / max(H - 1, 1) * 2 - 1
+    b = np.multiply.outer(v, coef[4] * u)                            # c4 uv + (c0 + c2 v + c5 v²) + (c1 u + c3 u²)
+    b += (coef[0] + coef[2] * v + coef[5] * v * v)[:, None]
+    b += (coef[1] * u + coef[3] * u * u)[None, :]
     return b, sigma
 
 

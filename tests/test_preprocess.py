@@ -222,3 +222,26 @@ def test_faint_noise_is_no_ink():
     g = np.clip(0.8 + rng.normal(0, 0.01, size=(100, 100)), 0, 1)
     with pytest.raises(ScratchnetError, match="no ink"):
         to_mnist(g)
+
+
+def test_tiny_and_one_row_pictures_are_read():
+    """The paper's fit stays defined when its grid has fewer than six points or one row (a least-squares
+    fit, not a solve of a singular system)."""
+    for picture in (np.array([[0, 255], [255, 255]], np.uint8), np.r_[np.full(20, 255), np.zeros(5)][None, :]):
+        got = to_mnist(picture.astype(np.uint8))
+        assert got.shape == (28, 28) and got.max() == 255
+
+
+def test_threads_preparing_pictures_at_once_get_the_serial_answers():
+    """The lab prepares many learners' drawings at once: the grid `fit_paper` caches per picture size is
+    shared by the threads and must not be written by any of them."""
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(2)
+    pictures = []
+    for k in range(24):
+        g = bar_picture(140, 140, int(rng.integers(0, 100)), int(rng.integers(0, 110)), ink=20, paper=235)
+        pictures.append(np.clip(g + rng.normal(0, 4, g.shape), 0, 255).astype(np.uint8))
+    serial = [to_mnist(p) for p in pictures]
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(3):
+            assert all(np.array_equal(a, b) for a, b in zip(pool.map(to_mnist, pictures), serial))
