@@ -39,7 +39,6 @@ from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -52,7 +51,6 @@ from ..data import load_mnist
 from ..derivation.check import check
 from ..derivation.formula import FormulaError
 from ..errors import ScratchnetError
-from ..metrics import confident_mistakes
 from ..modelfile import save
 from . import formulas, model
 from .guard import Guard, HostPolicy, read_json
@@ -92,29 +90,31 @@ class Lab:
         self.work = WorkPool()
         self.streams = 0
         self.closing = False
-        self._test_set = None
+        self._test_sets = OrderedDict()
         self._mistakes = OrderedDict()
         self._lock = threading.Lock()
 
-    def test_set(self):
-        if self._test_set is None:
-            self._test_set = load_mnist("test", data_dir=self.data_dir)
-        return self._test_set
+    def test_set(self, net):
+        """``(X, y)``: ``net``'s test set (`model.test_set_key`: your own data's, or MNIST's), kept for a few."""
+        key = model.test_set_key(net)
+        with self._lock:
+            if key in self._test_sets:
+                return self._test_sets[key]
+        X_y = model.recorded_test_set(key) if key[0] == "recorded" else load_mnist("test", key[1], self.data_dir)
+        with self._lock:
+            self._test_sets[key] = X_y
+            while len(self._test_sets) > 4:
+                self._test_sets.popitem(last=False)
+        return X_y
 
     def mistakes(self, net, n):
-        """The ``n`` most confident mistakes of ``net`` on the test set (cached for a few networks)."""
+        """The ``n`` most confident mistakes of ``net`` on its test set (`model.mistakes`; cached for a few
+        networks)."""
         key = (id(net), n)
         with self._lock:
             if key in self._mistakes and self._mistakes[key][0] is net:
                 return self._mistakes[key][1]
-        X, y = self.test_set()
-        P = net.predict_proba(X)
-        pred = P.argmax(axis=1)
-        chosen = confident_mistakes(y, P, n)
-        answer = {"n_test": int(len(y)), "n_wrong": int(np.count_nonzero(pred != y)),
-                  "mistakes": [{"index": int(i), "label": int(y[i]), "digit": int(pred[i]),
-                                "confidence": float(P[i, pred[i]]),
-                                "pixels": model.as_list(X[i] / 255.0, 4)} for i in chosen]}
+        answer = model.mistakes(net, *self.test_set(net), n)
         with self._lock:
             self._mistakes[key] = (net, answer)
             while len(self._mistakes) > 16:
@@ -194,7 +194,7 @@ def create_app(lab, bind_host="127.0.0.1"):
         if unit is not None and (not isinstance(unit, int) or isinstance(unit, bool)
                                  or not 0 <= unit < net.sizes[1]):
             raise LabRequestError(f'"unit" must be a hidden unit 0…{net.sizes[1] - 1}')
-        label = read_label(body, default=None)
+        label = read_label(body, default=None, classes=net.sizes[-1])
         return JSONResponse(await lab.work.run(learner.token,
                                                lambda: model.backprop(net, read_input(body), label, unit)))
 
@@ -203,11 +203,11 @@ def create_app(lab, bind_host="127.0.0.1"):
         lr = body.get("lr", 1.0)
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= 100:
             raise LabRequestError('"lr" must be a number in (0, 100]')
-        label = read_label(body)
-        if label is None:
-            raise LabRequestError('"label" (0…9) is required for a step')
         learner = _learner(request)
         net = learner.net
+        label = read_label(body, classes=net.sizes[-1])
+        if label is None:
+            raise LabRequestError(f'"label" (0…{net.sizes[-1] - 1}, the index of a class) is required for a step')
         return JSONResponse(await lab.work.run(learner.token,
                                                lambda: model.one_step(net, read_input(body), label, float(lr))))
 
