@@ -29,9 +29,10 @@ def _load_model(model):
     if model is None:
         return LabModel()
     net = load(model)
-    if net.sizes[0] != FIELD * FIELD or net.sizes[-1] != 10:
+    if net.sizes[0] != FIELD * FIELD or net.sizes[-1] < 2:
         raise ScratchnetError(f"{model} is a {net.sizes[0]} → … → {net.sizes[-1]} network; the lab needs "
-                              f"{FIELD * FIELD} inputs (28×28 pictures) and 10 classes")
+                              f"{FIELD * FIELD} inputs (its drawing pad is {FIELD}×{FIELD} pixels) and at least "
+                              "2 classes", field="model")
     return LabModel(net, source=f"loaded from {model}", trained=True)
 
 

@@ -78,13 +78,15 @@ def read_input(body):
     raise LabRequestError('give "image" (a data URL of a picture) or "pixels" (784 numbers in 0…1)')
 
 
-def read_label(body, key="label", default=None):
-    """An integer label 0…9 from ``body[key]`` (``default`` when absent or null)."""
+def read_label(body, key="label", default=None, classes=10):
+    """An integer label ``0 … classes-1`` (the index of one of the network's classes) from ``body[key]``
+    (``default`` when absent or null)."""
     value = body.get(key)
     if value is None:
         return default
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 9:
-        raise LabRequestError(f'"{key}" must be an integer 0…9')
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < classes:
+        raise LabRequestError(f'"{key}" must be an integer 0…{classes - 1}, the index of one of the '
+                              f"network's {classes} classes")
     return value
 
 

@@ -24,6 +24,7 @@ import secrets
 import threading
 import time
 
+from ..data import model_class_names
 from ..network import architecture_text
 from .guard import send_json_error
 from .inputs import LabRequestError
@@ -42,12 +43,14 @@ EXPIRED_HEADER = (b"x-lab-session", b"expired")
 
 def describe_network(net, source, trained, version):
     """``{"architecture", "sizes", "activations", "dtype", "source", "trained", "version",
-    "test_accuracy", "recipe", "class_names"}`` of a network the page shows."""
+    "test_accuracy", "recipe", "class_names"}`` of a network the page shows; ``class_names`` are its
+    ``K`` outputs' names (`scratchnet.data.model_class_names`: the model's own, or its data set's, or
+    ``"0" … "K-1"``)."""
     meta = net.metadata or {}
     return {"architecture": architecture_text(net.sizes, net.activations), "sizes": list(net.sizes),
             "activations": list(net.activations), "dtype": net.dtype.name, "source": source,
             "trained": trained, "version": version, "test_accuracy": meta.get("test_accuracy"),
-            "recipe": meta.get("recipe"), "class_names": meta.get("class_names")}
+            "recipe": meta.get("recipe"), "class_names": list(model_class_names(net))}
 
 
 class Learner:
