@@ -28,6 +28,8 @@ one epoch is called trained.
 
 import base64
 import collections
+import os
+import sys
 import threading
 import time
 from dataclasses import asdict
@@ -164,6 +166,7 @@ class TrainingQueue:
             run.waiting_at(k)
 
     def _work(self):
+        _yield_to_requests()
         while True:
             with self._cond:
                 while not self._waiting and not self._closed:
@@ -173,6 +176,23 @@ class TrainingQueue:
                 run = self._waiting.popleft()
                 self._tell_positions()
             run.execute()
+
+
+TRAINING_NICENESS = 10
+"""How much lower than the requests' threads a training thread runs (Linux niceness, per thread)."""
+
+
+def _yield_to_requests():
+    """Lower the calling thread's scheduling priority by `TRAINING_NICENESS` where the system allows one
+    thread's own (Linux): when the cores are busy, learners' predictions and backward passes go first and
+    the runs take what is left; on an idle machine a run is as fast as before."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + TRAINING_NICENESS)
+    except OSError:                                   # not permitted here: the runs keep the usual priority
+        pass
 
 
 def weights_picture(W1):
