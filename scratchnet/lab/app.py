@@ -15,8 +15,10 @@ request pool (`work`) and answers JSON. Routes::
     POST /api/backprop           the same plus "label" (and "unit") → loss, δ_l, ∂L/∂W_l, from one Trace
     POST /api/step               the same plus "label", "lr" → probabilities before/after one SGD step
     GET  /api/derivation         the equations of `scratchnet derive`, as MathML with shapes
-    POST /api/check              {"formula", "wrt", "convention", "batch"} → `scratchnet check --json`,
-                                 and its hints as HTML ("hints_html": subscripts, ᵀ, σ′)
+    POST /api/check              {"formula", "wrt" or "factor", "bias", "convention", "batch"} →
+                                 `scratchnet check --json`,
+                                 and its hints as HTML ("hints_html": subscripts, ᵀ, σ′; for a factor
+                                 also "jacobian_note_html", its Jacobian convention)
     POST /api/render             {"formulas": [...]} → MathML of each formula
     GET  /api/weights            the first layer W1 as a picture (one 28×28 tile per hidden unit)
     GET  /api/mistakes           the most confident mistakes of the learner's network on the test set
@@ -224,17 +226,26 @@ def create_app(lab, bind_host="127.0.0.1"):
         body = await read_json(request)
         formula = read_formula(body)
         wrt, convention, batch = body.get("wrt", "W2"), body.get("convention", "row"), body.get("batch", 1)
+        factor, bias = body.get("factor"), body.get("bias", "row")
         if not isinstance(wrt, str) or len(wrt) > 40:
-            raise LabRequestError('"wrt" must be W_l, z_l or H_l, e.g. "W2"')
+            raise LabRequestError('"wrt" must be W_l, b_l (bias separate), z_l or H_l, e.g. "W2"')
+        if factor is not None and (not isinstance(factor, str) or not 0 < len(factor) <= 40):
+            raise LabRequestError('"factor" must be one link\'s Jacobian dA/dB, e.g. "dz3/dH2" (or null)')
         if convention not in ("row", "column"):
             raise LabRequestError('"convention" must be row or column')
+        if bias not in ("row", "separate"):
+            raise LabRequestError('"bias" must be row (row 0 of W_l, z = [1 H] W) or separate (z = H W + b)')
         if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
             raise LabRequestError(f'"batch" must be an integer 1…{MAX_BATCH}')
         learner = _learner(request)
         net = learner.net
         result = await lab.work.run(learner.token, lambda: check(formula, wrt, net.sizes, net.activations,
-                                                                 convention=convention, batch=batch, seed=0))
-        return JSONResponse({**result.to_json(), "hints_html": [formulas.hint_html(h) for h in result.hints]})
+                                                                 convention=convention, batch=batch, seed=0,
+                                                                 factor=factor, bias=bias))
+        html = {"hints_html": [formulas.hint_html(h) for h in result.hints]}
+        if result.jacobian_note:                              # a factor: its Jacobian convention too
+            html["jacobian_note_html"] = formulas.hint_html(result.jacobian_note)
+        return JSONResponse({**result.to_json(), **html})
 
     async def render(request):
         body = await read_json(request)

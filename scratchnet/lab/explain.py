@@ -112,7 +112,9 @@ def pictures(sizes, activations):
     [∂L/∂W_L … ∂L/∂W2], "W1_unit"}``; each entry ``{"id", "quantity"`` (its `Quantity` or `Derivative` as
     JSON), ``"latex"`` (its caption), ``"shape"`` (words), and for grids of cells ``"n"`` (cells), ``"layout"
     [rows, cols], "what" ("digit" or "unit"), "col_labels", "row_labels"}``; ``"targets"``, what a
-    formula's gradient may be taken with respect to (`scratchnet.quantity.gradient_targets`, as JSON).
+    formula's gradient may be taken with respect to (`scratchnet.quantity.gradient_targets`, as JSON),
+    ``"bias_targets"`` the separate biases b_L … b1 also, and ``"links"`` the Jacobians of one link
+    (`_links`), what the check box offers as a factor.
     """
     sizes, L = tuple(sizes), len(sizes) - 1
     yhat = Quantity.named("yhat")
@@ -142,7 +144,21 @@ def pictures(sizes, activations):
     targets = sorted((q for q in gradient_targets(L) if q.layer), key=lambda q: ("WzH".index(q.kind), -q.layer))
     return {"probabilities_title": f"{_u(yhat)} = softmax({_u(Quantity.pre(L))}): the {sizes[L]} probabilities",
             "layers": layers, "deltas": deltas, "gradients": gradients, "W1_unit": w1,
-            "targets": [q.to_json() for q in targets]}
+            "targets": [q.to_json() for q in targets],
+            "bias_targets": [Quantity("b", l).to_json() for l in range(L, 0, -1)],
+            "links": [d.to_json() for d in _links(L)]}
+
+
+def _links(L):
+    """The links of the learner's chain, from the loss back, as `scratchnet check --factor` takes them:
+    ∂ŷ/∂z_L, then for each layer ∂z_l/∂W_l, ∂z_l/∂b_l (separate bias), ∂z_l/∂H_{l-1} and ∂H_{l-1}/∂z_{l-1}."""
+    out = [Derivative(Quantity.named("yhat"), Quantity.pre(L))]
+    for l in range(L, 0, -1):
+        z = Quantity.pre(l)
+        out += [Derivative(z, Quantity("W", l)), Derivative(z, Quantity("b", l))]
+        if l > 1:
+            out += [Derivative(z, Quantity("H", l - 1)), Derivative(Quantity("H", l - 1), Quantity.pre(l - 1))]
+    return out
 
 
 def _product(l, sizes):

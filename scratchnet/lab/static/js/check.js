@@ -4,11 +4,17 @@ import { ApiError, postJSON } from "./api.js";
 const DEBOUNCE_MS = 300;
 const SEED_FORMULA = "[1 H1]^T (yhat - y) W3^T H2(1-H2)";   // the seed's answer, in the plain language
 const box = document.getElementById("formula");
+const kind = document.getElementById("check-kind");      // a gradient ∂L/∂… or one link's Jacobian
 const wrt = document.getElementById("wrt");
+const factor = document.getElementById("factor");
+const bias = document.getElementById("bias");
 const convention = document.getElementById("convention");
 const batch = document.getElementById("batch");
 const verdict = document.getElementById("verdict");
 let timer = null, ticket = 0;
+// What z is in each convention and bias notation (the words of the convention picker).
+const LAYER = { row: { row: "z = [1 H] W", separate: "z = H W + b" },
+                column: { row: "z = W [1; H]", separate: "z = W H + b" } };
 
 function text(id, value) { document.getElementById(id).textContent = value ?? ""; }
 
@@ -27,6 +33,7 @@ function clear() {
   document.getElementById("failure").hidden = true;
   document.getElementById("check-derivation").replaceChildren();
   document.getElementById("formula-math").replaceChildren();
+  document.getElementById("jacobian-note").hidden = true;
 }
 
 function trace(rows) {
@@ -48,7 +55,9 @@ async function run() {
   const formula = box.value.trim();
   const mine = ++ticket;
   if (!formula) { clear(); return; }
-  const request = { formula, wrt: wrt.value, convention: convention.value, batch: Number(batch.value) || 1 };
+  const asFactor = kind.value === "factor";
+  const request = { formula, bias: bias.value, convention: convention.value,
+                    ...(asFactor ? { factor: factor.value, batch: 1 } : { wrt: wrt.value, batch: Number(batch.value) || 1 }) };
   let result;
   try {
     result = await postJSON("/api/check", request);
@@ -76,6 +85,9 @@ async function run() {
   const failure = document.getElementById("failure");
   failure.hidden = !result.failure;
   failure.textContent = result.failure ? `✗ ${result.failure.text}: ${result.failure.message}` : "";
+  const note = document.getElementById("jacobian-note");
+  note.hidden = !result.jacobian_note_html;
+  note.innerHTML = result.jacobian_note_html ?? "";          // the server's HTML, as the hints
   list("hints", (result.hints_html || []).map((h) => `Hint: ${h}`), true);   // the server's HTML: subscripts, ᵀ, σ′
   const wanted = [formula];
   if (result.verdict !== "correct" && result.derivation) wanted.push(result.derivation);
@@ -83,7 +95,7 @@ async function run() {
   let math = [];
   try { math = (await postJSON("/api/render", { formulas: wanted })).mathml; } catch { /* math is a bonus */ }
   if (mine !== ticket) return;
-  const q = targets.find((t) => t.formula === result.wrt), lhs = `∂L/∂${q ? q.unicode : result.wrt}`;
+  const lhs = asFactor ? asked() : `∂L/∂${spelled(result.wrt)}`;
   document.getElementById("formula-math").innerHTML = math[0] ? `${lhs} = ${math[0]}` : "";
   const parts = [];
   if (result.verdict !== "correct" && math[1]) parts.push(`<p>The derivation gives: ${lhs} = ${math[1]}</p>`);
@@ -93,26 +105,57 @@ async function run() {
 
 function later() { clearTimeout(timer); timer = setTimeout(run, DEBOUNCE_MS); }
 
-// The box's placeholder names what is asked for, and answers nothing.
-function placeholder() {
-  const q = targets.find((t) => t.formula === wrt.value);
-  box.placeholder = `your formula for ∂L/∂${q ? q.unicode : wrt.value}, in the names H1, W3, yhat, y, … (plain or LaTeX)`;
+let targets = [], biasTargets = [], links = [];
+
+function spelled(name) {
+  const q = [...targets, ...biasTargets].find((t) => t.formula === name);
+  return q ? q.unicode : name;
 }
 
-let targets = [];
+// What is being asked for, as the server spells it: ∂L/∂W₂, ∂L/∂b₂ or a link such as ∂z₃/∂H₂.
+function asked() {
+  if (kind.value === "factor") return links.find((d) => d.formula === factor.value)?.unicode ?? factor.value;
+  return `∂L/∂${spelled(wrt.value)}`;
+}
 
-// `quantities`: what a gradient may be taken with respect to (W3 … H1), as the server spells them.
-export function initCheck(quantities) {
-  targets = quantities;
-  wrt.replaceChildren(...targets.map((q) => {
+function options(select, items, wanted) {
+  const keep = select.value;
+  select.replaceChildren(...items.map((q) => {
     const o = document.createElement("option"); o.value = q.formula; o.textContent = q.unicode; return o;
   }));
-  wrt.value = targets.some((q) => q.formula === "W2") ? "W2" : targets[0].formula;
-  placeholder();
+  const pick = [keep, wanted, items[0]?.formula].find((v) => items.some((q) => q.formula === v));
+  if (pick !== undefined) select.value = pick;
+}
+
+// The pickers follow the bias notation: b1…bL (and the links ∂z_l/∂b_l) only with separate biases;
+// the convention picker says what z is. The box's placeholder names what is asked for, and answers nothing.
+function update() {
+  const separate = bias.value === "separate";
+  const W = targets.filter((q) => q.kind === "W");
+  options(wrt, separate ? [...W, ...biasTargets, ...targets.filter((q) => q.kind !== "W")] : targets, "W2");
+  options(factor, links.filter((d) => separate || d.by.kind !== "b"), "dz3/dH2");
+  for (const o of convention.options) o.textContent = `${o.value}: ${LAYER[o.value][bias.value]}`;
+  const asFactor = kind.value === "factor";
+  document.getElementById("wrt-label").hidden = asFactor;
+  document.getElementById("factor-label").hidden = !asFactor;
+  batch.disabled = asFactor;                               // a link's Jacobian is checked for one example
+  document.getElementById("batch-label").title = asFactor ? "a link's Jacobian is checked for one example (B = 1)" : "";
+  const names = separate ? "H1, W3, b3, yhat, y, …" : "H1, W3, yhat, y, …";
+  box.placeholder = `your formula for ${asked()}, in the names ${names} (plain or LaTeX)`;
+}
+
+// `pictures`: the server's description of the network: `targets`, what a gradient may be taken with
+// respect to (W3 … H1), `bias_targets` (b3 … b1) and `links`, the Jacobians of one link, as it spells them.
+export function initCheck(pictures) {
+  targets = pictures.targets;
+  biasTargets = pictures.bias_targets || [];
+  links = pictures.links || [];
+  update();
   box.addEventListener("input", later);
-  wrt.addEventListener("change", placeholder);
-  for (const el of [wrt, convention, batch]) el.addEventListener("change", run);
+  for (const el of [kind, wrt, factor, bias, convention, batch]) el.addEventListener("change", () => { update(); run(); });
   document.getElementById("seed-formula").addEventListener("click", () => {
-    box.value = SEED_FORMULA; wrt.value = "W2"; convention.value = "row"; batch.value = 1; placeholder(); run();
+    kind.value = "gradient"; bias.value = "row"; convention.value = "row"; batch.value = 1;
+    update(); wrt.value = "W2"; update();
+    box.value = SEED_FORMULA; run();
   });
 }

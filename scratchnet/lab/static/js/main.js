@@ -47,7 +47,7 @@ async function main() {
   initDraw();
   initBackprop();
   const d = await network();
-  initCheck(d.pictures.targets);
+  initCheck(d.pictures);
   initMistakes();
   await initTrain(state.model);
   document.body.dataset.ready = "true";
