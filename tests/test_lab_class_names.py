@@ -179,3 +179,128 @@ def test_scratchnet_lab_serves_a_three_class_model_with_its_names(pets):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+# ---------------------------------------------------------------------------------------- in a browser
+
+FRUIT = {0: "apple", 1: "umbrella", 7: "seven, written with one long stroke and a short bar"}
+"""Names for MNIST's 0, 1 and 7 (the folder names; the classes are numbered in their sorted order)."""
+SHOTS = Path("/tmp")
+"""Where the browser tests leave their screenshots, to look at."""
+
+
+def browser_tools():
+    """test_lab_browser's launcher and page helpers (skips without Playwright or Chromium)."""
+    browser_tests = pytest.importorskip("test_lab_browser")
+    if not Path(browser_tests.CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium (apt-get install chromium; .ci/run does)")
+    return browser_tests
+
+
+@pytest.fixture(scope="module")
+def browser():
+    tools = browser_tools()
+    with tools.playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=tools.CHROMIUM, args=tools.ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def fruit(tmp_path_factory, cache):
+    """A folder holding model.npz: three classes with names of their own, one of them long."""
+    root = tmp_path_factory.mktemp("fruit")
+    three_classes(root, [FRUIT[d] for d in DIGITS])
+    trained(root, root / "model.npz")
+    return root
+
+
+def texts(page, selector, attribute=None):
+    return page.eval_on_selector_all(selector, f"els => els.map(e => {'e.title' if attribute else 'e.textContent'})")
+
+
+@pytest.mark.browser
+def test_the_page_shows_a_three_class_models_names(browser, fruit):
+    tools = browser_tools()
+    names = sorted(FRUIT.values())
+    with tools.lab_server(fruit) as url:
+        page = tools.open_page(browser, url)
+        try:
+            picker = page.locator("#label option")
+            assert picker.count() == 4 and picker.first.inner_text() == "–"
+            shown = [picker.nth(k + 1).inner_text() for k in range(3)]
+            assert shown[0] == "apple" and shown[2] == "umbrella"
+            assert shown[1].endswith("…") and names[1].startswith(shown[1][:-1]) and len(shown[1]) == 24
+            assert picker.nth(2).get_attribute("title") == f"1: {names[1]}"
+            assert page.locator("#cells-yhat .cell").count() == 3
+            assert texts(page, "#cells-yhat .cell", "title") == [f"{k}: {n}" for k, n in enumerate(names)]
+            assert texts(page, "#cells-yhat ~ .class-key .name") == names       # a long name: a key below
+
+            tools.draw(page, tools.STROKES[7])
+            predicted = tools.prediction_after(page)
+            assert predicted == names[1]                                          # the seven
+            assert page.get_attribute("#prediction", "title") == names[1]
+            assert texts(page, "#prob-bars .digit") == names and texts(page, "#prob-bars .digit", "title") == names
+            assert page.locator("#prob-bars .bar.top").count() == 1
+            cut = page.eval_on_selector_all("#prob-bars .digit", "els => els.map(e => e.scrollWidth > e.clientWidth)")
+            assert cut == [False, True, False]                                    # only the long name is cut short
+            em = page.eval_on_selector("#prob-bars", "e => parseFloat(getComputedStyle(e).fontSize)")
+            width = page.eval_on_selector("#prob-bars .digit", "e => e.getBoundingClientRect().width")
+            assert width <= 9 * em + 1
+            page.wait_for_selector("#bp-body:not([hidden])")
+            page.wait_for_function("() => document.getElementById('label').value === '1'")
+            assert page.locator("#label option:checked").inner_text() == shown[1]
+            page.select_option("#label", "0")                                     # backprop for "apple"
+            page.wait_for_function("() => document.getElementById('bp-body').dataset.label === '0'")
+            page.click("#step")
+            page.wait_for_selector("#step-bars .digit")
+            assert texts(page, "#step-bars .digit") == names
+            page.locator("#sec-draw").screenshot(path=SHOTS / "lab19_draw_3_classes.png")
+            page.locator("#sec-backprop .controls").screenshot(path=SHOTS / "lab19_backprop_picker.png")
+            page.locator("#deltas").screenshot(path=SHOTS / "lab19_deltas_3_classes.png")
+
+            page.click("#mistakes-load")
+            page.wait_for_selector("#mistakes button", timeout=60000)
+            said = {"apple": "an apple", "umbrella": "an umbrella", names[1]: f"a {names[1]}"}
+            for title in texts(page, "#mistakes button", "title"):
+                truth, read = title.split(": ", 1)[1].split(", read as ")
+                assert truth in said.values() and read in said.values() and truth != read, title
+            first = page.locator("#mistakes button").first
+            assert texts(page, "#mistakes button .name")[:2] == [t.split(" ", 1)[1] for t in
+                                                                 first.get_attribute("title").split(": ", 1)[1]
+                                                                 .split(", read as ")]
+            page.locator("#sec-mistakes").screenshot(path=SHOTS / "lab19_mistakes_3_classes.png")
+            words = ["apple", "umbrella", "unicorn", "hour", "one", "owl", "8", "11", "18", "7", "f", "u", "T-shirt/top",
+                     "European"]
+            articles = page.evaluate(                          # the page's own module, already loaded
+                "async (w) => { const m = await import('/static/js/mistakes.js'); return w.map((n) => m.article(n)); }",
+                words)
+            assert articles == ["an", "an", "a", "an", "a", "an", "an", "an", "an", "a", "an", "a", "a", "a"]
+            assert page.outside == [] and page.errors == []
+        finally:
+            tools.close(page)
+
+
+@pytest.mark.browser
+def test_the_page_lays_out_twenty_six_classes(browser, tmp_path):
+    tools = browser_tools()
+    letters = [chr(ord("a") + k) for k in range(26)]
+    net = sn.Network([784, 16, 26], ["sigmoid", "softmax"], seed=0)
+    sn.save(net, tmp_path / "model.npz", {"class_names": letters})
+    with tools.lab_server(tmp_path) as url:
+        page = tools.open_page(browser, url)
+        try:
+            assert page.locator("#label option").count() == 27
+            assert page.locator("#cells-yhat .cell").count() == 26
+            assert texts(page, "#cells-yhat + .col-labels span") == [str(k) for k in range(10)]
+            assert texts(page, "#cells-yhat ~ .class-key .name") == letters
+            tools.draw(page, tools.STROKES[1])
+            assert tools.prediction_after(page) in letters
+            assert texts(page, "#prob-bars .digit") == letters
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
+            page.locator("#sec-draw").screenshot(path=SHOTS / "lab19_draw_26_classes.png")
+            assert page.outside == [] and page.errors == []
+        finally:
+            tools.close(page)

@@ -2,7 +2,7 @@
 // and the equations of `scratchnet derive`. Every formula and number comes from the server's answer
 // (scratchnet/lab/explain.py); this module lays the pictures out and colours them.
 import { postJSON } from "./api.js";
-import { barsBeforeAfter } from "./bars.js";
+import { barsBeforeAfter, classNames } from "./bars.js";
 import { diverging, divergingPicture, explore, formula, heatmap, paintGrid, scale, unitGrid } from "./colors.js";
 import { on, state } from "./state.js";
 
@@ -16,9 +16,19 @@ let chosenLabel = null;      // a label the user (or Mistakes) picked for this d
 let chosenUnit = null;
 let latest = 0;
 
+const LONGEST_OPTION = 24;    // characters of a class name the True-label picker shows (all in its tooltip)
+
 function option(value, text) {
   const o = document.createElement("option");
   o.value = value; o.textContent = text;
+  return o;
+}
+
+// The picker's option for class k: its name (cut short with "…" when long; whole in the tooltip).
+function classOption(k, name) {
+  const chars = [...name];
+  const o = option(k, chars.length > LONGEST_OPTION ? `${chars.slice(0, LONGEST_OPTION - 1).join("")}…` : name);
+  if (name !== String(k)) o.title = `${k}: ${name}`;
   return o;
 }
 
@@ -41,7 +51,8 @@ function scaleBox(id) {
 
 function build() {
   const last = pictures.layers[pictures.layers.length - 1], delta1 = pictures.deltas[pictures.deltas.length - 1];
-  labelSelect.replaceChildren(option("", "–"), ...Array.from({ length: last.n }, (_, k) => option(k, k)));
+  const names = classNames(last.n);
+  labelSelect.replaceChildren(option("", "–"), ...names.map((name, k) => classOption(k, name)));
   labelSelect.disabled = !current;
   unitSelect.replaceChildren(option("", `largest |${delta1.quantity.unicode}|`),
     ...Array.from({ length: delta1.n }, (_, k) => option(k, k)));
@@ -49,7 +60,7 @@ function build() {
   document.getElementById("deltas").replaceChildren(...pictures.deltas.map((p) => {
     const fig = document.createElement("figure");
     fig.append(caption(p));
-    unitGrid(fig, p, `d-${p.id}`);
+    unitGrid(fig, p, `d-${p.id}`, p.what === "digit" ? names : null);
     fig.append(scaleBox(p.id));
     return fig;
   }));
@@ -123,7 +134,7 @@ async function step() {
   const lr = Number(document.getElementById("step-lr").value);
   try {
     const s = await postJSON("/api/step", { pixels: current.pixels, label: current.result.label, lr });
-    barsBeforeAfter(document.getElementById("step-bars"), s.before, s.after);
+    barsBeforeAfter(document.getElementById("step-bars"), s.before, s.after, s.class_names);
     document.getElementById("step-loss").textContent = s.text;
   } catch (err) { document.getElementById("step-loss").textContent = err.message; }
 }

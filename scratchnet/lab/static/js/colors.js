@@ -37,15 +37,19 @@ export function formula(explained, i, j, cols) {
 // A grid of unit cells in `box`, laid out as the server's picture says (`picture.layout` [rows, cols]),
 // labelled by digit or unit number; ONE Tab stop (roving tabindex), arrow keys, Home/End and
 // Page Up/Down inside; `describe(k)` is the text shown in `out` on hover and focus, `pick(k)`
-// (optional) runs on click, Enter or Space.
-export function unitGrid(figure, picture, id) {
+// (optional) runs on click, Enter or Space. An output layer's grid (`picture.what` "digit") of classes
+// with `names` of their own names each cell in its tooltip, and the classes under the grid: in place of
+// the numbers when they are short and in one row, else as a key "0 cat · 1 dog · …" below the numbers.
+export function unitGrid(figure, picture, id, names = null) {
   const [rows, cols] = picture.layout;
+  const classes = picture.what === "digit" && names && names.length === picture.n
+    && names.some((n, k) => n !== String(k)) ? names : null;
   const grid = document.createElement("div");
   grid.className = "cells"; grid.id = id;
   grid.setAttribute("role", "grid");
   grid.style.gridTemplateColumns = `repeat(${cols}, var(--cell))`;
   grid.setAttribute("aria-label", `${picture.quantity.unicode}: ${picture.shape}; arrow keys move between ` +
-    `${picture.what === "digit" ? "digits" : "units"}`);
+    `${picture.what !== "digit" ? "units" : classes ? "classes" : "digits"}`);
   for (let r = 0; r < rows; r++) {
     const row = document.createElement("div");
     row.setAttribute("role", "row"); row.className = "cell-row";
@@ -54,6 +58,7 @@ export function unitGrid(figure, picture, id) {
       cell.className = "cell"; cell.setAttribute("role", "gridcell");
       cell.dataset.index = r * cols + c;
       cell.tabIndex = r === 0 && c === 0 ? 0 : -1;
+      if (classes) cell.title = `${r * cols + c}: ${classes[r * cols + c]}`;
       row.append(cell);
     }
     grid.append(row);
@@ -64,9 +69,21 @@ export function unitGrid(figure, picture, id) {
   rowLabels.setAttribute("aria-hidden", "true"); colLabels.setAttribute("aria-hidden", "true");
   colLabels.style.gridTemplateColumns = grid.style.gridTemplateColumns;
   for (const t of picture.row_labels) rowLabels.append(Object.assign(document.createElement("span"), { textContent: t }));
-  for (const t of picture.col_labels) colLabels.append(Object.assign(document.createElement("span"), { textContent: t }));
-  colLabels.title = picture.what === "digit" ? "digit" : "unit";
+  const inPlace = classes && rows === 1 && classes.every((n) => [...n].length <= 3);
+  picture.col_labels.forEach((t, c) => colLabels.append(Object.assign(document.createElement("span"),
+    inPlace ? { textContent: classes[c], title: classes[c] } : { textContent: t })));
+  colLabels.title = picture.what !== "digit" ? "unit" : classes ? "class" : "digit";
   body.append(grid, colLabels);
+  if (classes && !inPlace) {
+    const key = document.createElement("p");
+    key.className = "class-key"; key.setAttribute("aria-hidden", "true");
+    key.append(...classes.map((n, k) => {
+      const entry = Object.assign(document.createElement("span"), { className: "entry", title: `${k}: ${n}` });
+      entry.append(`${k} `, Object.assign(document.createElement("span"), { className: "name", textContent: n }));
+      return entry;
+    }));
+    body.append(key);
+  }
   wrap.append(rowLabels, body);
   figure.append(wrap);
   wire(grid, cols);

@@ -1,6 +1,6 @@
 // Section 1, Draw: the drawing pad, the 28×28 input, the probabilities and every layer's activations.
 import { postJSON } from "./api.js";
-import { bars, percent } from "./bars.js";
+import { bars, classNames, percent } from "./bars.js";
 import { formula, grey, paintGrid, sequential, unitGrid } from "./colors.js";
 import { emit, state } from "./state.js";
 
@@ -62,13 +62,13 @@ document.getElementById("clear").addEventListener("click", () => {
 // The section as before any drawing: no prediction, no bars, blank input and units.
 function showEmpty() {
   const prediction = document.getElementById("prediction");
-  prediction.textContent = "–"; prediction.dataset.final = "0";
+  prediction.textContent = "–"; prediction.title = ""; prediction.dataset.final = "0";
   document.getElementById("confidence").textContent = "";
   const input = document.getElementById("input28").getContext("2d");
   input.fillStyle = "#000"; input.fillRect(0, 0, 28, 28);
   const box = document.getElementById("prob-bars");
   box.replaceChildren(Object.assign(document.createElement("p"),
-    { className: "note empty-hint", textContent: "Draw a digit to see the ten probabilities." }));
+    { className: "note empty-hint", textContent: `Draw a digit to see the ${probabilitiesCount()} probabilities.` }));
   for (const cell of document.querySelectorAll("#layers .cell")) cell.style.background = "#fff";
   formulaOut.textContent = "Point at a unit, or tab to a grid and move with the arrow keys.";
 }
@@ -124,6 +124,12 @@ async function send(body, final, remember = true) {
 // The layers' grids, as the server describes them (`pictures.layers` of /api/derivation): H1 … ŷ.
 let layers = [];
 
+// How many probabilities the network gives: its classes ("ten" for ten, as the page always said).
+function probabilitiesCount() {
+  const K = layers.length ? layers[layers.length - 1].n : 10;
+  return K === 10 ? "ten" : String(K);
+}
+
 function buildLayers(pictures) {
   layers = pictures.layers;
   document.getElementById("probs-title").textContent = pictures.probabilities_title;
@@ -132,7 +138,7 @@ function buildLayers(pictures) {
     const fig = document.createElement("figure"), cap = document.createElement("figcaption");
     cap.innerHTML = `${p.caption} <small>${p.shape}</small>`;
     fig.append(cap);
-    unitGrid(fig, p, `cells-${p.id}`);
+    unitGrid(fig, p, `cells-${p.id}`, p.what === "digit" ? classNames(p.n) : null);
     return fig;
   }));
 }
@@ -149,9 +155,9 @@ function layersBlank() {
 
 function show(result, final) {
   grey(document.getElementById("input28"), result.input);
-  bars(document.getElementById("prob-bars"), result.probabilities, result.digit);
+  bars(document.getElementById("prob-bars"), result.probabilities, result.digit, result.class_names);
   const prediction = document.getElementById("prediction");
-  prediction.textContent = result.digit;
+  prediction.textContent = result.class; prediction.title = result.class;       // the name; long ones cut short
   prediction.dataset.final = final ? "1" : "0";
   document.getElementById("confidence").textContent = `(${percent(result.probabilities[result.digit])})`;
   for (const explained of result.explain.layers) {
