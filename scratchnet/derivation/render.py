@@ -4,46 +4,65 @@
 from .notation import name_text, render as render_tree
 
 
+def _fragments(convention, bias):
+    """The pieces of notation the explanations are written with, in ``convention`` and ``bias``, as a dict
+    of plain strings: ``*_u`` in Unicode, ``*_l`` in LaTeX (`facts` puts them into sentences)."""
+    row = convention == "row"
+    f = {"row": row, "bias_what": "row 0" if row else "column 0"}
+    f["ones_u"], f["ones_l"] = ("1ᵀ δ", r"\mathbf{1}^\top \delta") if row else ("δ 1", r"\delta\,\mathbf{1}")
+    if bias == "separate":
+        f["outer"] = (("H_{l−1}ᵀ δ_l, n_{l−1}×1 times 1×n_l", r"H_{l-1}^\top \delta_l",
+                       r"$n_{l-1}\times 1$ times $1\times n_l$") if row else
+                      ("δ_l H_{l−1}ᵀ, n_l×1 times 1×n_{l−1}", r"\delta_l H_{l-1}^\top",
+                       r"$n_l\times 1$ times $1\times n_{l-1}$"))
+        f["batch_u"] = "Hᵀ is n×B and δ is B×n_l" if row else "δ is n_l×B and Hᵀ is B×n"
+        f["batch_l"] = (r"$H^\top$ is $n\times B$ and $\delta$ is $B\times n_l$" if row else
+                        r"$\delta$ is $n_l\times B$ and $H^\top$ is $B\times n$")
+        f["h_u"], f["h_l"] = "H", "H"
+    elif row:
+        f["outer"] = ("[1 H_{l−1}]ᵀ δ_l, (n_{l−1}+1)×1 times 1×n_l", r"[1\ H_{l-1}]^\top \delta_l",
+                      r"$(n_{l-1}+1)\times 1$ times $1\times n_l$")
+        f["batch_u"] = "[1 H]ᵀ is (n+1)×B and δ is B×n_l"
+        f["batch_l"] = r"$[1\ H]^\top$ is $(n+1)\times B$ and $\delta$ is $B\times n_l$"
+        f["h_u"], f["h_l"] = "[1 H]", r"[1\ H]"
+    else:
+        f["outer"] = ("δ_l [1; H_{l−1}]ᵀ, n_l×1 times 1×(n_{l−1}+1)", r"\delta_l [1;\ H_{l-1}]^\top",
+                      r"$n_l\times 1$ times $1\times(n_{l-1}+1)$")
+        f["batch_u"] = "δ is n_l×B and [1; H]ᵀ is B×(n+1)"
+        f["batch_l"] = r"$\delta$ is $n_l\times B$ and $[1;\ H]^\top$ is $B\times(n+1)$"
+        f["h_u"], f["h_l"] = "[1; H]", r"[1;\ H]"
+    if row:
+        f["back_u"], f["back_l"] = ("δ_l W̄_lᵀ with W̄_l = W_l[1:]",
+                                    r"$\delta_l \bar W_l^\top$ with $\bar W_l = W_l[1{:}]$")
+        f["had_u"], f["had_l"] = ("g · diag(σ′(z)) = g ⊙ σ′(z)",
+                                  r"$g\,\operatorname{diag}(\sigma'(z)) = g \odot \sigma'(z)$")
+        # ∂z_k/∂W_ij and its contraction with δ in the convention's indices (W_l is n_in×n_out)
+        f["entry_u"], f["result_u"] = f"{f['h_u']}_i·[j = k]", f"{f['h_u']}_i δ_j"
+        f["entry_l"], f["result_l"] = rf"{f['h_l']}_i\,[j = k]", rf"{f['h_l']}_i\,\delta_j"
+        f["split_u"] = "Hᵀ δ_l and sum(δ_l) = 1ᵀ δ_l"
+        f["split_l"] = r"$H^\top \delta_l$ and $\mathbf{1}^\top \delta_l$"
+    else:
+        f["back_u"], f["back_l"] = ("W̄_lᵀ δ_l with W̄_l = W_l[:, 1:]",
+                                    r"$\bar W_l^\top \delta_l$ with $\bar W_l = W_l[:, 1{:}]$")
+        f["had_u"], f["had_l"] = ("diag(σ′(z)) g = σ′(z) ⊙ g",
+                                  r"$\operatorname{diag}(\sigma'(z))\,g = \sigma'(z) \odot g$")
+        # the same with W_l n_out×n_in
+        f["entry_u"], f["result_u"] = f"[i = k]·{f['h_u']}_j", f"δ_i {f['h_u']}_j"
+        f["entry_l"], f["result_l"] = rf"[i = k]\,{f['h_l']}_j", rf"\delta_i\,{f['h_l']}_j"
+        f["split_u"] = "δ_l Hᵀ and sum(δ_l) = δ_l 1"
+        f["split_l"] = r"$\delta_l H^\top$ and $\delta_l \mathbf{1}$"
+    return f
+
+
 def facts(convention, bias="row"):
     """The explanations, keyed by fact (``softmax``, ``batch``, ``outer``, ``textbook``, ``bias``,
     ``hadamard``, ``bias_sum``), as ``(unicode text, LaTeX text)``."""
-    row = convention == "row"
-    ones_u, ones_l = ("1ᵀ δ", r"\mathbf{1}^\top \delta") if row else ("δ 1", r"\delta\,\mathbf{1}")
-    if row:
-        outer_u = ("[1 H_{l−1}]ᵀ δ_l, (n_{l−1}+1)×1 times 1×n_l", r"[1\ H_{l-1}]^\top \delta_l",
-                   r"$(n_{l-1}+1)\times 1$ times $1\times n_l$")
-        back_u, back_l = "δ_l W̄_lᵀ with W̄_l = W_l[1:]", r"$\delta_l \bar W_l^\top$ with $\bar W_l = W_l[1{:}]$"
-        had_u, had_l = "g · diag(σ′(z)) = g ⊙ σ′(z)", r"$g\,\operatorname{diag}(\sigma'(z)) = g \odot \sigma'(z)$"
-        batch_u = "[1 H]ᵀ is (n+1)×B and δ is B×n_l"
-        batch_l = r"$[1\ H]^\top$ is $(n+1)\times B$ and $\delta$ is $B\times n_l$"
-    else:
-        outer_u = ("δ_l [1; H_{l−1}]ᵀ, n_l×1 times 1×(n_{l−1}+1)", r"\delta_l [1;\ H_{l-1}]^\top",
-                   r"$n_l\times 1$ times $1\times(n_{l-1}+1)$")
-        back_u = "W̄_lᵀ δ_l with W̄_l = W_l[:, 1:]"
-        back_l = r"$\bar W_l^\top \delta_l$ with $\bar W_l = W_l[:, 1{:}]$"
-        had_u, had_l = "diag(σ′(z)) g = σ′(z) ⊙ g", r"$\operatorname{diag}(\sigma'(z))\,g = \sigma'(z) \odot g$"
-        batch_u = "δ is n_l×B and [1; H]ᵀ is B×(n+1)"
-        batch_l = r"$\delta$ is $n_l\times B$ and $[1;\ H]^\top$ is $B\times(n+1)$"
-    bias_what = "row 0" if row else "column 0"
-    if bias == "separate":
-        outer_u = (("H_{l−1}ᵀ δ_l, n_{l−1}×1 times 1×n_l", r"H_{l-1}^\top \delta_l",
-                    r"$n_{l-1}\times 1$ times $1\times n_l$") if row else
-                   ("δ_l H_{l−1}ᵀ, n_l×1 times 1×n_{l−1}", r"\delta_l H_{l-1}^\top",
-                    r"$n_l\times 1$ times $1\times n_{l-1}$"))
-        batch_u = "Hᵀ is n×B and δ is B×n_l" if row else "δ is n_l×B and Hᵀ is B×n"
-        batch_l = (r"$H^\top$ is $n\times B$ and $\delta$ is $B\times n_l$" if row else
-                   r"$\delta$ is $n_l\times B$ and $H^\top$ is $B\times n$")
-    h_u = "H" if bias == "separate" else ("[1 H]" if row else "[1; H]")
-    h_l = "H" if bias == "separate" else (r"[1\ H]" if row else r"[1;\ H]")
-    if row:         # ∂z_k/∂W_ij and the contraction, in the convention's indices (W_l is n_in×n_out or n_out×n_in)
-        entry_u, result_u = f"{h_u}_i·[j = k]", f"{h_u}_i δ_j"
-        entry_l, result_l = rf"{h_l}_i\,[j = k]", rf"{h_l}_i\,\delta_j"
-    else:
-        entry_u, result_u = f"[i = k]·{h_u}_j", f"δ_i {h_u}_j"
-        entry_l, result_l = rf"[i = k]\,{h_l}_j", rf"\delta_i\,{h_l}_j"
-    split_u = ("Hᵀ δ_l and sum(δ_l) = 1ᵀ δ_l" if row else "δ_l Hᵀ and sum(δ_l) = δ_l 1")
-    split_l = (r"$H^\top \delta_l$ and $\mathbf{1}^\top \delta_l$" if row else
-               r"$\delta_l H^\top$ and $\delta_l \mathbf{1}$")
+    f = _fragments(convention, bias)
+    row, outer_u, h_u, h_l = f["row"], f["outer"], f["h_u"], f["h_l"]
+    ones_u, ones_l, bias_what = f["ones_u"], f["ones_l"], f["bias_what"]
+    back_u, back_l, had_u, had_l = f["back_u"], f["back_l"], f["had_u"], f["had_l"]
+    batch_u, batch_l, split_u, split_l = f["batch_u"], f["batch_l"], f["split_u"], f["split_l"]
+    entry_u, result_u, entry_l, result_l = f["entry_u"], f["result_u"], f["entry_l"], f["result_l"]
     return {
         "textbook": (
             f"In the textbook notation {'z = H W + b' if row else 'z = W h + b'} (a separate bias) the same "
