@@ -118,7 +118,8 @@ def _crash_codes(spec, m, B):
     return (), ""
 
 
-def _crash_report(spec, crash, B):
+def crash_report(spec, crash, B):
+    """The `CrashReport` of a NumPy shape mismatch inside the learner's code, or None for another error."""
     m = shape_mismatch(crash)
     if m is None:
         return None
@@ -128,17 +129,18 @@ def _crash_report(spec, crash, B):
                        crash.message.strip().splitlines()[0], codes, words)
 
 
-def analyse(spec, point, outcome):
-    """The `BatchRun` of one call (`runner.Outcome`) at ``point``; raises `LearnerCodeError` when the code
-    raised something other than a shape mismatch, or returned something that is not gradients."""
+def analyse(spec, point, outcome, fwd=None):
+    """The `BatchRun` of one call (`runner.Outcome`) at ``point`` (whose true forward values ``fwd`` may
+    be given); raises `LearnerCodeError` when the code raised something other than a shape mismatch, or
+    returned something that is not gradients."""
     B = point.B
     if outcome.crash is not None:
-        report = _crash_report(spec, outcome.crash, B)
+        report = crash_report(spec, outcome.crash, B)
         if report is None:
             raise outcome.crash.error(B)
         return BatchRun(B, "shape_error", crash=report)
     grads = read_grads(spec, outcome.returned, str(B), B)
-    fwd = forward(spec, point)
+    fwd = fwd if fwd is not None else forward(spec, point)
     dW, deltas = truth(fwd)
     tols = tolerances(fwd, deltas, grads.eps)
     first_row = 1 if spec.bias == "none" else 0

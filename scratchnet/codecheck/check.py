@@ -1,5 +1,7 @@
 """``check_code``: run a learner's ``backprop(weights, X, Y) -> grads`` at a random point, at ``B`` and at
-``B = 1``, and say layer by layer whether its gradients are right, and which known mistake they are."""
+``B = 1``, and say layer by layer whether its gradients are right, and which known mistake they are;
+with ``forward``, their ``forward(weights, X) -> [H1, …, ŷ]`` is run at the same points and compared
+first."""
 
 import os
 
@@ -8,7 +10,9 @@ import numpy as np
 from ..errors import ScratchnetError
 from ..network import SEED_SIZES
 from .analyse import analyse
+from .forwardcheck import check_forward
 from .notation import learner_inputs
+from .passes import forward as true_forward
 from .point import random_point
 from .result import CodeCheckResult
 from .runner import run_callable, run_file
@@ -28,7 +32,7 @@ def split_target(target, default="backprop"):
 
 
 def check_code(fn, sizes=SEED_SIZES, activations=None, *, bias="row", convention="row", batch=4, loss="ce",
-               output=None, seed=0, rng=None, timeout=DEFAULT_TIMEOUT, function="backprop"):
+               output=None, seed=0, rng=None, timeout=DEFAULT_TIMEOUT, function="backprop", forward=None):
     """Check a learner's backward pass.
 
     Parameters
@@ -47,10 +51,16 @@ def check_code(fn, sizes=SEED_SIZES, activations=None, *, bias="row", convention
     seed, rng : the random point (a ``numpy.random.Generator`` wins over ``seed``)
     timeout : seconds the code may take
     function : the function's name in a file (when ``fn`` is a path without ``:FUNCTION``)
+    forward : optional, the learner's ``forward(weights, X) -> [H1, …, H_{L-1}, ŷ]`` (a list or tuple of
+        the hidden activations and the output, each oriented like ``X``; or ``ŷ`` alone): a callable, or
+        when ``fn`` is a file the name of a function in that file. It runs at the same points, on
+        copies, with the same time limit (in the same child process for a file), and is compared layer
+        by layer first: a wrong forward pass makes the verdict ``wrong_value`` whatever the gradients.
 
     Returns
     -------
-    CodeCheckResult (``verdict``, ``exit_code``, ``first_wrong_layer``, ``diagnoses``, text, JSON, HTML)
+    CodeCheckResult (``verdict``, ``exit_code``, ``first_wrong_layer``, ``diagnoses``,
+    ``first_wrong_forward_layer``, ``forward``, text, JSON, HTML)
 
     Raises
     ------
@@ -69,13 +79,36 @@ def check_code(fn, sizes=SEED_SIZES, activations=None, *, bias="row", convention
     batches = [int(batch)] + ([1] if batch != 1 else [])
     points = {B: random_point(spec, B, rng) for B in batches}
     calls = {str(B): learner_inputs(spec, points[B]) for B in batches}
-    printed, source = "", None
+    forward_calls = {tag: (weights, X) for tag, (weights, X, Y) in calls.items()}
+    printed, source, forward_outcomes = "", None, None
     if isinstance(fn, (str, os.PathLike)):
         path, function = split_target(os.fspath(fn), function)
-        outcomes, printed = run_file(path, function, calls, timeout)
+        jobs = {}
+        if isinstance(forward, str):
+            if forward == function:
+                raise ScratchnetError(f"--forward names {function} itself: give the name of your forward "
+                                      f"pass function", field="forward")
+            jobs[forward] = forward_calls
+        jobs[function] = calls
+        outcomes, printed = run_file(path, jobs, timeout)
+        if isinstance(forward, str):
+            forward_outcomes = outcomes[forward]
+        outcomes = outcomes[function]
         source = f"{function} in {os.path.basename(path)}"
     else:
-        outcomes = run_callable(fn, calls, timeout)
+        if isinstance(forward, (str, os.PathLike)):
+            raise ScratchnetError("forward names a function in a file only when the code is a file "
+                                  "(\"FILE.py:backprop\"); with a function, give forward as a function too",
+                                  field="forward")
         source = getattr(fn, "__name__", type(fn).__name__)
-    runs = {B: analyse(spec, points[B], outcomes[str(B)]) for B in batches}
-    return CodeCheckResult(spec, int(batch), runs, source=source, printed=printed, seed=seed)
+    if forward is not None and forward_outcomes is None:
+        forward_outcomes = run_callable(forward, forward_calls, timeout, who="forward")
+    fwds = {B: true_forward(spec, points[B]) for B in batches}
+    forward_runs = None
+    if forward_outcomes is not None:
+        forward_runs = {B: check_forward(spec, fwds[B], forward_outcomes[str(B)]) for B in batches}
+    if not isinstance(fn, (str, os.PathLike)):
+        outcomes = run_callable(fn, calls, timeout)
+    runs = {B: analyse(spec, points[B], outcomes[str(B)], fwds[B]) for B in batches}
+    return CodeCheckResult(spec, int(batch), runs, source=source, printed=printed, seed=seed,
+                           forward=forward_runs)

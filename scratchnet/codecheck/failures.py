@@ -59,12 +59,13 @@ class Crash:
     def last(self):
         return self.frames[-1] if self.frames else None
 
-    def error(self, batch):
-        """This crash as the one-line `LearnerCodeError` (the learner's last line, their exception)."""
+    def error(self, batch, who="code"):
+        """This crash as the one-line `LearnerCodeError` (the learner's last line, their exception);
+        ``who`` names the function (``code``, ``forward``)."""
         where = f" at {self.last.where()} ({self.last.text.strip()})" if self.last else ""
         message = self.message.strip().splitlines()[0] if self.message.strip() else ""
         said = f"{self.type_name}: {message}" if message else self.type_name
-        return LearnerCodeError(f"your code raised {said[:200]}{where[:160]}, with B = {batch}", "raised",
+        return LearnerCodeError(f"your {who} raised {said[:200]}{where[:160]}, with B = {batch}", "raised",
                                 self.last.where() if self.last else None)
 
 

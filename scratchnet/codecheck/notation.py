@@ -74,7 +74,9 @@ def _key(name):
     return (m.group(1), int(m.group(2))) if m else None
 
 
-def _array(value, what, tag):
+def real_array(value, what, tag):
+    """``value`` (an array, a number or a rectangular list) as a finite real array; `LearnerCodeError`
+    (``not_arrays``, ``not_finite``) naming it ``what`` otherwise."""
     if isinstance(value, list):
         try:
             value = np.array(value, dtype=float)
@@ -166,7 +168,7 @@ def read_grads(spec, returned, tag, B):
     entries = _entries(spec, returned, tag)
     layers, problems, eps = {}, {}, np.finfo(np.float64).eps
     for l, (dW, db) in enumerate(entries, start=1):
-        dW = _array(dW, f"dW{l}", tag)
+        dW = real_array(dW, f"dW{l}", tag)
         if dW.dtype.kind == "f":
             eps = max(eps, float(np.finfo(dW.dtype).eps))
         expected = spec.weight_shape(l)
@@ -184,7 +186,7 @@ def read_grads(spec, returned, tag, B):
         if spec.bias == "separate":
             if db is None:
                 raise LearnerCodeError(f"no bias gradient b{l} (B = {tag})", "wrong_count")
-            db = _array(db, f"db{l}", tag)
+            db = real_array(db, f"db{l}", tag)
             n = spec.sizes[l]
             if db.size == n and db.ndim <= 2 and (db.ndim < 2 or 1 in db.shape):
                 canonical[0] = db.reshape(n).astype(np.float64)

@@ -37,18 +37,29 @@ class Diagnosis:
                 "corrected": [{"left": a, "right": b} for a, b in self.corrected], "hints": list(self.hints)}
 
 
-class CodeCheckResult:
-    """The check of a learner's backward pass at ``batch`` (``runs[B]``) and at one example (``runs[1]``).
+def _judged(runs, batch):
+    """The run a result is judged by: at ``batch``, unless that one is right and the one at B = 1 is not."""
+    wrong_only_at_one = runs[batch].verdict == "correct" and runs.get(1, runs[batch]).verdict != "correct"
+    return runs[1] if wrong_only_at_one else runs[batch]
 
-    ``verdict`` is the worse of the two; ``first_wrong_layer`` the largest ``l`` whose gradient is wrong;
-    ``diagnoses`` the codes of the mistakes named, ``mistakes`` the `Diagnosis` of each.
+
+class CodeCheckResult:
+    """The check of a learner's backward pass at ``batch`` (``runs[B]``) and at one example (``runs[1]``),
+    and of their forward pass when they gave one (``forward[B]``, `forwardcheck.ForwardRun`).
+
+    ``verdict`` is the worst of them all (a wrong forward pass makes it ``wrong_value`` at least);
+    ``first_wrong_layer`` the largest ``l`` whose gradient is wrong, ``first_wrong_forward_layer`` the
+    smallest ``l`` whose ``H_l`` is; ``diagnoses`` the codes of the gradients' mistakes named,
+    ``mistakes`` the `Diagnosis` of each.
     """
 
-    def __init__(self, spec, batch, runs, source=None, printed="", seed=0):
+    def __init__(self, spec, batch, runs, source=None, printed="", seed=0, forward=None):
         self.spec, self.batch, self.runs, self.source, self.printed, self.seed = spec, batch, runs, source, printed, seed
-        self.verdict = max((r.verdict for r in runs.values()), key=_RANK.get)
-        wrong_only_at_one = runs[batch].verdict == "correct" and runs.get(1, runs[batch]).verdict != "correct"
-        self.main = runs[1] if wrong_only_at_one else runs[batch]
+        self.forward = forward
+        verdicts = [r.verdict for r in runs.values()] + [r.verdict for r in (forward or {}).values()]
+        self.verdict = max(verdicts, key=_RANK.get)
+        self.main = _judged(runs, batch)
+        self.forward_main = _judged(forward, batch) if forward else None
         self.mistakes = self._mistakes(self.main)
 
     # ------------------------------------------------------------------ the data
@@ -60,6 +71,16 @@ class CodeCheckResult:
     @property
     def first_wrong_layer(self):
         return self.main.first_wrong_layer
+
+    @property
+    def forward_wrong(self):
+        """A forward pass was given and is wrong (value or shape) at some batch size."""
+        return bool(self.forward) and any(r.verdict != "correct" for r in self.forward.values())
+
+    @property
+    def first_wrong_forward_layer(self):
+        """The smallest ``l`` whose ``H_l`` (``ŷ`` for ``l = L``) is wrong, or None (also without a forward)."""
+        return self.forward_main.first_wrong_layer if self.forward_main else None
 
     @property
     def diagnoses(self):
@@ -125,13 +146,92 @@ class CodeCheckResult:
             out.append(f"  {name:<16} {text}")
         return out
 
+    def forward_headline(self):
+        """The sentence a wrong forward pass puts first, or None."""
+        if not self.forward_wrong:
+            return None
+        run, l = self.forward_main, self.forward_main.first_wrong_layer
+        if run.crash is not None:
+            return f"Your forward pass stopped at {run.crash.where}: every gradient below depends on it."
+        if l is None:
+            return ("Your forward pass is wrong at ŷ: every gradient depends on it (return the list of every "
+                    "layer's activations to see from which layer on).")
+        name = f"H{l}" if l < self.spec.L else "ŷ"
+        return (f"Your forward pass is wrong from {name} on: every gradient below depends on it."
+                if l < self.spec.L else "Your forward pass is wrong at ŷ: every gradient depends on it.")
+
+    def forward_lines(self):
+        """The forward pass's lines: one when it is right, else every layer from the input on, the other
+        batch size and the mistakes named with the right formula."""
+        runs, run = self.forward, self.forward_main
+        names = ", ".join(r.name for r in run.layers) if run.layers else "every layer"
+        if not self.forward_wrong:
+            at = f"B = {self.batch}" + (" and at B = 1" if 1 in runs and self.batch != 1 else "")
+            what = "ŷ (the only layer returned)" if run.output_only else f"every layer ({names})"
+            return [f"Forward pass: right at {what}, at {at}.", ""]
+        out = [f"Forward pass at B = {run.B}, from the input on:"]
+        if run.crash is not None:
+            out.append(f"  your forward stopped at {run.crash.where}: {run.crash.text}")
+            out.append(f"  NumPy: {run.crash.message}")
+        first = run.first_wrong_layer
+        for r in run.layers:
+            name = f"{r.name} ({_shape(r.shape)})"
+            if r.status == "shape_error":
+                p = r.problem
+                text = f"shape error: {r.name} is {_shape(p.got)}, not {_shape(p.expected)}" + \
+                    (f": {p.words}" if p.words else "")
+            elif r.status == "not_returned":
+                text = "not returned (only ŷ came back)"
+            else:
+                err = (f"‖yours − true‖/‖true‖ = {r.norm_error:.2g}, worst at {r.where} (yours {r.yours:.6g}, "
+                       f"true {r.true:.6g})")
+                previous = "x" if r.layer == 1 else f"H{r.layer - 1}"
+                text = {"right": f"right       max error {r.max_abs_error:.1e}",
+                        "wrong": f"WRONG       {err}",
+                        "unexplained": f"WRONG       {err}; no known mistake gives these numbers",
+                        "inherited": f"wrong only because of {previous}: {err}"}[r.status]
+            if r.layer == first:
+                text += "   ← first wrong layer"
+            out.append(f"  {name:<16} {text}")
+        for B, other in runs.items():
+            if B == run.B:
+                continue
+            if other.verdict == "correct":
+                out.append(f"At B = {B}: right in every layer.")
+            else:
+                l = other.first_wrong_layer
+                out.append(f"At B = {B}: {other.verdict}" + (f", first wrong layer {run.layers[l - 1].name}"
+                                                            if l else ""))
+        for r in run.layers:
+            if r.status == "wrong":
+                out.append(f"Mistake in {r.name} ({r.code}): {r.words}")
+            if r.own_mistake:
+                out.append(f"  right: {r.right_formula}")
+        if run.crash is not None and run.crash.words:
+            out.append(f"Mistake where your forward stopped ({', '.join(run.crash.codes)}): {run.crash.words}")
+        judged = next((r for r in run.layers if r.layer == first and r.tolerance is not None), None)
+        if judged is not None:
+            out.append(f"An entry of {judged.name} passes when |yours − true| ≤ max(atol, rtol·max(|yours|, |true|)), "
+                       f"rtol {judged.tolerance.rtol:.1g}, atol {judged.tolerance.atol:.1e} (the rounding of your "
+                       f"arithmetic up to {judged.name}).")
+        if run.output_only and first is None:
+            out.append(f"No known mistake of the output layer gives your ŷ from the true H{self.spec.L - 1}: "
+                       f"return [H1, …, ŷ] to see from which layer it is wrong.")
+        out.append("")
+        return out
+
     def lines(self):
         """The result as the lines ``scratchnet check-code`` prints."""
         run = self.main
         other = [B for B in self.runs if B != run.B]
-        out = [self.header(), f"Checked at random weights and a random batch of B = {self.batch}"
-               + (" and of B = 1" if 1 in self.runs and self.batch != 1 else "")
-               + f" (seed {self.seed}), against the true gradients in float64.", ""]
+        headline = self.forward_headline()
+        out = [self.header()] + ([headline] if headline else []) + [
+            f"Checked at random weights and a random batch of B = {self.batch}"
+            + (" and of B = 1" if 1 in self.runs and self.batch != 1 else "")
+            + f" (seed {self.seed}), against the true " + ("forward pass and " if self.forward else "")
+            + "gradients in float64.", ""]
+        if self.forward:
+            out += self.forward_lines()
         out.append(f"At B = {run.B}, from the output back:")
         if run.crash is not None:
             c = run.crash
@@ -146,7 +246,9 @@ class CodeCheckResult:
                 out.append(f"At B = {B}: {r.verdict}" + (f", first wrong layer {r.first_wrong_layer}"
                                                         if r.first_wrong_layer else ""))
         out.append("")
-        out.append(f"Verdict: {self.verdict}" + (f"  diagnoses: {', '.join(self.diagnoses)}" if self.diagnoses else ""))
+        forward_codes = self.forward_main.diagnoses if self.forward_main else []
+        out.append(f"Verdict: {self.verdict}" + (f"  forward: {', '.join(forward_codes)}" if forward_codes else "")
+                   + (f"  diagnoses: {', '.join(self.diagnoses)}" if self.diagnoses else ""))
         out += self.summary()
         hinted = set()
         for d in self.mistakes:
@@ -158,7 +260,7 @@ class CodeCheckResult:
             out += [f"  Hint: {h}" for h in d.hints if h not in hinted]
             hinted.update(d.hints)
         tol = next((r.tolerance for r in run.layers if r.tolerance is not None), None)
-        if tol is not None and self.verdict != "correct":
+        if tol is not None and any(r.verdict != "correct" for r in self.runs.values()):
             out.append(f"An entry passes when |yours − true| ≤ max(atol, rtol·max(|yours|, |true|)), rtol "
                        f"{tol.rtol:.1g} and atol the rounding of your arithmetic ({tol.atol:.1e} at layer "
                        f"{run.layers[0].layer}).")
@@ -171,6 +273,12 @@ class CodeCheckResult:
     def summary(self):
         """The sentences under the verdict: the first wrong layer, what came of it, B = 1."""
         run, out = self.main, []
+        if self.forward_wrong:
+            out.append(self.forward_headline())
+            if all(r.verdict == "correct" for r in self.runs.values()):
+                out.append("Your gradients are right at the true forward values: fix the forward pass your "
+                           "training runs.")
+                return out
         if self.verdict == "correct":
             return [f"Every gradient is right at B = {self.batch}" + (" and at B = 1." if 1 in self.runs and
                                                                     self.batch != 1 else ".")]
@@ -203,13 +311,27 @@ class CodeCheckResult:
 
     def __repr__(self):
         return (f"CodeCheckResult({self.source}, verdict={self.verdict!r}, diagnoses={self.diagnoses!r}, "
-                f"first_wrong_layer={self.first_wrong_layer!r})")
+                f"first_wrong_layer={self.first_wrong_layer!r}"
+                + (f", first_wrong_forward_layer={self.first_wrong_forward_layer!r})" if self.forward else ")"))
+
+    def forward_json(self):
+        """The ``forward`` object of the JSON (None without a forward pass)."""
+        if not self.forward:
+            return None
+        run = self.forward_main
+        return {"verdict": max((r.verdict for r in self.forward.values()), key=_RANK.get),
+                "right": not self.forward_wrong, "first_wrong_forward_layer": run.first_wrong_layer,
+                "diagnoses": run.diagnoses, "output_only": run.output_only, "judged_at_batch": run.B,
+                "layers": [r.to_json() for r in run.layers],
+                "shape_error_in_code": run.crash.to_json() if run.crash else None,
+                "batches": {str(B): r.to_json() for B, r in self.forward.items()}}
 
     def to_json(self):
         """The object ``scratchnet check-code --json`` prints."""
         s = self.spec
         return {"verdict": self.verdict, "exit_code": self.exit_code, "diagnoses": self.diagnoses,
                 "first_wrong_layer": self.first_wrong_layer,
+                "first_wrong_forward_layer": self.first_wrong_forward_layer, "forward": self.forward_json(),
                 "inherited": {str(k): v for k, v in self.inherited.items()},
                 "layers": [r.to_json() for r in self.main.layers],
                 "mistakes": [d.to_json() for d in self.mistakes],

@@ -6,8 +6,10 @@
 * `run_file` (``scratchnet check-code FILE.py:FUNCTION``): in a child process (`worker`), which can be
   ended when the time is up however the code hangs. Arrays travel as ``.npz`` files without pickle.
 
-Both answer ``{tag: Outcome}``, one per call (``"B"`` and ``"1"``, the two batch sizes), or raise
-`LearnerCodeError` when the file cannot be run at all.
+A call is a tuple of arguments, the weights first (``(weights, X, Y)`` for ``backprop``, ``(weights, X)``
+for ``forward``), tagged by its batch size (``"4"``, ``"1"``). `run_callable` answers ``{tag: Outcome}``
+for one function; `run_file` runs several functions of the same file in the same child process and
+answers ``{function: {tag: Outcome}}``. Both raise `LearnerCodeError` when the code cannot be run at all.
 """
 
 import json
@@ -42,6 +44,11 @@ def _copies(weights):
     return [tuple(np.array(a) for a in w) if isinstance(w, tuple) else np.array(w) for w in weights]
 
 
+def _fresh(args):
+    """Fresh copies of a call's arguments: the weights (a list of arrays or pairs), then arrays."""
+    return (_copies(args[0]),) + tuple(np.array(a) for a in args[1:])
+
+
 class _Timeout(BaseException):
     """Raised into the learner's code by the alarm (a BaseException, so their ``except Exception`` lets it
     through)."""
@@ -55,15 +62,16 @@ def _own_frames(tb):
                  if not os.path.abspath(f.filename).startswith(skip))
 
 
-def run_callable(fn, calls, timeout):
-    """Call ``fn(weights, X, Y)`` for each ``tag → (weights, X, Y)`` in ``calls`` on copies, each within
-    ``timeout`` seconds (main thread only). Returns ``{tag: Outcome}``."""
+def run_callable(fn, calls, timeout, who="backprop"):
+    """Call ``fn(*args)`` for each ``tag → args`` in ``calls`` on fresh copies, each within ``timeout``
+    seconds (main thread only). ``who`` names the function in messages. Returns ``{tag: Outcome}``."""
     if not callable(fn):
-        raise LearnerCodeError(f"check_code needs a function fn(weights, X, Y) -> grads, got "
-                               f"{type(fn).__name__}", "missing_function")
+        signature = "forward(weights, X) -> [H1, …, ŷ]" if who == "forward" else "fn(weights, X, Y) -> grads"
+        raise LearnerCodeError(f"check_code needs a function {signature}, got {type(fn).__name__}",
+                               "missing_function")
     timed = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
     out = {}
-    for tag, (weights, X, Y) in calls.items():
+    for tag, args in calls.items():
         previous = None
         if timed:
             def alarm(signum, frame):
@@ -72,9 +80,9 @@ def run_callable(fn, calls, timeout):
             signal.setitimer(signal.ITIMER_REAL, timeout)
         started = time.monotonic()
         try:
-            out[tag] = Outcome(returned=fn(_copies(weights), np.array(X), np.array(Y)))
+            out[tag] = Outcome(returned=fn(*_fresh(args)))
         except _Timeout:
-            raise LearnerCodeError(f"your code did not return within {timeout:g} s (B = {len(X)}); look for a "
+            raise LearnerCodeError(f"your {who} did not return within {timeout:g} s (B = {tag}); look for a "
                                    f"loop that never ends, or give it more time with timeout", "timeout") from None
         except Exception as e:                     # noqa: BLE001 - the learner's error, reported as data
             out[tag] = Outcome(crash=Crash(type(e).__name__, str(e), _own_frames(e.__traceback__)))
@@ -86,16 +94,20 @@ def run_callable(fn, calls, timeout):
     return out
 
 
-def _save_calls(calls, work):
-    arrays, plan = {}, {"calls": {}}
+def _save_calls(jobs, work):
+    """``jobs`` (``{function: {tag: args}}``) as ``inputs.npz`` and the plan ``inputs.json`` (a list of
+    calls, each ``{"function", "tag", "weights", "args"}``, in the order they are to run)."""
+    arrays, plan = {}, {"calls": []}
 
     def put(a):
         key = f"i{len(arrays)}"
         arrays[key] = np.asarray(a)
         return key
-    for tag, (weights, X, Y) in calls.items():
-        outline = [["pair", put(w[0]), put(w[1])] if isinstance(w, tuple) else put(w) for w in weights]
-        plan["calls"][tag] = {"weights": outline, "X": put(X), "Y": put(Y)}
+    for function, calls in jobs.items():
+        for tag, (weights, *rest) in calls.items():
+            outline = [["pair", put(w[0]), put(w[1])] if isinstance(w, tuple) else put(w) for w in weights]
+            plan["calls"].append({"function": function, "tag": tag, "weights": outline,
+                                  "args": [put(a) for a in rest]})
     np.savez(os.path.join(work, "inputs.npz"), **arrays)
     with open(os.path.join(work, "inputs.json"), "w") as f:
         json.dump(plan, f)
@@ -148,18 +160,20 @@ def check_file(path, function):
         raise LearnerCodeError(f"cannot read {path}: {e.strerror}", "import") from None
 
 
-def run_file(path, function, calls, timeout):
-    """Import ``path`` in a child process and call ``function`` for each of ``calls`` there (within
-    ``timeout`` seconds in all). Returns ``({tag: Outcome}, printed)``, ``printed`` the end of what the
-    learner's code wrote to standard output and error."""
-    check_file(path, function)
+def run_file(path, jobs, timeout):
+    """Import ``path`` in a child process and call each function of ``jobs`` (``{function: {tag: args}}``,
+    run in that order) there, within ``timeout`` seconds in all. Returns ``({function: {tag: Outcome}},
+    printed)``, ``printed`` the end of what the learner's code wrote to standard output and error."""
+    for function in jobs:
+        check_file(path, function)
+    names = " and ".join(jobs)
     worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
     with tempfile.TemporaryDirectory(prefix="scratchnet-check-code-") as work:
-        _save_calls(calls, work)
+        _save_calls(jobs, work)
         log = os.path.join(work, "printed.txt")
         with open(log, "wb") as printed:
             env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
-            proc = subprocess.Popen([sys.executable, worker, os.path.abspath(path), function, work],
+            proc = subprocess.Popen([sys.executable, worker, os.path.abspath(path), work],
                                     stdin=subprocess.DEVNULL, stdout=printed, stderr=subprocess.STDOUT,
                                     cwd=os.path.dirname(os.path.abspath(path)) or ".", env=env)
             try:
@@ -179,8 +193,8 @@ def run_file(path, function, calls, timeout):
         report_path = os.path.join(work, "out.json")
         if not os.path.exists(report_path):
             raise LearnerCodeError(f"your code ended the Python process (exit status {proc.returncode}) before "
-                                   f"{function} returned" + (f"; it printed: {text.strip().splitlines()[-1]}"
-                                                             if text.strip() else ""), "raised")
+                                   f"{names} returned" + (f"; it printed: {text.strip().splitlines()[-1]}"
+                                                          if text.strip() else ""), "raised")
         with open(report_path) as f:
             report = json.load(f)
         if "import" in report:
@@ -190,15 +204,16 @@ def run_file(path, function, calls, timeout):
             raise LearnerCodeError(f"{os.path.basename(path)} does not import: {crash.type_name}{where}: {first}"[:400],
                                    "import", crash.last.where() if crash.last else None)
         if "missing" in report:
-            there = ", ".join(report["missing"])
-            raise LearnerCodeError(f"{os.path.basename(path)} has no function {function}"
+            there = ", ".join(report["defines"])
+            raise LearnerCodeError(f"{os.path.basename(path)} has no function {report['missing']}"
                                    + (f" (it defines {there}); name one with FILE.py:FUNCTION" if there else ""),
                                    "missing_function")
-        out = {}
-        for tag, call in report["calls"].items():
+        out = {function: {} for function in jobs}
+        for k, call in enumerate(report["calls"]):
             if "raised" in call:
-                out[tag] = Outcome(crash=_crash(call["raised"]))
+                outcome = Outcome(crash=_crash(call["raised"]))
             else:
-                arrays = np.load(os.path.join(work, f"out_{tag}.npz"), allow_pickle=False)
-                out[tag] = Outcome(returned=_rebuild(call["outline"], arrays), seconds=call["seconds"])
+                arrays = np.load(os.path.join(work, f"out_{k}.npz"), allow_pickle=False)
+                outcome = Outcome(returned=_rebuild(call["outline"], arrays), seconds=call["seconds"])
+            out[call["function"]][call["tag"]] = outcome
         return out, text

@@ -14,6 +14,16 @@ with ``n = max(n_l) + 1`` the longest sum of one product and ``S_l`` the largest
 of layer ``l``'s own outer product. In float64 that is ``rtol = 1e-6`` (gradient_check's, 1000 times
 below an error of 0.1 %) and ``atol`` near ``1e-12 · S_l``: a gradient 2 % off is wrong, however it
 came about. A learner computing in float32 gets ``ε = 1.2e-7`` (``rtol`` 3e-5 for the seed network).
+
+The forward pass (`forward_tolerances`) is judged the same way. ``z_l = [1 H_{l-1}] W_l`` rounds by at
+most ``n · ε · T_l`` (``T_l = max |[1 H_{l-1}]| |W_l|``, the largest sum of absolute terms), and the
+error the learner's own ``H_{l-1}`` already carries reaches ``z_l`` multiplied by at most
+``C_l = max_j Σ_i |W_l[1:]|_ij``; σ, tanh, relu and softmax pass an error in ``z`` on at most unchanged
+(their slopes are at most 1; softmax's rows of absolute Jacobian sum to ``2ŷ_k(1 − ŷ_k) ≤ 1/2``). Hence::
+
+    atol_1 = ATOL_ULPS · ε · n · T_1,   atol_l = ATOL_ULPS · ε · n · T_l + C_l · atol_{l-1}
+
+with the same ``rtol``: a hidden unit 0.1 % off is wrong.
 """
 
 from dataclasses import dataclass
@@ -40,6 +50,20 @@ def tolerances(fwd, deltas, eps):
     rtol = max(RTOL, ATOL_ULPS * eps * np.sqrt(n))
     return {l: Tolerance(rtol, float(ATOL_ULPS * eps * n * np.max(np.abs(fwd.one_H(l - 1)).T @ np.abs(d))))
             for l, d in deltas.items()}
+
+
+def forward_tolerances(fwd, eps):
+    """``{l: Tolerance}`` for the learner's ``H_l (B, n_l)``, l = 1 … L (``H_L = ŷ``), at the true forward
+    values ``fwd`` and the learner's machine epsilon ``eps`` (see the module docstring)."""
+    n = max(fwd.spec.sizes) + 1
+    rtol = max(RTOL, ATOL_ULPS * eps * np.sqrt(n))
+    out, atol = {}, 0.0
+    for l in range(1, fwd.spec.L + 1):
+        W = np.abs(fwd.Ws[l - 1])
+        terms = float(np.max(np.abs(fwd.one_H(l - 1)) @ W))
+        atol = ATOL_ULPS * eps * n * terms + float(np.max(W[1:].sum(axis=0))) * atol
+        out[l] = Tolerance(rtol, atol)
+    return out
 
 
 @dataclass(frozen=True)

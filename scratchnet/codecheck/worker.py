@@ -1,11 +1,12 @@
-"""Run a learner's ``FUNCTION(weights, X, Y)`` from their file, in a process of its own.
+"""Run a learner's functions (``backprop(weights, X, Y)``, ``forward(weights, X)``) from their file, in a
+process of its own.
 
-Started by `runner.run_file` as ``python worker.py FILE FUNCTION DIR`` (by path, so that it imports
-nothing of scratchnet: a learner's file runs next to NumPy alone). It reads ``DIR/inputs.npz`` (no
-pickle) and ``DIR/inputs.json`` (how to assemble the weights), calls the function once per batch, and
-writes ``DIR/out_<tag>.npz`` plus ``DIR/out.json``: per call the outline of what it returned (lists,
-tuples, dicts and arrays) or the exception with the learner's own frames. Standard output and error
-belong to the learner's code.
+Started by `runner.run_file` as ``python worker.py FILE DIR`` (by path, so that it imports nothing of
+scratchnet: a learner's file runs next to NumPy alone). It reads ``DIR/inputs.npz`` (no pickle) and
+``DIR/inputs.json`` (the calls: which function, the weights' assembly, the other arguments), makes every
+call in order, and writes ``DIR/out_<k>.npz`` for the k-th call plus ``DIR/out.json``: per call the
+outline of what it returned (lists, tuples, dicts and arrays) or the exception with the learner's own
+frames. Standard output and error belong to the learner's code.
 """
 
 import json
@@ -58,7 +59,7 @@ def _failure(e, root):
     return {"type": type(e).__name__, "message": str(e)[:2000], "frames": _frames(e.__traceback__, root)}
 
 
-def main(path, function, work):
+def main(path, work):
     import importlib.util
 
     import numpy as np
@@ -67,7 +68,7 @@ def main(path, function, work):
     with open(os.path.join(work, "inputs.json")) as f:
         plan = json.load(f)
     arrays = np.load(os.path.join(work, "inputs.npz"), allow_pickle=False)
-    report = {"calls": {}}
+    report = {}
     try:
         spec = importlib.util.spec_from_file_location("learner_code", path)
         module = importlib.util.module_from_spec(spec)
@@ -78,23 +79,30 @@ def main(path, function, work):
             failure["frames"] = [[os.path.abspath(e.filename or path), e.lineno or 0, "<module>", e.text or ""]]
         report["import"] = failure
         return _write(work, report)
-    fn = getattr(module, function, None)
-    if not callable(fn):
-        report["missing"] = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
-                                   and getattr(v, "__module__", None) == "learner_code")[:10]
-        return _write(work, report)
-    for tag, call in plan["calls"].items():
+    functions = {}
+    for call in plan["calls"]:
+        name = call["function"]
+        functions[name] = getattr(module, name, None)
+        if not callable(functions[name]):
+            report["missing"] = name
+            report["defines"] = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
+                                       and getattr(v, "__module__", None) == "learner_code")[:10]
+            return _write(work, report)
+    report["calls"] = []
+    for k, call in enumerate(plan["calls"]):
         weights = _assemble(call["weights"], arrays)
-        X, Y = np.array(arrays[call["X"]]), np.array(arrays[call["Y"]])
+        args = [np.array(arrays[key]) for key in call["args"]]
+        done = {"function": call["function"], "tag": call["tag"]}
+        report["calls"].append(done)
         started = time.monotonic()
         try:
-            result = fn(weights, X, Y)
+            result = functions[call["function"]](weights, *args)
         except BaseException as e:           # noqa: BLE001 - any error of the learner's, SystemExit too
-            report["calls"][tag] = {"raised": _failure(e, root)}
+            done["raised"] = _failure(e, root)
             continue
         out = {}
-        report["calls"][tag] = {"outline": outline(result, out), "seconds": time.monotonic() - started}
-        np.savez(os.path.join(work, f"out_{tag}.npz"), **out)
+        done.update(outline=outline(result, out), seconds=time.monotonic() - started)
+        np.savez(os.path.join(work, f"out_{k}.npz"), **out)
     return _write(work, report)
 
 
@@ -114,4 +122,4 @@ def _write(work, report):
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(main(*sys.argv[1:3]))
