@@ -1,4 +1,8 @@
-"""The tutorial notebook runs from top to bottom, so it cannot rot; and it is committed without outputs."""
+"""The tutorial notebook runs from top to bottom, so it cannot rot; and it is committed without outputs.
+
+Each section's output is asserted: the formula checks, the gradient check, the learner's own code
+(`sn.check_code`: the mistake named, then the fixed code correct) and the training run.
+"""
 
 from pathlib import Path
 
@@ -46,6 +50,17 @@ def test_the_tutorial_runs_and_shows_each_verdict():
     assert ">correct<" in output_of(r'sn.check(r"[1\ H_1]^T \left(')          # the corrected formula
     assert ">correct<" in output_of(r"\frac{1}{B}")                              # and for a batch
     assert "PASS" in output_of("sn.gradient_check")
+    # the learner's own backprop code (issue 18): the seed's bias row kept, then σ′ forgotten, then fixed
+    stopped = output_of("delta2 = (delta3 @ W3.T)")
+    assert ">shape error<" in stopped and "<b>bias_row</b>" in stopped and "(4,11) (4,10)" in stopped
+    assert "delta2 = (delta3 @ W3.T) * H2" in stopped.split("your code stopped at")[1]   # at the learner's line
+    forgot = output_of("σ'(z2) forgotten")
+    assert ">wrong value<" in forgot and "<b>activation_derivative</b>" in forgot
+    assert "First wrong layer: 2" in forgot and "wrong only because of layer 2" in forgot
+    assert "δ2 = (δ3 W3[1:]ᵀ) ⊙ σ&#x27;(z2)" in forgot                           # the corrected line
+    fixed = output_of("# δ1 = (δ2 W2[1:]ᵀ) ⊙ σ'(z1)")
+    assert ">correct<" in fixed and "Every gradient is right at B = 4 and at B = 1" in fixed
+    assert ">wrong<" not in fixed and "wrong only" not in fixed and "first_wrong_layer=None" in fixed
     assert "after four epochs" in output_of("Recipe(epochs=4")
 
 
