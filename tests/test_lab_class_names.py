@@ -304,3 +304,33 @@ def test_the_page_lays_out_twenty_six_classes(browser, tmp_path):
             assert page.outside == [] and page.errors == []
         finally:
             tools.close(page)
+
+
+# ---------------------------------------------------------------------------------------- a larger folder
+
+WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def test_a_folder_of_thousands_of_pictures_trains_and_keeps_its_names(invoke, tmp_path, monkeypatch):
+    """3,000 real MNIST test digits as 28×28 PNGs in folders named by word (test_data_train.py trains on
+    600): ``train --data`` reads and trains on them in a few seconds, and evaluate and predict name the
+    classes."""
+    monkeypatch.setenv("SCRATCHNET_CACHE", str(tmp_path / "cache"))
+    X, y = mnist(3000, "test")
+    for i, (x, label) in enumerate(zip(X, y)):
+        folder = tmp_path / "words" / WORDS[label]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(255 - x.reshape(28, 28)).save(folder / f"{i}.png")          # dark ink on white
+    model = tmp_path / "words.npz"
+    result = invoke("train", "--data", tmp_path / "words", "--test-split", "0.2", "--layers", "784,32,10",
+                    "--epochs", "4", "--lr", "0.01", "--out", model, "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["class_names"] == sorted(WORDS) and summary["n_test"] == 600
+    assert summary["test_accuracy"] > 0.8
+    ev = json.loads(invoke("evaluate", model, "--json").stdout)                # its own 600 held-out pictures
+    assert ev["class_names"] == sorted(WORDS) and ev["n"] == 600 and ev["accuracy"] == summary["test_accuracy"]
+    sevens = sorted((tmp_path / "words" / "seven").glob("*.png"))[:20]
+    rows = json.loads(invoke("predict", model, *sevens, "--json").stdout)
+    assert {row["class"] for row in rows} <= set(WORDS)
+    assert sum(row["class"] == "seven" for row in rows) >= 12                   # by chance: 2 of 20
