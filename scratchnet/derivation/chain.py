@@ -137,6 +137,65 @@ def _numerical(point, A, B):
     return J.reshape((J.shape[0],) + A_view.shape)
 
 
+def _path_factors(point, l):
+    """The matrix factors from the loss down to ``z_l``: ``∂L/∂ŷ``, ``∂ŷ/∂z_L``, ``∂z_L/∂H_{L−1}``, …,
+    ``∂H_l/∂z_l``, each with its formula, its value at ``point`` and its error against finite differences."""
+    row, L = point.convention == "row", point.L
+    factors = []
+    for A, B in _layer_path(L, l):
+        if A == "L":
+            y, yhat = point.Y[:1], point.H[L][:1]
+            J, shape, formula = -y / yhat, point.oriented(y).shape, "-y / yhat"
+            note = f"the loss's gradient by ŷ, a {'row' if row else 'column'} (per example)"
+        else:
+            truth = true_factor(point, Factor(A, B, f"d{A}/d{B}"))
+            J, shape, formula, note = truth.value, truth.shape, truth.formula, ""
+            if A == "yhat":
+                fused = "∂L/∂ŷ · ∂ŷ/∂z" if row else "(∂ŷ/∂z)ᵀ ∂L/∂ŷ"
+                note = f"full: softmax is not elementwise; {fused} = ŷ − y (they fuse)"
+            elif lookup(A).kind == "H":
+                note = "diagonal: multiplying by it is ⊙ " + render(parse(truth.formula[5:-1]), "unicode")
+            elif point.bias == "row":
+                note = (f"the bias {'row (row 0)' if row else 'column (column 0)'} of W is dropped: it "
+                        f"multiplies the constant 1")
+        error = float(np.max(np.abs(_numerical(point, A, B) - J)))
+        factors.append(ChainFactor(A, B, shape, formula, J, error, note))
+    return factors
+
+
+def _bias_link(point, l, name, delta):
+    """The last link for a separate bias ``b_l``: ``∂z_l/∂b_l`` (the identity), and what it gives:
+    ``(factor, δ_l ∂z_l/∂b_l, the gradient's formula)``."""
+    last = true_factor(point, Factor(f"z{l}", name, f"dz{l}/d{name}"))
+    error = float(np.max(np.abs(_numerical(point, f"z{l}", name)[:, 0] - last.value)))
+    factor = ChainFactor(f"z{l}", name, last.shape, last.formula, last.value, error, "b is added to z as it stands")
+    return factor, delta @ last.value, bias_gradient(l, f"delta{l}")
+
+
+def _weight_link(point, l, name, delta):
+    """The last link for ``W_l``: ``∂z_l/∂W_l``, a third-order tensor no formula is, and its contraction
+    with ``δ_l``: ``(factor, Σ_k δ_k ∂z_k/∂W_ij, the gradient's formula)``."""
+    row, bias = point.convention == "row", point.bias
+    inputs = point.H[l - 1][:1] if bias == "separate" else np.concatenate([[[1.0]], point.H[l - 1][:1]], axis=1)
+    T = np.einsum("i,jk->kij", inputs[0], np.eye(point.sizes[l]))    # T[k, i, j] = [1 H]_i [j = k]
+    W = point.weights[l - 1]
+    fd = None
+    if (W if bias == "row" else W[1:]).size <= TENSOR_CHECK_LIMIT:
+        fd = float(np.max(np.abs(_numerical(point, f"z{l}", name) - T)))
+    h = name_text(f"H{l - 1}", "unicode")
+    ones = h if bias == "separate" else (f"[1 {h}]" if row else f"[1; {h}]")
+    if row:
+        entry = f"{ones}_i [j = k]"
+        contraction = f"Σ_k δ_k {ones}_i [j = k] = {ones}_i δ_j, the outer product {ones}ᵀ δ"
+    else:
+        entry = f"[i = k] {ones}_j"
+        contraction = f"Σ_k δ_k [i = k] {ones}_j = δ_i {ones}_j, the outer product δ {ones}ᵀ"
+    factor = ChainFactor(f"z{l}", name, (T if row else T.transpose(0, 2, 1)).shape,
+                         f"a third-order tensor, ∂z_k/∂W_ij = {entry}", None, fd, f"contracted with δ: {contraction}")
+    chained = np.einsum("k,kij->ij", delta[0], T)                    # (∂L/∂W)_ij = Σ_k δ_k ∂z_k/∂W_ij
+    return factor, chained, weight_gradient(l, f"delta{l}", point.convention, bias)
+
+
 def chain(wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="row", bias="row", seed=0,
           rng=None):
     """The learner's chain for ``∂L/∂wrt`` (``W_l``, or ``b_l`` with ``bias="separate"``), evaluated.
@@ -167,58 +226,15 @@ def chain(wrt="W2", sizes=SEED_SIZES, activations=SEED_ACTIVATIONS, convention="
         raise ScratchnetError(f"the chain view takes a weight matrix of this network, {names}; got {wrt!r}"
                               + (f"; did you mean {near}?" if near else ""), field="chain")
     name, l = q.name, q.layer
-    row = convention == "row"
-    factors, g = [], None
-    for A, B in _layer_path(L, l):
-        if A == "L":
-            y, yhat = point.Y[:1], point.H[L][:1]
-            J, shape, formula = -y / yhat, point.oriented(y).shape, "-y / yhat"
-            note = f"the loss's gradient by ŷ, a {'row' if row else 'column'} (per example)"
-        else:
-            truth = true_factor(point, Factor(A, B, f"d{A}/d{B}"))
-            J, shape, formula, note = truth.value, truth.shape, truth.formula, ""
-            if A == "yhat":
-                fused = "∂L/∂ŷ · ∂ŷ/∂z" if row else "(∂ŷ/∂z)ᵀ ∂L/∂ŷ"
-                note = f"full: softmax is not elementwise; {fused} = ŷ − y (they fuse)"
-            elif lookup(A).kind == "H":
-                note = "diagonal: multiplying by it is ⊙ " + render(parse(truth.formula[5:-1]), "unicode")
-            elif point.bias == "row":
-                note = (f"the bias {'row (row 0)' if row else 'column (column 0)'} of W is dropped: it "
-                        f"multiplies the constant 1")
-        numeric = _numerical(point, A, B)
-        error = float(np.max(np.abs(numeric - J)))
-        factors.append(ChainFactor(A, B, shape, formula, J, error, note))
-        g = J if g is None else g @ J
-    delta = g                                                    # δ_l (1, n_l), row
-    W = point.weights[l - 1]
+    factors = _path_factors(point, l)
+    delta = None
+    for factor in factors:
+        delta = factor.J if delta is None else delta @ factor.J           # δ_l (1, n_l), row, in the end
     if q.kind == "b":
-        last = true_factor(point, Factor(f"z{l}", name, f"dz{l}/d{name}"))
-        factors.append(ChainFactor(f"z{l}", name, last.shape, last.formula, last.value,
-                                   float(np.max(np.abs(_numerical(point, f"z{l}", name)[:, 0] - last.value))),
-                                   "b is added to z as it stands"))
-        chained = delta @ last.value
-        form = bias_gradient(l, f"delta{l}")
+        last, chained, form = _bias_link(point, l, name, delta)
     else:
-        inputs = point.H[l - 1][:1] if bias == "separate" else np.concatenate([[[1.0]], point.H[l - 1][:1]], axis=1)
-        n_l = point.sizes[l]
-        T = np.einsum("i,jk->kij", inputs[0], np.eye(n_l))       # T[k, i, j] = [1 H]_i [j = k]
-        T_oriented = T if convention == "row" else T.transpose(0, 2, 1)
-        fd = None
-        view = W if bias == "row" else W[1:]
-        if view.size <= TENSOR_CHECK_LIMIT:
-            fd = float(np.max(np.abs(_numerical(point, f"z{l}", name) - T)))
-        h = name_text(f"H{l - 1}", "unicode")
-        ones = h if bias == "separate" else (f"[1 {h}]" if row else f"[1; {h}]")
-        if row:
-            entry, contraction = f"{ones}_i [j = k]", f"Σ_k δ_k {ones}_i [j = k] = {ones}_i δ_j, the outer " \
-                f"product {ones}ᵀ δ"
-        else:
-            entry, contraction = f"[i = k] {ones}_j", f"Σ_k δ_k [i = k] {ones}_j = δ_i {ones}_j, the outer " \
-                f"product δ {ones}ᵀ"
-        factors.append(ChainFactor(f"z{l}", name, T_oriented.shape, f"a third-order tensor, ∂z_k/∂W_ij = {entry}",
-                                   None, fd, f"contracted with δ: {contraction}"))
-        chained = np.einsum("k,kij->ij", delta[0], T)              # (∂L/∂W)_ij = Σ_k δ_k ∂z_k/∂W_ij
-        form = weight_gradient(l, f"delta{l}", convention, bias)
+        last, chained, form = _weight_link(point, l, name, delta)
+    factors.append(last)
     env = Environment.from_point(point, extra={f"delta{l}": point.oriented(delta)})
     ev = evaluate(parse(form), env, form)
     chained = point.oriented(chained)
