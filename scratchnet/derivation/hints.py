@@ -57,14 +57,20 @@ def _templates(what, convention, B, L, bias):
         "missing_transpose":
             "Going back through W_l needs W_lᵀ (row: δ_l W_lᵀ; column: W_lᵀ δ_l): ∂z_l/∂H_(l-1) has its rows "
             "indexed by z_l, so a gradient meets it transposed. A square W_l fits either way; only the "
-            "values tell.",
+            f"values tell. The gradient of W_l is an outer product, {outer}: one of its two vectors enters "
+            "transposed, so that the result has W_l's shape.",
         "factor_order":
-            "The two factors of a matrix product are in the wrong order: the gradient of a weight matrix "
-            "is an outer product, input on the left and δ on the right in the row convention ("
-            + ("Hᵀ δ" if row else "δ Hᵀ") + "), so that it has the weights' shape.",
+            "The two factors of a matrix product are in the wrong order (the chain rule's factors written as "
+            "the Jacobians came). In the " + ("row convention, where a gradient is a row, the gradient of a "
+            "weight matrix is the outer product H_(l-1)ᵀ δ_l (the input on the left) and going back through "
+            "W_l is δ_l W_lᵀ" if row else "column convention, where a gradient is a column, the gradient of "
+            "a weight matrix is the outer product δ_l H_(l-1)ᵀ (δ on the left) and going back through W_l is "
+            "W_lᵀ δ_l") + ": each has the shape of what it is the gradient of.",
         "wrong_layer":
             "A quantity of another layer: z_l = f(H_(l-1) W_l) involves only layer l's weights W_l, its "
-            "input H_(l-1) and, through f', its own z_l; count the layers again.",
+            "input H_(l-1) and, through f', its own z_l; count the layers again. A hidden layer's δ_l is "
+            f"the next layer's δ carried back through its weights, {back}, not the next layer's error "
+            "itself.",
         "transposed":
             f"The result is the transpose of {what}"
             + (": ∂L/∂W_l = " + outer + " has the shape of W_l." if what.startswith("∂L/∂W") else

@@ -15,9 +15,14 @@ over the batch, or (for a Jacobian) its diagonal. The repairs, one small generat
   whose value is some activation's derivative at some layer replaced by the right layer's ``f′(z)``, or
   removed; ``z_k f′(z_k)`` (``z`` times its own derivative) read as ``f′(z_k)``;
 * `wrong_layers` (``wrong_layer``): a weight matrix, pre-activation or activation named with another
-  layer's number;
+  layer's number; the output's error ``ŷ − y`` used where the layer below's gradient belongs,
+  not yet carried back through ``W_Lᵀ`` (`output_error_carried_back`);
 * `transposes` (``missing_transpose``): a weight matrix (or ``W_l[1:]``) used without ``ᵀ`` where its
   transpose belongs, or with one where it does not;
+* `outer_product_transposes` (``missing_transpose``): ``δ h`` that does not fit → ``δ hᵀ``, the outer
+  product's transpose left out;
+* `row_for_column` (``missing_transpose``): a row ⊙ a column, which only broadcasts, with one of them
+  transposed;
 * `factor_orders` (``factor_order``): the two factors of a matrix product in the wrong order, ``δ H``
   for ``Hᵀ δ``: ``a b`` → ``b a`` or ``bᵀ a``;
 * `regroupings` (``regrouping``): the factors of a product chain ``f1 f2 … fn`` (as the learner wrote the
@@ -451,6 +456,34 @@ def wrong_layers(ctx):
                              f"{render(node)} → {render(Name(new))}")
 
 
+def output_error_carried_back(ctx):
+    """The output's error ``ŷ − y`` (or ``(ŷ − y)/B``, either sign) where the layer below's gradient belongs
+    → carried back through the output's weights: ``(ŷ − y) W_Lᵀ`` (row) or ``W_Lᵀ (ŷ − y)`` (column), with
+    ``W_L[1:]`` / ``W_L[:, 1:]`` in the bias-row notation. The hidden layer's δ is the output's δ taken
+    back through ``W_L`` first, not the output's error itself (code ``wrong_layer``)."""
+    L = ctx.L
+    if L < 2 or "yhat" not in ctx.env.names:
+        return
+    error = np.asarray(ctx.env.names["yhat"], dtype=np.float64) - np.asarray(ctx.env.names["y"], dtype=np.float64)
+    B = error.shape[ctx.env.batch_axis]
+    items = ((slice(None), slice(1, None)) if ctx.column else (slice(1, None),)) if ctx.bias_row else None
+    for node in walk(ctx.tree):
+        value, parent = ctx.values.get(node.uid), ctx.parents.get(node.uid)
+        if value is None or np.shape(value) != error.shape or isinstance(parent, Call) or \
+                isinstance(parent, BinOp) and parent.op == "matmul" and (_is_weight(parent.left) or
+                                                                        _is_weight(parent.right)):
+            continue                                        # a function's argument, or already carried back
+        if not any(matches(value, c * error, 1.0) for c in (1.0, -1.0, 1.0 / B, -1.0 / B)):
+            continue
+
+        def build(n):
+            W = Name(f"W{L}")
+            W = Transpose(Slice(W, items) if items else W)
+            return BinOp("matmul", W, n, "") if ctx.column else BinOp("matmul", n, W, "")
+
+        yield Repair("wrong_layer", node.uid, build, f"{render(node)} → {render(build(node))}")
+
+
 def _is_weight(node):
     if isinstance(node, Slice):
         node = node.operand
@@ -469,6 +502,48 @@ def transposes(ctx):
         else:
             yield Repair("missing_transpose", node.uid, lambda n: Transpose(n),
                          f"{render(node)} → {render(Transpose(node))}")
+
+
+def outer_product_transposes(ctx):
+    """A matrix product ``a b`` that does not fit → ``a bᵀ`` (or ``aᵀ b``) where that fits: the outer
+    product ``δ hᵀ`` written ``δ h`` (\"the gradient of W h with respect to W should be h, right?\");
+    weights are left to `transposes` (code ``missing_transpose``)."""
+    for node in walk(ctx.tree):
+        if not (isinstance(node, BinOp) and node.op == "matmul"):
+            continue
+        sa = np.shape(ctx.values.get(node.left.uid, 0.0))
+        sb = np.shape(ctx.values.get(node.right.uid, 0.0))
+        if len(sa) != 2 or len(sb) != 2 or sa[1] == sb[0]:
+            continue
+        for side, fits in (("right", sa[1] == sb[1]), ("left", sa[0] == sb[0])):
+            factor = getattr(node, side)
+            if not fits or _is_weight(factor) or isinstance(factor, Transpose) and _is_weight(factor.operand):
+                continue
+
+            def build(n, side=side):
+                left, right = (n.left, Transpose(n.right)) if side == "right" else (Transpose(n.left), n.right)
+                return BinOp("matmul", left, right, n.spelling, uid=n.uid)
+            yield Repair("missing_transpose", node.uid, build, f"{render(node)} → {render(build(node))}")
+
+
+def row_for_column(ctx):
+    """``r ⊙ c`` of a row ``1×n`` and a column ``m×1`` (which only broadcasts, into an ``m×n`` matrix) →
+    ``rᵀ ⊙ c`` or ``r ⊙ cᵀ``: a gradient written as a row where the convention has a column (or the
+    other way round), ``(k_{i+1}ᵀ W_{i+1}) ⊙ f′(z_i)`` for ``(W_{i+1}ᵀ k_{i+1}) ⊙ f′(z_i)`` (code
+    ``missing_transpose``)."""
+    for node in walk(ctx.tree):
+        if not (isinstance(node, BinOp) and node.op == "mul"):
+            continue
+        sa = np.shape(ctx.values.get(node.left.uid, 0.0))
+        sb = np.shape(ctx.values.get(node.right.uid, 0.0))
+        if len(sa) != 2 or len(sb) != 2 or not ((sa[0] == 1 < sa[1] and sb[1] == 1 < sb[0]) or
+                                                 (sb[0] == 1 < sb[1] and sa[1] == 1 < sa[0])):
+            continue
+        for side in ("left", "right"):
+            def build(n, side=side):
+                left, right = (Transpose(n.left), n.right) if side == "left" else (n.left, Transpose(n.right))
+                return BinOp("mul", left, right, n.spelling, uid=n.uid)
+            yield Repair("missing_transpose", node.uid, build, f"{render(node)} → {render(build(node))}")
 
 
 def factor_orders(ctx):
@@ -594,7 +669,8 @@ def regroupings(tree, env, limit=MAX_GROUPINGS):
 GENERATORS = (bias_row_weights, bias_row_ones, bias_row_turned, elementwise_products, matrix_products,
               diagonal_products,
               missing_derivatives,
-              derivative_factors, derivative_times_argument, derivative_arguments, wrong_layers, transposes,
+              derivative_factors, derivative_times_argument, derivative_arguments, wrong_layers,
+              output_error_carried_back, transposes, outer_product_transposes, row_for_column,
               factor_orders)
 """Every repair generator, in the order their repairs are tried."""
 
@@ -796,19 +872,23 @@ def search(tree, env, relations, scale, max_repairs=3, budget_s=BUDGET_S, max_ev
                     ev = base if not combo and not extra else _evaluate(repaired, env)
                     if ev is None or ev.failure is not None:
                         continue
+                    if ev.substituted and any(r.code == "matrix_product" and r.target in
+                                              {n.uid for n in ev.substituted} for r in combo):
+                        continue                    # a ⊙ made a matrix product only to be read as ⊙ again
                     if not regroup:
                         fitted.add(frozenset(r.uid for r in combo))
                     for rel in relations:
                         if not rel.holds(ev.value, scale):
                             continue
-                        if accept is not None and not accept(repaired, rel):
-                            continue
-                        found = [r.code for r in list(combo) + extra] + list(rel.codes)
+                        explicit = apply(repaired, [_as_elementwise(n) for n in ev.substituted]) \
+                            if ev.substituted else repaired
+                        if accept is not None and not accept(explicit, rel):
+                            continue                # (the ⊙ it was read with made explicit: at B = 3 the
+                        found = [r.code for r in list(combo) + extra] + list(rel.codes)   # product may fit)
                         if ev.substituted or mul:
                             found.append("elementwise_product")
                         ordered = [c for c in CODES if c in found]
                         if best is None or len(rel.codes) < best[0]:
-                            explicit = apply(repaired, [_as_elementwise(n) for n in ev.substituted])
                             best = (len(rel.codes), Diagnosis(ordered, list(combo) + extra, explicit, rel.words,
                                                               ev.value, rel.note))
                         break
