@@ -3,7 +3,8 @@
 Thin: it parses the options, calls `scratchnet.codecheck.check_code` and prints the result. Exit status:
 0 correct, 1 shape_error or wrong_value, 2 code that cannot be checked (it does not import, lacks the
 function, raises, hangs, returns None, NaN or the wrong number of arrays) or a bad option; with --json
-the answer, or the error, is one JSON object. ``--export DIR`` and ``--grads DIR`` do the same for code
+the answer, or the error, is one JSON object. ``--forward FUNCTION`` also checks the forward pass of the
+same file, first. ``--export DIR`` and ``--grads DIR`` do the same for code
 in another language, through files.
 """
 
@@ -19,7 +20,8 @@ from ._output import emit_json, stdout
 from ._params import ACTIVATION_NAMES, LAYER_SIZES
 
 _OPTIONS = {"export": "--export", "grads": "--grads", "batch": "--batch", "bias": "--bias", "activations": "--activations", "layers": "--layers",
-            "output": "--output", "loss": "--loss", "timeout": "--timeout", "convention": "--convention"}
+            "output": "--output", "loss": "--loss", "timeout": "--timeout", "convention": "--convention",
+            "forward": "--forward"}
 
 
 @click.command("check-code", short_help="Check your own backprop code, layer by layer.")
@@ -43,6 +45,9 @@ _OPTIONS = {"export": "--export", "grads": "--grads", "batch": "--batch", "bias"
 @click.option("--seed", default=0, show_default=True, type=int, help="Seeds the random weights and batch.")
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Seconds your code may take.")
+@click.option("--forward", "forward", default=None, metavar="FUNCTION",
+              help="Also check FUNCTION(weights, X) -> [H1, …, ŷ] of the same FILE.py (your forward pass), "
+                   "layer by layer, first.")
 @click.option("--export", "export_dir", default=None, metavar="DIR",
               help="Instead: write the point (weights, X, Y) as .npy and .csv into DIR, for code in another "
                    "language.")
@@ -50,8 +55,8 @@ _OPTIONS = {"export": "--export", "grads": "--grads", "batch": "--batch", "bias"
               help="Instead: check the gradients saved in DIR (dW1.csv … or .npy, db1 … with --bias separate) "
                    "beside a point from --export.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def command(target, layers, activations, bias, convention, batch, loss, output, seed, timeout, export_dir,
-            grads_dir, as_json):
+def command(target, layers, activations, bias, convention, batch, loss, output, seed, timeout, forward,
+            export_dir, grads_dir, as_json):
     """Run FUNCTION(weights, X, Y) -> grads from FILE.py (FUNCTION defaults to backprop) at random
     weights and a random batch, and compare its gradients with the true ones, layer by layer from the
     output back: the first wrong layer, the layers wrong only because of it, and the mistake named.
@@ -59,6 +64,7 @@ def command(target, layers, activations, bias, convention, batch, loss, output, 
     \b
         scratchnet check-code my_net.py
         scratchnet check-code my_net.py:gradients --bias separate --convention column
+        scratchnet check-code my_net.py --forward forward
         scratchnet check-code nielsen.py --loss mse --bias separate --json
         scratchnet check-code --export point/ ; (your MATLAB code) ; scratchnet check-code --grads point/
     """
@@ -66,6 +72,8 @@ def command(target, layers, activations, bias, convention, batch, loss, output, 
     if len(given) != 1:
         raise click.UsageError("give one of FILE.py[:FUNCTION], --export DIR or --grads DIR"
                                + (f", not {' and '.join(given)}" if given else ""))
+    if forward is not None and target is None:
+        raise click.UsageError("--forward FUNCTION names a function of FILE.py: give FILE.py[:FUNCTION] too")
     try:
         if export_dir is not None:
             written = export_point(export_dir, layers, activations, bias=bias, convention=convention,
@@ -79,7 +87,7 @@ def command(target, layers, activations, bias, convention, batch, loss, output, 
             result = check_saved(grads_dir)
         else:
             result = check_code(target, layers, activations, bias=bias, convention=convention, batch=batch,
-                                loss=loss, output=output, seed=seed, timeout=timeout)
+                                loss=loss, output=output, seed=seed, timeout=timeout, forward=forward)
     except LearnerCodeError as e:
         if as_json:
             emit_json(e.to_json())
