@@ -9,14 +9,17 @@
 set -euo pipefail
 repo=$(cd "${1:-$(dirname "$0")/..}" && pwd)
 work=${2:-$(mktemp -d)}
+if [ -e "$work/scratchnet" ]; then echo "quick_start.sh: $work/scratchnet exists; give an empty folder" >&2; exit 2; fi
 mkdir -p "$work/home" "$work/cache"
 cd "$work"
 export PATH=/usr/bin:/bin HOME="$work/home" XDG_CACHE_HOME="$work/cache"
 unset SCRATCHNET_DATA PYTHONPATH VIRTUAL_ENV
 set -x
 command -v python || true                      # stock Debian/Ubuntu: none
-git clone -q "$repo" scratchnet && cd scratchnet
-python3 -m venv .venv && . .venv/bin/activate
+git clone -q "$repo" scratchnet
+cd scratchnet
+python3 -m venv .venv
+. .venv/bin/activate
 time python -m pip install -q .
 time scratchnet train
 set +x
