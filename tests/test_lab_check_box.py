@@ -160,8 +160,17 @@ def test_the_page_checks_a_separate_bias_and_a_link(browser_page, tmp_path):
     page.fill("#formula", SEPARATE_B2_RIGHT)
     verdict_is(page, "correct")
 
+    page.fill("#formula", r"\frac{\partial L}{\partial W_2} = " + SEPARATE_B2_RIGHT)   # a left side that says otherwise
+    verdict_is(page, "not checked")
+    assert "left-hand side is ∂L/∂W2" in page.inner_text("#check-message")
+    page.fill("#formula", SEPARATE_B2_RIGHT)
+    verdict_is(page, "correct")
+
     page.select_option("#check-kind", "factor")
     assert page.is_hidden("#wrt") and page.is_visible("#factor") and page.is_disabled("#batch")
+    page.focus("#check-kind")                                              # Tab skips the hidden ∂L/∂ picker
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "factor"
     assert page.input_value("#factor") == "dz3/dH2"
     assert "dz3/db3" in page.locator("#factor option").evaluate_all("os => os.map(o => o.value)")
     verdict_is(page, "shape_error")                                        # ((yhat - y) W3^T) … is a row, no Jacobian

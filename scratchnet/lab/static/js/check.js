@@ -64,7 +64,8 @@ async function run() {
   } catch (err) {
     if (mine !== ticket) return;
     clear();
-    verdict.textContent = err instanceof ApiError && err.status === 422 ? "cannot read it" : "error";
+    const unread = err instanceof ApiError && err.status === 422 && Number.isInteger(err.data?.start);
+    verdict.textContent = unread ? "cannot read it" : err instanceof ApiError && err.status === 422 ? "not checked" : "error";
     verdict.className = "verdict error";
     const message = document.getElementById("check-message");
     message.textContent = err.message;
