@@ -97,3 +97,19 @@ def test_a_row_times_a_column_that_only_broadcasts_is_a_transpose_left_out():
     assert (result.verdict, result.diagnoses) == ("shape_error", ["wrong_layer", "missing_transpose"])
     assert result.corrected == "(delta2^T W2)^T * sigma'(z1)"
     _repaired_is_right(result, "z1", **net)
+
+
+@pytest.mark.parametrize("convention, formula", [
+    ("row", "sigmoid(1 - sigmoid((yhat - y) W2^T / B))"),
+    ("column", "sigmoid(1 - sigmoid(W2^T (yhat - y) / B))"),
+    ("row", "sigmoid'(((yhat - y) / B) W2^T)"),
+])
+def test_a_function_wrapped_around_the_signal_is_the_signal_times_the_derivative(convention, formula):
+    """GitHub yizt/numpy_neural_network #3: ``sigmoid_backward(next_dz) = σ(1 − σ(next_dz))``."""
+    net = dict(sizes=(3, 4, 2), activations=("sigmoid", "softmax"), convention=convention, bias="separate",
+               batch=4)
+    result = check(formula, "z1", **net)
+    assert (result.verdict, result.diagnoses) == ("wrong_value", ["activation_derivative"]), result.message
+    assert result.corrected.endswith("* sigma'(z1)")
+    assert check(result.corrected, "z1", **net).verdict == "correct"
+    assert check(result.corrected, "z1", **dict(net, batch=1)).verdict == "correct"

@@ -34,6 +34,8 @@ over the batch, or (for a Jacobian) its diagonal. The repairs, one small generat
 * `diagonal_products` (``elementwise_product``): ``g diag(v)`` → ``g ⊙ v``;
 * `derivative_arguments` (``activation_derivative``): ``σ′(g)`` of the backpropagated signal → ``g ⊙ σ′(z)``,
   ``f′(expr)`` → ``f′(z)``, the activation ``σ(z)`` where its derivative ``σ′(z)`` belongs.
+* `signal_inside_a_function` (``activation_derivative``): a function wrapped around the signal deeper
+  down, ``σ(1 − σ(g))`` → ``g ⊙ σ′(z)``.
 
 Every repaired formula is evaluated without broadcasting (`evaluate`'s ``auto_elementwise``), and a
 caller may ask (``accept``) that it also hold at another batch size: no repair works only by broadcasting.
@@ -439,6 +441,31 @@ def derivative_arguments(ctx):
                              f"{render(node)} → {render(d)}")
 
 
+def _is_signal(node):
+    """Whether ``node`` carries the backpropagated signal: it names ``yhat`` or a ``delta_l``."""
+    return any(isinstance(n, Name) and (n.name == "yhat" or n.name.startswith("delta")) for n in walk(node))
+
+
+def signal_inside_a_function(ctx):
+    """A function wrapped around the backpropagated signal, ``σ(1 − σ(g))`` or ``σ′(g ⊙ …)``, where the
+    signal times the layer's derivative belongs → ``g ⊙ f′(z_k)``, for each subexpression ``g`` of the
+    signal inside it shaped like ``z_k`` (code ``activation_derivative``). The plain ``σ′(g)`` is
+    `derivative_arguments`'."""
+    for node in walk(ctx.tree):
+        if not isinstance(node, Call) or node.func in ("diag", "sum", "softmax") or not _is_signal(node.arg):
+            continue
+        shape = np.shape(ctx.values.get(node.uid, 0.0))
+        inner = [g for g in walk(node.arg) if g is not node.arg and not isinstance(g, (Name, Num))
+                 and _is_signal(g) and np.shape(ctx.values.get(g.uid, 0.0)) == shape]
+        for k in range(1, ctx.L):
+            if shape != np.shape(ctx.env.names[f"z{k}"]):
+                continue
+            for g in inner:
+                new = BinOp("mul", g, _derivative(k, ctx.env), "*")
+                yield Repair("activation_derivative", node.uid, lambda n, new=new: new,
+                             f"{render(node)} → {render(new)}")
+
+
 def wrong_layers(ctx):
     """``W_k``, ``z_k``, ``H_k`` (or ``b_k``) → the same quantity of another layer; a derivative's own
     argument is left to `derivative_factors`."""
@@ -669,7 +696,8 @@ def regroupings(tree, env, limit=MAX_GROUPINGS):
 GENERATORS = (bias_row_weights, bias_row_ones, bias_row_turned, elementwise_products, matrix_products,
               diagonal_products,
               missing_derivatives,
-              derivative_factors, derivative_times_argument, derivative_arguments, wrong_layers,
+              derivative_factors, derivative_times_argument, derivative_arguments, signal_inside_a_function,
+              wrong_layers,
               output_error_carried_back, transposes, outer_product_transposes, row_for_column,
               factor_orders)
 """Every repair generator, in the order their repairs are tried."""
