@@ -11,6 +11,9 @@ Three measurements, each against ``scratchnet lab MODEL --port 0`` started as a 
 * ``classroom``: the same classroom of (at least) 30 learners drawing while 2 other learners have pressed
   Start on long runs (the lab trains one at a time on 2 cores, so one trains and one waits), then 8 clients
   back to back and one learner's ``POST /api/backprop`` with the run still going.
+* ``proxied``: the same classroom served by 2 lab processes behind nginx, as docs/lab.md's bigger class
+  is (each learner connects from their own loopback address, which keeps them on one process; needs
+  ``nginx``, not part of the default run).
 * ``breakdown``: where a prediction's CPU goes: the server's steps timed one by one in this process.
 * ``first-load``: Chromium loads the page in a fresh context (no cache), ``--loads`` times; reports the
   time to the ``load`` event and to the page's ``data-ready`` mark (every section started).
@@ -18,7 +21,8 @@ Three measurements, each against ``scratchnet lab MODEL --port 0`` started as a 
   (``POST /api/train``, its events streamed to a client the whole time), alternately ``--repeats`` times;
   compares the trainer's own seconds per epoch. The lab's target is at most 10 % slower.
 
-    python benchmarks/lab_latency.py [predict] [breakdown] [first-load] [training] [--model model.npz]
+    python benchmarks/lab_latency.py [predict] [classroom] [proxied] [breakdown] [first-load] [training]
+                                     [--model model.npz]
 
 Without ``--model`` a seed network is trained for 2 epochs first (MNIST is downloaded once). Prints one
 JSON object per measurement and a markdown summary, with the machine it ran on.
@@ -32,6 +36,8 @@ import json
 import os
 import platform
 import re
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -68,7 +74,11 @@ def environment(blas_threads):
 
 
 def cpu_seconds(pid):
-    """CPU time (user + system) a process has used so far, from /proc (Linux), or None."""
+    """CPU time (user + system) a process (or a list of processes, in all) has used so far, from /proc
+    (Linux), or None."""
+    if isinstance(pid, (list, tuple)):
+        each = [cpu_seconds(p) for p in pid]
+        return None if None in each else sum(each)
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -77,9 +87,10 @@ def cpu_seconds(pid):
 
 
 @contextlib.contextmanager
-def lab(model, folder, blas_threads=None):
+def lab(model, folder, blas_threads=None, host=None):
     """A ``scratchnet lab`` process on a free port; yields ``(URL, pid)`` once it answers; always stopped."""
-    process = subprocess.Popen([*COMMAND, "lab", str(model), "--port", "0", "--no-browser"], cwd=folder,
+    process = subprocess.Popen([*COMMAND, "lab", str(model), "--port", "0", "--no-browser",
+                                *(["--host", host] if host else [])], cwd=folder,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=environment(blas_threads))
     try:
@@ -118,17 +129,79 @@ def canvas_pictures(n=16, seed=0, side=140):
     return urls
 
 
-def measure_predict(url, pid, clients=8, requests=100, warmup=10, interval_ms=0):
+class RawClient:
+    """A lean HTTP/1.1 keep-alive client for the load generator: one socket, requests written as bytes,
+    answers read by their Content-Length, the session cookie kept. About 0.1 ms of CPU a request where
+    httpx takes 1–2 ms: the generator runs on the same cores as the server, and its own cost is not the
+    server's."""
+
+    def __init__(self, url, timeout=30, source=None):
+        parts = httpx.URL(url)
+        self.host, self.port, self.base = parts.host, parts.port or 80, parts.path.rstrip("/")
+        self.timeout, self.sock, self.cookie, self.source = timeout, None, None, source
+
+    def post_json(self, path, body):
+        """POST ``body`` (JSON-encodable) to ``path``; returns ``(status, body bytes)``."""
+        data = json.dumps(body).encode()
+        head = (f"POST {self.base}/{path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+                + (f"Cookie: {self.cookie}\r\n" if self.cookie else "") + "\r\n").encode()
+        if self.sock is None:
+            self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout,
+                                                 source_address=(self.source, 0) if self.source else None)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.buffer = b""
+        self.sock.sendall(head + data)
+        while b"\r\n\r\n" not in self.buffer:
+            self._read()
+        header, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = header.decode("latin-1").split("\r\n")
+        status, fields = int(lines[0].split()[1]), {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            fields.setdefault(name.strip().lower(), []).append(value.strip())
+        for value in fields.get("set-cookie", []):
+            self.cookie = value.split(";", 1)[0]
+        length = int(fields["content-length"][0])
+        while len(self.buffer) < length:
+            self._read()
+        answer, self.buffer = self.buffer[:length], self.buffer[length:]
+        if "close" in fields.get("connection", []):
+            self.close()
+        return status, answer
+
+    def _read(self):
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def measure_predict(url, pid, clients=8, requests=100, warmup=10, interval_ms=0, own_addresses=False):
     """Round-trip times (ms) of /api/predict from ``clients`` threads, ``requests`` each; a client sends
-    a request every ``interval_ms`` (or, if an answer comes later, as soon as it comes; 0: no pause)."""
+    a request every ``interval_ms`` (or, if an answer comes later, as soon as it comes; 0: no pause).
+    With ``own_addresses`` client ``k`` connects from ``127.0.0.(k + 2)``, as learners come from their own
+    machines (a proxy that keeps a learner on one lab process tells them apart by address). ``pid`` may
+    be a list of the server's processes."""
     pictures = canvas_pictures()
     times, errors = [], []
     barrier = threading.Barrier(clients)
 
     def client(k):
-        with httpx.Client(base_url=url, timeout=30) as c:
+        with RawClient(url, source=f"127.0.0.{k + 2}" if own_addresses else None) as c:
             for i in range(warmup):
-                c.post("api/predict", json={"image": pictures[(k + i) % len(pictures)]})
+                c.post_json("api/predict", {"image": pictures[(k + i) % len(pictures)]})
             barrier.wait()
             time.sleep(interval_ms / 1e3 * k / clients)                # clients out of step, as people are
             due = time.perf_counter()
@@ -137,10 +210,10 @@ def measure_predict(url, pid, clients=8, requests=100, warmup=10, interval_ms=0)
                 time.sleep(max(0.0, due - time.perf_counter()))
                 due += interval_ms / 1e3
                 start = time.perf_counter()
-                r = c.post("api/predict", json=body)
+                status, answer = c.post_json("api/predict", body)
                 times.append((time.perf_counter() - start) * 1e3)
-                if r.status_code != 200:
-                    errors.append(r.text)
+                if status != 200:
+                    errors.append(answer.decode(errors="replace"))
 
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
     cpu_before = cpu_seconds(pid)
@@ -202,10 +275,12 @@ def measure_backprop(url, requests=60, warmup=5):
 
 
 @contextlib.contextmanager
-def trainers(url, n=2, epochs=20):
+def trainers(url, n=2, epochs=20, own_addresses=False):
     """``n`` learners (each their own session) who each Start a long run of the page's default recipe;
-    yields the runs' statuses once the first is training; stops every run at the end."""
-    clients = [httpx.Client(base_url=url, timeout=30) for _ in range(n)]
+    yields the runs' statuses once the first is training; stops every run at the end. With
+    ``own_addresses`` trainer ``k`` connects from ``127.0.0.(200 + k)``."""
+    clients = [httpx.Client(base_url=url, timeout=30, transport=httpx.HTTPTransport(
+        local_address=f"127.0.0.{200 + k}" if own_addresses else None)) for k in range(n)]
     try:
         for c in clients:
             c.get("api/model")                                           # a session cookie each
@@ -226,15 +301,76 @@ def trainers(url, n=2, epochs=20):
             c.close()
 
 
-def measure_classroom(url, pid, clients=30, requests=40, n_trainers=2):
+def measure_classroom(url, pid, clients=30, requests=40, n_trainers=2, own_addresses=False, processes=1):
     """The issue's classroom: ``clients`` learners drawing at the page's rate while ``n_trainers`` others
-    have pressed Start; then 8 clients back to back and one learner's backprop, with the trainers still on."""
-    with trainers(url, n_trainers) as statuses:
-        drawing = measure_predict(url, pid, clients, requests, interval_ms=120)
-        saturated = measure_predict(url, pid, 8, requests, interval_ms=0)
+    have pressed Start; then 8 clients back to back and one learner's backprop, with the trainers still on.
+    ``processes``: how many lab processes serve ``url`` (behind a proxy, `proxied_labs`)."""
+    with trainers(url, n_trainers, own_addresses=own_addresses) as statuses:
+        drawing = measure_predict(url, pid, clients, requests, interval_ms=120, own_addresses=own_addresses)
+        saturated = measure_predict(url, pid, 8, requests, interval_ms=0, own_addresses=own_addresses)
         backprop = measure_backprop(url)
-    return {"measurement": "classroom", "trainers": n_trainers, "trainer_statuses": statuses,
-            "drawing": drawing, "saturated_8": saturated, "backprop": backprop}
+    return {"measurement": "classroom", "processes": processes, "trainers": n_trainers,
+            "trainer_statuses": statuses, "drawing": drawing, "saturated_8": saturated, "backprop": backprop}
+
+
+NGINX = """worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {folder}/nginx-body; proxy_temp_path {folder}/nginx-proxy;
+  fastcgi_temp_path {folder}/nginx-fcgi; uwsgi_temp_path {folder}/nginx-uwsgi; scgi_temp_path {folder}/nginx-scgi;
+  upstream lab {{ hash $remote_addr consistent; {servers} keepalive 32; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://lab;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_buffering off;
+    }}
+  }}
+}}
+"""
+"""The reverse proxy of docs/lab.md's bigger class: a learner's address picks their lab process."""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def proxied_labs(model, folder, n=2, blas_threads=None):
+    """``n`` lab processes (``--host 0.0.0.0``, as docs/lab.md says) behind nginx (`NGINX`); yields
+    ``(URL of the proxy, [pids of the labs])``. Needs ``nginx`` on the PATH (Debian: ``nginx-light``)."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        raise SystemExit("proxied: needs nginx (apt-get install nginx-light)")
+    with contextlib.ExitStack() as stack:
+        labs = [stack.enter_context(lab(model, folder, blas_threads, host="0.0.0.0")) for _ in range(n)]
+        port = free_port()
+        servers = " ".join(f"server 127.0.0.1:{httpx.URL(url).port};" for url, _ in labs)
+        conf = Path(folder) / "nginx.conf"
+        conf.write_text(NGINX.format(folder=folder, servers=servers, port=port))
+        proxy = subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"], stderr=subprocess.PIPE, text=True)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            for _ in range(200):
+                try:
+                    httpx.get(url + "api/model", timeout=1).raise_for_status()
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            else:
+                raise SystemExit(f"nginx did not start: {proxy.stderr.read() if proxy.poll() is not None else ''}")
+            yield url, [pid for _, pid in labs]
+        finally:
+            proxy.terminate()
+            proxy.wait(timeout=10)
 
 
 def measure_breakdown(model, repeats=5):
@@ -326,8 +462,8 @@ def measure_training(url, pid, folder, repeats=3, blas_threads=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", nargs="*", choices=["predict", "classroom", "breakdown", "first-load", "training",
-                                                     []],
+    parser.add_argument("what", nargs="*", choices=["predict", "classroom", "proxied", "breakdown", "first-load",
+                                                     "training", []],
                         help="what to measure (default: all)")
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--clients", type=int, default=8)
@@ -360,6 +496,10 @@ def main(argv=None):
                 results.append(measure_first_load(url, args.loads))
             if "training" in args.what:
                 results.append(measure_training(url, pid, folder, args.repeats, args.blas_threads))
+        if "proxied" in args.what:
+            with proxied_labs(model.resolve(), folder, 2, args.blas_threads) as (url, pids):
+                results.append(measure_classroom(url, pids, max(args.clients, 30), args.requests,
+                                                 own_addresses=True, processes=len(pids)))
     for r in results:
         print(json.dumps(r))
     print(json.dumps({"machine": machine(), "blas_threads": args.blas_threads or "default"}))
@@ -376,7 +516,8 @@ def main(argv=None):
                   f"{r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms; {r['errors']} errors |")
         elif r["measurement"] == "classroom":
             d, b8, bp = r["drawing"], r["saturated_8"], r["backprop"]
-            print(f"| classroom: {d['clients']} learners drawing (one request every 120 ms each) while "
+            where = "" if r["processes"] == 1 else f", {r['processes']} lab processes behind nginx"
+            print(f"| classroom{where}: {d['clients']} learners drawing (one request every 120 ms each) while "
                   f"{r['trainers']} have pressed Start (runs {', '.join(r['trainer_statuses'])}) | predict p50 "
                   f"{d['p50_ms']:.1f} ms, p95 {d['p95_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms, {d['errors']} errors; "
                   f"8 clients back to back p95 {b8['p95_ms']:.1f} ms; backprop p50 {bp['p50_ms']:.1f} ms |")
