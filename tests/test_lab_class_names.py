@@ -334,3 +334,19 @@ def test_a_folder_of_thousands_of_pictures_trains_and_keeps_its_names(invoke, tm
     rows = json.loads(invoke("predict", model, *sevens, "--json").stdout)
     assert {row["class"] for row in rows} <= set(WORDS)
     assert sum(row["class"] == "seven" for row in rows) >= 12                   # by chance: 2 of 20
+
+
+@pytest.mark.browser
+def test_short_names_of_one_row_stand_under_its_cells(browser, pets):
+    tools = browser_tools()
+    with tools.lab_server(pets[1]) as url:
+        page = tools.open_page(browser, url)
+        try:
+            for grid in ("cells-yhat", "d-delta2"):
+                assert texts(page, f"#{grid} + .col-labels span") == PETS, grid
+                assert page.locator(f"#{grid} ~ .class-key").count() == 0
+            assert [page.locator("#label option").nth(k + 1).inner_text() for k in range(3)] == PETS
+            page.locator("#layers").screenshot(path=SHOTS / "lab19_layers_pets.png")
+            assert page.outside == [] and page.errors == []
+        finally:
+            tools.close(page)
