@@ -208,8 +208,10 @@ def measure_predict(url, pid, clients=8, requests=100, warmup=10, interval_ms=0,
             for i in range(requests):
                 body = {"image": pictures[(k * 7 + i) % len(pictures)]}
                 time.sleep(max(0.0, due - time.perf_counter()))
-                due += interval_ms / 1e3
                 start = time.perf_counter()
+                due = start + interval_ms / 1e3          # as the page: the next one interval after this one
+                                                        # was sent, or when its answer comes if later (no
+                                                        # catching up on requests a slow answer delayed)
                 status, answer = c.post_json("api/predict", body)
                 times.append((time.perf_counter() - start) * 1e3)
                 if status != 200:
