@@ -157,6 +157,45 @@ def test_mistakes_of_a_network_with_no_known_test_set_is_one_line():
     assert r.status_code == 503 and "no test set is known" in r.json()["error"] and "\n" not in r.json()["error"]
 
 
+def run_to_the_end(client, body):
+    """Start a run with ``body`` and read its events until ``done``; returns that event's data."""
+    r = client.post("/api/train", json=body)
+    assert r.status_code == 202, r.text
+    with client.stream("GET", "/api/train/events") as stream:
+        kind = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind == "done":
+                return json.loads(line[6:])
+
+
+def test_a_run_trains_on_the_models_own_data_and_keeps_its_names(client, pets):
+    """Train live on a model of your own classes trains on its own data, recorded in its model file (not
+    on MNIST's ten digits), from its weights or from fresh ones of its architecture, and is tested on its
+    own test set; the network it leaves keeps its names."""
+    net, root = pets
+    test = sn.load_folder(root / "test")
+    recipe = {"epochs": 1, "batch_size": 32, "lr": 0.003, "shift": 0, "examples": 400}
+    for fresh in (False, True):
+        done = run_to_the_end(client, {**recipe, "fresh": fresh})
+        assert done["status"] == "finished", done
+        assert done["n_test"] == len(test.y) and 0.5 < done["test_accuracy"] <= 1
+        mine = client.get("/api/model").json()
+        assert mine["class_names"] == PETS and mine["sizes"] == [784, 16, 3]
+        r = client.post("/api/predict", json={"pixels": a_pet(root, "dog")}).json()
+        assert len(r["probabilities"]) == 3 and r["class"] in PETS
+
+
+def test_a_run_of_a_network_whose_data_is_unknown_is_refused_in_one_line():
+    net = sn.Network([784, 8, 4], ["sigmoid", "softmax"], seed=0)
+    net.metadata = {"class_names": ["a", "b", "c", "d"]}                       # imported: no data recorded
+    with TestClient(create_app(Lab(LabModel(net, source="t"))), base_url=BASE) as c:
+        r = c.post("/api/train", json={"epochs": 1, "examples": 400})
+        assert r.status_code == 422 and "no test set is known" in r.json()["error"]
+        assert "\n" not in r.json()["error"] and c.get("/api/train").json()["status"] == "idle"
+
+
 def test_scratchnet_lab_takes_any_number_of_classes_but_784_inputs(tmp_path):
     sn.save(sn.Network([784, 8, 1], ["sigmoid", "softmax"], seed=0), tmp_path / "one.npz")
     sn.save(sn.Network([100, 8, 3], ["sigmoid", "softmax"], seed=0), tmp_path / "small.npz")

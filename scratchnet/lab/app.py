@@ -306,9 +306,11 @@ def create_app(lab, bind_host="127.0.0.1"):
             learner.adopt(run.net, f"{done} in the lab: {counted(run.epochs, 'epoch')}, "
                                    f"{counted(run.batches, 'batch', 'batches')}, from {origin or run.start_from}",
                           trained=run.epochs >= 1)
+        net = learner.net
+        model.test_set_key(net)           # what it trains on: its own data, MNIST's or Fashion-MNIST's (or a 422)
         run = TrainingRun.fresh(recipe, examples, lab.data_dir, on_done=adopt,
-                                start_from=None if fresh else learner.net, words=learner.start_words(),
-                                queue=lab.queue)
+                                start_from=None if fresh else net, words=learner.start_words(),
+                                queue=lab.queue, like=net, data=lambda: model.training_data(net, lab.data_dir))
         learner.run, learner.runs = run, learner.runs + 1
         run.start()
         return JSONResponse({**_run_state(learner), "examples": examples}, status_code=202)

@@ -28,6 +28,7 @@ one epoch is called trained.
 
 import base64
 import collections
+import copy
 import os
 import sys
 import threading
@@ -39,8 +40,10 @@ import numpy as np
 from ..data import load_mnist
 from ..errors import ScratchnetError
 from ..training import Recipe, train
-from ..network import seed_network
+from ..network import Network, seed_network
 
+KEPT_METADATA = ("class_names", "dataset", "data", "data_sha256")
+"""What a run from new weights keeps of the network it is made like: its classes and where its data is."""
 POINTS_PER_EPOCH = 10
 """About this many progress points per epoch."""
 WEIGHTS_EVERY_S = 1.0
@@ -233,8 +236,11 @@ class TrainingRun:
     it runs. ``on_done(run)`` is called (before the ``done`` event) when the run has changed the network.
     """
 
-    def __init__(self, recipe, examples, net, start_from, data_dir=None, on_done=None, queue=None):
+    def __init__(self, recipe, examples, net, start_from, data_dir=None, on_done=None, queue=None, data=None):
         self.recipe, self.examples, self.data_dir = recipe, examples, data_dir
+        self.data = data or self._mnist
+        """``data() -> (X, y, X_test, y_test)``, called in the run's thread: what it trains and is tested on
+        (default MNIST's training and test sets)."""
         self.net = net
         self.start_from = start_from
         """Words for where the run starts: the learner's network, or fresh weights."""
@@ -259,14 +265,23 @@ class TrainingRun:
         self._position = None
 
     @classmethod
-    def fresh(cls, recipe, examples, data_dir=None, on_done=None, start_from=None, queue=None, words=None):
-        """A run from new seed-network weights (seeded by the recipe), or from a copy of ``start_from``,
-        which ``words`` name (``"your network (loaded from model.npz)"``)."""
+    def fresh(cls, recipe, examples, data_dir=None, on_done=None, start_from=None, queue=None, words=None,
+              like=None, data=None):
+        """A run from new weights (seeded by the recipe), or from a copy of ``start_from``, which ``words``
+        name (``"your network (loaded from model.npz)"``). New weights have the architecture of ``like``
+        (and keep its class names and the record of its data), by default the seed network's."""
         if start_from is not None:
             net, words = start_from.astype(start_from.dtype.name), words or "your network"
+        elif like is not None:
+            net = Network(like.sizes, like.activations, seed=recipe.seed, dtype="float32")
+            net.metadata = {k: copy.deepcopy(v) for k, v in (like.metadata or {}).items() if k in KEPT_METADATA}
+            words = f"fresh weights (seed {recipe.seed})"
         else:
             net, words = seed_network(seed=recipe.seed), f"fresh weights (seed {recipe.seed})"
-        return cls(recipe, examples, net, words, data_dir, on_done, queue)
+        return cls(recipe, examples, net, words, data_dir, on_done, queue, data)
+
+    def _mnist(self):
+        return (*load_mnist("train", data_dir=self.data_dir), *load_mnist("test", data_dir=self.data_dir))
 
     @property
     def running(self):
@@ -319,7 +334,7 @@ class TrainingRun:
         status, message = "failed", ""
         cpu = time.thread_time()
         try:
-            X, y = load_mnist("train", data_dir=self.data_dir)
+            X, y, X_test, y_test = self.data()
             k = min(HELD_OUT, len(X) // 10)                     # (fewer for a small data folder)
             n = min(self.examples, len(X) - k)
             held = (X[len(X) - k:], y[len(X) - k:])
@@ -337,7 +352,6 @@ class TrainingRun:
             message = f"{type(e).__name__}: {e}"
         if self.batches and status != "failed":
             try:
-                X_test, y_test = load_mnist("test", data_dir=self.data_dir)
                 self.test_accuracy = self.net.evaluate(X_test, y_test)[1]
                 self.n_test = len(y_test)
                 self.net.metadata["test_accuracy"] = self.test_accuracy

@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-from ..data import DATASETS, model_class_names
+from ..data import DATASETS, load_mnist, model_class_names
 from ..data.classes import CLASS_NAMES
 from ..data.loading import from_spec
 from ..metrics import confident_mistakes
@@ -178,19 +178,36 @@ def test_set_key(net):
     names = model_class_names(net)
     raise ScratchnetError(f"no test set is known for this network's {K} classes ({', '.join(names[:4])}"
                           f"{', …' if K > 4 else ''}): its model file records no data it was trained on; "
-                          "train it with scratchnet train --data FOLDER to have its mistakes here", field="data")
+                          "train it with scratchnet train --data FOLDER to see its mistakes and train it here", field="data")
 
 
-def recorded_test_set(key):
-    """``(X (N, n_0) uint8, y (N,))``: the test set of a `test_set_key` ``("recorded", …)``, read again
-    (from the cache, usually) as ``scratchnet evaluate`` does; refused if the data has changed since."""
+def recorded_data(key):
+    """The `TrainingData` of a `test_set_key` ``("recorded", …)``, read again (from the cache, usually)
+    as ``scratchnet evaluate`` does; refused if the data has changed since."""
     record = json.loads(key[1])
     data = from_spec(record["spec"])
     if record["sha256"] is not None and data.sha256() != record["sha256"]:
         raise ScratchnetError(f"the data this network was trained on ({record['spec'].get('data')}) has changed "
                               "since (its SHA-256 differs), so its test set is not the one it was tested on",
                               field="data")
+    return data
+
+
+def recorded_test_set(key):
+    """``(X (N, n_0) uint8, y (N,))``: the test set of a `test_set_key` ``("recorded", …)`` (`recorded_data`)."""
+    data = recorded_data(key)
     return data.test.X, data.test.y
+
+
+def training_data(net, data_dir=None):
+    """``(X, y, X_test, y_test)``, pixels 0…255: what a lab run of ``net`` trains and is tested on, the
+    data its mistakes come from (`test_set_key`): your own, as its model file records it, else MNIST's
+    or Fashion-MNIST's. Raises `ScratchnetError` when neither is known."""
+    key = test_set_key(net)
+    if key[0] == "recorded":
+        data = recorded_data(key)
+        return data.train.X, data.train.y, data.test.X, data.test.y
+    return (*load_mnist("train", key[1], data_dir), *load_mnist("test", key[1], data_dir))
 
 
 def mistakes(net, X, y, n):
