@@ -159,6 +159,65 @@ def test_a_missing_activation_and_a_transposed_square_weight_are_named():
     assert (result.first_wrong_forward_layer, result.forward_main.diagnoses) == (3, ["transposed"])
 
 
+def _first_layer(bug):
+    """A forward pass whose H1 is computed with ``bug``; H2 and ŷ come from the right H1, so are right."""
+    def forward(weights, X):
+        out = make_forward()(weights, X)
+        ones = np.ones((len(X), 1))
+        z1 = np.hstack([ones, X]) @ weights[0]
+        out[0] = {"twice": lambda: 1 / (1 + np.exp(-out[0])), "tanh": lambda: np.tanh(z1),
+                  "sign": lambda: 1 / (1 + np.exp(z1)),
+                  "ones_last": lambda: 1 / (1 + np.exp(-(np.hstack([X, ones]) @ weights[0])))}[bug]()
+        return out
+    return forward
+
+
+@pytest.mark.parametrize("bug, code, words", [
+    ("twice", "activation_twice", "σ applied twice: H1 = σ(σ(z1))"),
+    ("tanh", "wrong_activation", "tanh(z1) where σ(z1) belongs"),
+    ("sign", "sign", "σ(−z1) = 1/(1 + e^z1)"),
+    ("ones_last", "bias_last", "[x 1] W1: the ones appended"),
+])
+def test_other_cheap_mistakes_of_a_layer_are_named(bug, code, words):
+    result = sn.check_code(fixture("correct_row.py"), forward=_first_layer(bug))
+    layer = result.forward_main.layers[0]
+    assert (result.first_wrong_forward_layer, layer.code) == (1, code) and layer.words.startswith(words)
+    assert [r.status for r in result.forward_main.layers] == ["wrong", "right", "right"]
+
+
+def test_a_float32_forward_pass_passes_and_a_sigmoid_output_is_named():
+    forward = make_forward()
+    as32 = [np.float32]
+
+    def forward32(weights, X):
+        return forward([w.astype(as32[0]) for w in weights], X.astype(as32[0]))
+    assert sn.check_code(fixture("correct_row.py"), forward=forward32).verdict == "correct"
+
+    def sigmoid_output(weights, X):
+        out = forward(weights, X)
+        out[2] = 1 / (1 + np.exp(-(np.hstack([np.ones((len(X), 1)), out[1]]) @ weights[2])))
+        return out
+    result = sn.check_code(fixture("correct_row.py"), forward=sigmoid_output)
+    assert result.forward_main.layers[2].words == "σ(z3) where softmax(z3) belongs"
+
+
+def test_a_shape_mismatch_inside_forward_is_its_shape_error_and_a_hang_ends():
+    def forward(weights, X):
+        return [X @ weights[0]]                       # 784 against 785: the ones of [1 x] left out
+    result = sn.check_code(fixture("correct_row.py"), forward=forward)
+    assert result.verdict == "shape_error" and result.exit_code == 1
+    crash = result.forward_main.crash
+    assert crash.text.startswith("return [X @ weights[0]]") and crash.codes == ("bias_row",)
+    assert result.lines()[1].startswith("Your forward pass stopped at test_check_code_forward.py:")
+
+    def hang(weights, X):
+        while True:
+            pass
+    with pytest.raises(LearnerCodeError, match="your forward did not return within 0.3 s") as e:
+        sn.check_code(fixture("correct_row.py"), forward=hang, timeout=0.3)
+    assert e.value.kind == "timeout"
+
+
 def test_a_wrong_forward_pass_is_wrong_value_even_when_the_gradients_pass():
     result = sn.check_code(fixture("correct_row.py"), forward=make_forward(bug="no_bias", at=2))
     assert all(r.verdict == "correct" for r in result.runs.values())
