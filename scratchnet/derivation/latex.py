@@ -492,7 +492,7 @@ class _Translator:
         return nxt
 
     def command(self, i, end):
-        src = self.src
+        """The command at backslash ``i``, read into tokens; returns where reading goes on."""
         name, j = self.command_at(i)
         if name in _SPACES:
             if _SPACES[name]:
@@ -501,20 +501,7 @@ class _Translator:
         if name in ("(", ")", "[", "]"):
             return j                                            # \( \) \[ \]: math delimiters
         if name in _SIZING:
-            k = j
-            while k < end and src[k] == " ":
-                k += 1
-            if k < end and src[k] == ".":
-                return k + 1                                    # \left. \right.: no delimiter
-            if k < end and src[k] == "\\":
-                inner, k2 = self.command_at(k)
-                if inner in _DELIMITERS:
-                    return self._delimiter(_DELIMITERS[inner], i, k2, k2, end)
-                raise _Unsupported(f"\\{name}\\{inner}: only ( ) [ ] can follow \\{name}; "
-                                   f"supported: {SUPPORTED}", k, k2)
-            if k < end and src[k] in "()[]":
-                return self._delimiter(src[k], i, k + 1, k + 1, end)
-            raise _Unsupported(f"\\{name} must be followed by a bracket ( ) [ ] or '.'", i, j)
+            return self._sized(name, i, j, end)
         if name in _DELIMITERS:
             return self._delimiter(_DELIMITERS[name], i, j, j, end)
         if name in _OPERATORS:
@@ -525,67 +512,102 @@ class _Translator:
             return j
         if name in _NAMES:
             return self.name_suffix(_NAMES[name], i, j, end)
-        if name in _HATS:
-            s, e, nxt = self.group(j, end)
-            inner = _strip_styles(src[s:e])
-            if inner != "y":
-                raise _Unsupported(f"\\{name} is read only over y (\\hat{{y}}, the network's output)", i, nxt)
-            return self.name_suffix("yhat", i, nxt, end)
-        if name in _BARS:
-            s, e, nxt = self.group(j, end)
-            match = _BARRED.match(_strip_styles(src[s:e]))
-            if not match or match.group(1) != "W":
-                raise _Unsupported(f"\\{name} is read only over a weight matrix (\\bar{{W}}_3: W_3 without its "
-                                   f"bias row)", i, nxt)
-            return self.name_suffix("Wbar" + (match.group(2) or ""), i, nxt, end)
+        if name in _HATS or name in _BARS:
+            return self._accented(name, i, j, end)
         if name in _STYLES:
-            s, e, nxt = self.group(j, end)
-            inner = _strip_styles(src[s:e])
-            if inner.lower() in _NAMED_FUNCTIONS and inner not in ("y",):
-                self.emit(_NAMED_FUNCTIONS[inner.lower()], i, nxt, "name")
-                return nxt
-            if re.fullmatch(r"\d+", inner):
-                self.emit(inner, i, nxt, "num")
-                return nxt
-            if re.fullmatch(r"[A-Za-z]+\d*", inner):
-                return self.name_suffix(inner, i, nxt, end)
-            if inner == r"\delta":
-                return self.name_suffix("delta", i, nxt, end)
-            raise _Unsupported(f"\\{name}{{{src[s:e]}}}: a style is read over a name, a number or a function "
-                               f"name (diag, relu, softmax, sigmoid, tanh)", i, nxt)
+            return self._styled(name, i, j, end)
         if name in _FRACTIONS:
-            s1, e1, n1 = self.group(j, end)
-            s2, e2, n2 = self.group(n1, end)
-            self.open_bracket("(", i, n2)
-            self.open_bracket("(", s1 - 1 if src[s1 - 1:s1] == "{" else s1, s1)
-            self.sequence(s1, e1)
-            self.close_bracket(")", e1, n1)
-            self._put("/", i, j, "other")
-            self.open_bracket("(", s2 - 1 if src[s2 - 1:s2] == "{" else s2, s2)
-            self.sequence(s2, e2)
-            self.close_bracket(")", e2, n2)
-            self.close_bracket(")", i, n2)
-            return n2
+            return self._fraction(i, j, end)
         if name == "begin":
-            s, e, nxt = self.group(j, end)
-            env = src[s:e].strip()
-            if env not in _MATRICES:
-                raise _Unsupported(f"\\begin{{{env}}}: only a bmatrix or pmatrix is read; supported: "
-                                   f"{SUPPORTED}", i, nxt)
-            closing = src.find(r"\end", nxt, end)
-            if closing < 0:
-                raise _Unsupported(f"\\begin{{{env}}} is never ended", i, nxt)
-            _, _, after = self.group(closing + 4, end)
-            self.open_bracket("[", i, nxt)
-            self.sequence(nxt, closing)
-            self.close_bracket("]", closing, after)
-            return after
+            return self._matrix(i, j, end)
         if name == "\\":
             self._put(";", i, j, "other")
             return j
         if name in ("{", "}", "|"):
             raise _Unsupported(f"'\\{name}' is not supported; use ( ) or [ ]; supported: {SUPPORTED}", i, j)
         raise _Unsupported(f"unsupported LaTeX command \\{name}; supported: {SUPPORTED}", i, j)
+
+    def _sized(self, name, i, j, end):
+        """``\\left`` / ``\\right`` (ending at ``j``) and the delimiter after it, or ``.`` for none."""
+        src, k = self.src, j
+        while k < end and src[k] == " ":
+            k += 1
+        if k < end and src[k] == ".":
+            return k + 1                                        # \left. \right.: no delimiter
+        if k < end and src[k] == "\\":
+            inner, k2 = self.command_at(k)
+            if inner in _DELIMITERS:
+                return self._delimiter(_DELIMITERS[inner], i, k2, k2, end)
+            raise _Unsupported(f"\\{name}\\{inner}: only ( ) [ ] can follow \\{name}; "
+                               f"supported: {SUPPORTED}", k, k2)
+        if k < end and src[k] in "()[]":
+            return self._delimiter(src[k], i, k + 1, k + 1, end)
+        raise _Unsupported(f"\\{name} must be followed by a bracket ( ) [ ] or '.'", i, j)
+
+    def _accented(self, name, i, j, end):
+        """``\\hat{y}`` (the output ŷ) or ``\\bar{W}_l`` (W_l without its bias row); nothing else."""
+        s, e, nxt = self.group(j, end)
+        inner = _strip_styles(self.src[s:e])
+        if name in _HATS:
+            if inner != "y":
+                raise _Unsupported(f"\\{name} is read only over y (\\hat{{y}}, the network's output)", i, nxt)
+            return self.name_suffix("yhat", i, nxt, end)
+        match = _BARRED.match(inner)
+        if not match or match.group(1) != "W":
+            raise _Unsupported(f"\\{name} is read only over a weight matrix (\\bar{{W}}_3: W_3 without its "
+                               f"bias row)", i, nxt)
+        return self.name_suffix("Wbar" + (match.group(2) or ""), i, nxt, end)
+
+    def _styled(self, name, i, j, end):
+        """``\\mathbf{W}``, ``\\rm{relu}``, …: a style over a name, a number or a function's name."""
+        src = self.src
+        s, e, nxt = self.group(j, end)
+        inner = _strip_styles(src[s:e])
+        if inner.lower() in _NAMED_FUNCTIONS and inner not in ("y",):
+            self.emit(_NAMED_FUNCTIONS[inner.lower()], i, nxt, "name")
+            return nxt
+        if re.fullmatch(r"\d+", inner):
+            self.emit(inner, i, nxt, "num")
+            return nxt
+        if re.fullmatch(r"[A-Za-z]+\d*", inner):
+            return self.name_suffix(inner, i, nxt, end)
+        if inner == r"\delta":
+            return self.name_suffix("delta", i, nxt, end)
+        raise _Unsupported(f"\\{name}{{{src[s:e]}}}: a style is read over a name, a number or a function "
+                           f"name (diag, relu, softmax, sigmoid, tanh)", i, nxt)
+
+    def _fraction(self, i, j, end):
+        """``\\frac{a}{b}`` as ``((a) / (b))``."""
+        src = self.src
+        s1, e1, n1 = self.group(j, end)
+        s2, e2, n2 = self.group(n1, end)
+        self.open_bracket("(", i, n2)
+        self.open_bracket("(", s1 - 1 if src[s1 - 1:s1] == "{" else s1, s1)
+        self.sequence(s1, e1)
+        self.close_bracket(")", e1, n1)
+        self._put("/", i, j, "other")
+        self.open_bracket("(", s2 - 1 if src[s2 - 1:s2] == "{" else s2, s2)
+        self.sequence(s2, e2)
+        self.close_bracket(")", e2, n2)
+        self.close_bracket(")", i, n2)
+        return n2
+
+    def _matrix(self, i, j, end):
+        """``\\begin{bmatrix} … \\end{bmatrix}`` (or pmatrix) as ``[ … ]``, rows split by ``;``."""
+        src = self.src
+        s, e, nxt = self.group(j, end)
+        env = src[s:e].strip()
+        if env not in _MATRICES:
+            raise _Unsupported(f"\\begin{{{env}}}: only a bmatrix or pmatrix is read; supported: "
+                               f"{SUPPORTED}", i, nxt)
+        closing = src.find(r"\end", nxt, end)
+        if closing < 0:
+            raise _Unsupported(f"\\begin{{{env}}} is never ended", i, nxt)
+        _, _, after = self.group(closing + 4, end)
+        self.open_bracket("[", i, nxt)
+        self.sequence(nxt, closing)
+        self.close_bracket("]", closing, after)
+        return after
 
     def _delimiter(self, char, start, after_tok, after, end):
         if char == "[":
