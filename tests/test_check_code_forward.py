@@ -357,3 +357,25 @@ def test_cli_bad_forward_code_is_one_line_and_exit_2(invoke, learner):
                           "my_net.py has no function forwardd")
     result = invoke("check-code", learner, "--forward", "forward_broken", "--json")
     assert result.returncode == 2 and json.loads(result.stdout)["kind"] == "raised"
+
+
+def test_html_puts_the_wrong_forward_pass_first():
+    html = sn.check_code(fixture("correct_row.py"), forward=make_forward(bug="no_bias", at=2))._repr_html_()
+    assert "Your forward pass is wrong from H2 on" in html and "wrong: missing_bias" in html
+    assert html.index("Your forward pass") < html.index("W3")
+
+
+def test_the_docs_forward_section_prints_what_it_shows(invoke, tmp_path):
+    import re
+    page = open(os.path.join(os.path.dirname(HERE), "..", "..", "docs", "check-code.md"), encoding="utf-8").read()
+    section = page[page.index("## The forward pass too"):page.index("## What it reports")]
+    code = re.search(r"```python\n(import numpy as np\n.*?)```", section, re.S).group(1)
+    command, shown = re.search(r"```console\n\$ scratchnet ([^\n]+)\n(.*?)```", section, re.S).groups()
+    (tmp_path / "my_net.py").write_text(code)
+    args = command.split()
+    result = invoke(*[str(tmp_path / a) if a == "my_net.py" else a for a in args])
+    assert result.returncode == 1
+    printed, at = [line.rstrip() for line in result.stdout.splitlines()], 0
+    for line in (line.rstrip() for line in shown.splitlines() if line.strip()):
+        assert line in printed[at:], f"the page shows {line!r}, which `scratchnet {command}` no longer prints"
+        at = printed.index(line, at) + 1

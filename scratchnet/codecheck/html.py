@@ -9,6 +9,7 @@ def result_html(result):
     run = result.main
     head = (f"<p>{badge(result.verdict.replace('_', ' '), result.verdict)} {escape(result.header())} "
             f"(judged at B = {run.B})</p>")
+    head += _forward_html(result)
     rows, shaded = [], None
     for k, r in enumerate(run.layers):
         if r.layer == run.first_wrong_layer:
@@ -32,3 +33,28 @@ def result_html(result):
         crash = f"<p>your code stopped at <code>{escape(run.crash.where)}</code>: <code>{escape(run.crash.text)}</code>" \
                 f" — {escape(run.crash.message)}</p>"
     return "<div class='scratchnet-check-code'>" + head + crash + body + notes + "".join(mistakes) + "</div>"
+
+
+def _forward_html(result):
+    """The forward pass (when one was given): one line when right, else the headline and a row per layer."""
+    if not result.forward:
+        return ""
+    if not result.forward_wrong:
+        return "<p>Forward pass: right at every layer.</p>"
+    run = result.forward_main
+    rows = []
+    for r in run.layers:
+        if r.status == "shape_error":
+            rows.append((r.name, f"{r.problem.got} not {r.problem.expected}", "shape error", ""))
+        elif r.status == "not_returned":
+            rows.append((r.name, "", "not returned", ""))
+        else:
+            why = {"wrong": f"wrong: {r.code}", "unexplained": "wrong (no known mistake)",
+                   "inherited": "wrong only because of the layer before"}.get(r.status, r.status)
+            rows.append((r.name, f"{r.max_abs_error:.2g}", why, r.where or ""))
+    first = run.first_wrong_layer
+    shaded = next((k for k, r in enumerate(run.layers) if r.layer == first), None)
+    notes = [f"{r.name}: {r.words}" for r in run.layers if r.words]
+    notes += [f"right: {r.right_formula}" for r in run.layers if r.own_mistake]
+    return (f"<p><b>{escape(result.forward_headline())}</b></p>"
+            + table(("activation", "max error", "", "worst entry"), rows, highlight=shaded) + bullets(notes))

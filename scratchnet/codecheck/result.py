@@ -291,7 +291,11 @@ class CodeCheckResult:
                 line += f" Layer{'s' if len(inherited) > 1 else ''} {names} {'are' if len(inherited) > 1 else 'is'} " \
                         f"wrong only because of it: fix layer {first} first."
             out.append(line)
-        if run.unexplained is not None:
+        if run.unexplained is not None and self.forward_wrong:
+            out.append(f"At layer {run.unexplained} no known mistake of a backward pass gives your numbers, and "
+                       f"your forward pass is wrong: if your backprop uses it, that may be why. Fix the forward "
+                       f"pass first, then check again.")
+        elif run.unexplained is not None:
             out.append(f"At layer {run.unexplained} no known mistake (bias row, σ' factor, ⊙, transpose, layer "
                        f"number, sign, 1/B, batch sum, learning rate, early update) gives your numbers: it is "
                        f"wrong for another reason.")
