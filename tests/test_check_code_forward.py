@@ -379,3 +379,10 @@ def test_the_docs_forward_section_prints_what_it_shows(invoke, tmp_path):
     for line in (line.rstrip() for line in shown.splitlines() if line.strip()):
         assert line in printed[at:], f"the page shows {line!r}, which `scratchnet {command}` no longer prints"
         at = printed.index(line, at) + 1
+
+
+def test_cli_forward_needs_a_file_and_another_name(invoke, learner, tmp_path):
+    result = invoke("check-code", "--grads", str(tmp_path), "--forward", "forward")
+    assert result.returncode == 2 and "--forward FUNCTION names a function of FILE.py" in result.stderr
+    result = invoke("check-code", learner, "--forward", "backprop")
+    assert result.returncode == 2 and "names backprop itself" in result.stderr and "Traceback" not in result.stderr

@@ -168,7 +168,7 @@ def read_activations(spec, returned, tag, B):
                                    "wrong_count")
         entries = dict(enumerate(returned, start=1))
     else:
-        kind = "None" if returned is None else f"a {getattr(returned, 'type_name', type(returned).__name__)}"
+        kind = f"a {getattr(returned, 'type_name', type(returned).__name__)}"
         raise LearnerCodeError(f"your forward returned {kind} (B = {tag}); it should return {want}", "not_arrays")
     layers, problems, eps = {}, {}, float(np.finfo(np.float64).eps)
     for l, value in entries.items():
