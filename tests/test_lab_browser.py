@@ -304,6 +304,8 @@ def test_digit_labels_and_the_empty_true_label(page):
         labels = page.locator(f"#{grid} + .col-labels span").all_inner_texts()
         assert labels == [str(k) for k in range(10)], (grid, labels)
     assert page.locator("#cells-H1 + .col-labels span").count() == 10
+    assert page.inner_text("#sec-draw h2") == "1. Draw a digit"           # a digit network's words
+    assert "the 10,000 MNIST test images" in page.inner_text("#sec-mistakes .lead")
     rows = page.locator("#cells-H1").locator("xpath=../..").locator(".row-labels span").all_inner_texts()
     assert rows == [str(10 * r) for r in range(10)]
     placeholder = page.get_attribute("#formula", "placeholder")

@@ -276,6 +276,9 @@ def test_the_page_shows_a_three_class_models_names(browser, fruit):
             assert page.locator("#cells-yhat .cell").count() == 3
             assert texts(page, "#cells-yhat .cell", "title") == [f"{k}: {n}" for k, n in enumerate(names)]
             assert texts(page, "#cells-yhat ~ .class-key .name") == names       # a long name: a key below
+            assert page.inner_text("#sec-draw h2") == "1. Draw one of its classes"    # not "a digit", not MNIST
+            assert "its own test set" in page.inner_text("#sec-mistakes .lead")
+            assert "MNIST test images" not in page.inner_text("#sec-mistakes .lead")
 
             tools.draw(page, tools.STROKES[7])
             predicted = tools.prediction_after(page)

@@ -20,7 +20,19 @@ function expired() {
   note.hidden = false;
 }
 
+// The page's words are a digit network's (MNIST); for a network of other classes (your own data, an
+// imported one), every element with data-classes takes the words it holds instead, and back again.
+const DIGITS = "0,1,2,3,4,5,6,7,8,9";
+function wording(model) {
+  const digits = (model.class_names || []).join(",") === DIGITS;
+  for (const el of document.querySelectorAll("[data-classes]")) {
+    if (!("digits" in el.dataset)) el.dataset.digits = el.textContent;
+    el.textContent = digits ? el.dataset.digits : el.dataset.classes;
+  }
+}
+
 function describe(model) {
+  wording(model);
   const where = model.source;
   const acc = model.test_accuracy ? `, test accuracy ${(100 * model.test_accuracy).toFixed(2)} %` : "";
   document.getElementById("model-info").textContent = `${model.architecture} · ${where}${acc}`;
