@@ -34,10 +34,7 @@ REAL = [   # file, options, verdict, diagnoses, first wrong layer
      "activations": ["sigmoid"], "loss": "mse", "output": "sigmoid"}, "wrong_value", ["activation_derivative"], 2),
     ("dlai_89393_mean_once_correct.py", {**COURSE, "sizes": [3, 4, 2], "activations": ["relu"]}, "correct", [],
      None),
-    pytest.param("dlai_402919_dot_for_hadamard.py", COURSE, "wrong_value", ["elementwise_product"], 1,
-                 marks=pytest.mark.xfail(strict=True, reason="1 − A1ᵀA1 by a matrix product where (1 − A1²) enters "
-                                         "by ⊙ is no known mistake yet: the check says so ('no known mistake gives "
-                                         "your numbers') instead of naming it")),
+    ("dlai_402919_dot_for_hadamard.py", COURSE, "wrong_value", ["elementwise_product"], 1),
 ]
 SEED = os.path.join(os.path.dirname(HERE), "seed_learner.py")
 

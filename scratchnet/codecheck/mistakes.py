@@ -131,6 +131,14 @@ def hidden(spec, fwd, k):
             out.append(Candidate(("activation_derivative",), "delta", k,
                                  f"{_rule(other, f'H{k}')} ({other}'s derivative) in place of {f}'(z{k}) "
                                  f"({name}'s)", lambda s, p, D=D: g(s) * D))
+    if name == "tanh":
+        H = fwd.H[k]
+        mixed = 1 - H @ H.T                                # (B, B): 1 − A Aᵀ (row) = 1 − Aᵀ A (column), examples mixed
+        words = (f"(1 − H{k} H{k}ᵀ) · ({_back(spec, nxt, _wbar(spec, nxt))})" if spec.row else
+                 f"({_back(spec, nxt, _wbar(spec, nxt))}) · (1 − H{k}ᵀ H{k})")
+        out.append(Candidate(("elementwise_product",), "delta", k,
+                             f"δ{k} = {words}: tanh's derivative 1 − H{k}² and its ⊙ both written as matrix "
+                             f"products (np.dot), which mix the batch's examples", lambda s, p: mixed @ g(s)))
     D_next = fwd.derivative(nxt) if nxt < spec.L or spec.loss == "mse" else None   # softmax + ce: no σ' there
     if D_next is not None and np.all(np.abs(D_next) > 1e-12) and not np.allclose(D_next, 1):
         out.append(Candidate(("activation_derivative",), "delta", k,
