@@ -79,3 +79,20 @@ def test_a_star_where_a_matrix_product_belongs_is_not_called_a_batch_sum_or_a_bi
     linear = sn.check_code(os.path.join(HERE, "dlai_241052_linear_backward.py"),
                            **{**COURSE, "sizes": [5, 3, 2], "activations": ["relu"]})
     assert "bias" not in linear.mistakes[0].words and "transposed fits" in linear.mistakes[0].words
+
+
+def test_the_dot_for_hadamard_mistake_is_named_in_the_row_convention_too():
+    """dlai_402919's mistake written for rows (np.dot(1 - np.dot(A1, A1.T), δ2 W2ᵀ)): the same diagnosis."""
+    import numpy as np
+
+    def backprop(weights, X, Y):
+        (W1, b1), (W2, b2) = weights
+        A1 = np.tanh(X @ W1 + b1)
+        z2 = A1 @ W2 + b2
+        e = np.exp(z2 - z2.max(axis=1, keepdims=True))
+        d2 = (e / e.sum(axis=1, keepdims=True) - Y) / X.shape[0]
+        d1 = np.dot(1 - np.dot(A1, A1.T), d2 @ W2.T)
+        return [(X.T @ d1, d1.sum(0)), (A1.T @ d2, d2.sum(0))]
+
+    result = sn.check_code(backprop, sizes=[3, 4, 2], activations=["tanh"], bias="separate")
+    assert (result.verdict, result.diagnoses, result.first_wrong_layer) == ("wrong_value", ["elementwise_product"], 1)
