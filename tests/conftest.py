@@ -2,6 +2,7 @@
 networks. Test modules import the helpers with ``from conftest import …``."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -35,15 +36,23 @@ def run_cli(*args, env=None, cwd=None, timeout=120, input=None):
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd, input=input)
 
 
+PERMISSIONS_APPLY = os.geteuid() != 0 or shutil.which("setpriv") is not None
+"""Whether `run_cli_without_override` can run a process that file permissions apply to: root ignores them
+unless util-linux's ``setpriv`` drops the capabilities that let it."""
+needs_permissions = pytest.mark.skipif(not PERMISSIONS_APPLY, reason="running as root without setpriv "
+                                       "(util-linux): file permissions cannot be tested")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                    reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")
+
+
 def run_cli_without_override(*args, timeout=120):
-    """`run_cli` as a process that file permissions apply to. Root ignores them, so as root the process
-    runs without the capabilities that let it (util-linux ``setpriv``); elsewhere, as the user."""
-    import os
-    import shutil
+    """`run_cli` as a process that file permissions apply to (tests using it are marked
+    `needs_permissions`). Root ignores them, so as root the process runs without the capabilities that
+    let it (util-linux ``setpriv``); elsewhere, as the user."""
+    assert PERMISSIONS_APPLY, "mark the test needs_permissions: as root without setpriv permissions do not apply"
     prefix = []
     if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root without setpriv: file permissions cannot be tested")
         prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
     return subprocess.run(prefix + [sys.executable, "-c", "from scratchnet.cli import main; main()", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout)

@@ -15,7 +15,7 @@ import sys
 import pytest
 import tinydata
 from conftest import assert_one_line_error, run_cli
-from conftest import run_cli_without_override as without_override
+from conftest import needs_permissions, run_cli_without_override as without_override
 
 import scratchnet as sn
 from scratchnet.data.checksums import FILES
@@ -99,6 +99,7 @@ def test_bare_command_shows_help():
 
 # ------------------------------------------------------------------ fail before the work, not after
 
+@needs_permissions
 def test_an_unwritable_model_folder_is_refused_before_training(tmp_path):
     folder = tmp_path / "locked"
     folder.mkdir()
@@ -108,6 +109,7 @@ def test_an_unwritable_model_folder_is_refused_before_training(tmp_path):
     assert not (tmp_path / "no-data").exists()                    # refused before the data was looked at
 
 
+@needs_permissions
 def test_an_unwritable_data_folder_is_refused_before_downloading(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
@@ -126,6 +128,7 @@ def test_layers_that_cannot_fit_in_memory_are_refused_before_allocating(tmp_path
 
 # ------------------------------------------------------------------ permissions
 
+@needs_permissions
 def test_unreadable_model_is_reported_as_permission_denied(tmp_path):
     save(sn.Network([784, 10], ["softmax"]), tmp_path / "m.npz")
     (tmp_path / "m.npz").chmod(0)
@@ -137,6 +140,7 @@ def test_unreadable_model_is_reported_as_permission_denied(tmp_path):
     assert "damaged" not in result.stderr and "delete" not in result.stderr
 
 
+@needs_permissions
 def test_unreadable_data_file_is_not_called_damaged(tmp_path):
     data = tinydata.make(tmp_path / "data", n_train=50, n_test=20)
     (data / "t10k-labels-idx1-ubyte").chmod(0)

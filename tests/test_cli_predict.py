@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 from conftest import run_cli as run
-from conftest import run_cli_without_override
+from conftest import needs_permissions, run_cli_without_override
 from PIL import Image
 
 from scratchnet.modelfile import save
@@ -118,6 +118,7 @@ def test_missing_model_and_wrong_model(files, tmp_path):
     assert result.returncode == 2 and "IMAGE" in result.stderr
 
 
+@needs_permissions
 def test_an_unreadable_picture_among_good_ones(files, tmp_path):
     locked = tmp_path / "locked.png"
     locked.write_bytes((files / "one.png").read_bytes())

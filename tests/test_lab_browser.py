@@ -15,7 +15,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -26,13 +25,11 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import scratchnet as sn
+from conftest import CHROMIUM, needs_chromium
 from scratchnet.training import Recipe, train
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                 reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 SEED_FORMULA = "[1 H1]^T (yhat - y) W3^T H2(1-H2)"

@@ -11,6 +11,7 @@ import warnings
 import pytest
 
 import scratchnet as sn
+from conftest import needs_chromium
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
@@ -117,8 +118,6 @@ def test_the_page_is_told_the_bias_targets_and_the_links(client):
 def browser_page(tmp_path_factory):
     pytest.importorskip("playwright.sync_api")
     import test_lab_browser as lb
-    if not lb.Path(lb.CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium (apt-get install chromium; .ci/run does)")
     folder = tmp_path_factory.mktemp("check-box")
     sn.save(sn.seed_network(seed=0), folder / "model.npz", {})
     with lb.lab_server(folder) as url, lb.playwright.sync_playwright() as p:
@@ -136,6 +135,7 @@ def verdict_is(page, verdict):
 
 
 @pytest.mark.browser
+@needs_chromium
 def test_the_page_checks_a_separate_bias_and_a_link(browser_page, tmp_path):
     page = browser_page
     placeholder = page.get_attribute("#formula", "placeholder")

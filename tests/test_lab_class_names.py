@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 import scratchnet as sn
-from conftest import assert_one_line_error, run_cli
+from conftest import assert_one_line_error, needs_chromium, run_cli
 from owndata import mnist, write_folder
 from scratchnet.experiment import Run, Setup
 from scratchnet.training import Recipe
@@ -229,11 +229,9 @@ SHOTS = Path("/tmp")
 
 
 def browser_tools():
-    """test_lab_browser's launcher and page helpers (skips without Playwright or Chromium)."""
-    browser_tests = pytest.importorskip("test_lab_browser")
-    if not Path(browser_tests.CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium (apt-get install chromium; .ci/run does)")
-    return browser_tests
+    """test_lab_browser's launcher and page helpers (skips without Playwright; the tests that use them
+    are marked `needs_chromium`)."""
+    return pytest.importorskip("test_lab_browser")
 
 
 @pytest.fixture(scope="module")
@@ -261,6 +259,7 @@ def texts(page, selector, attribute=None):
 
 
 @pytest.mark.browser
+@needs_chromium
 def test_the_page_shows_a_three_class_models_names(browser, fruit):
     tools = browser_tools()
     names = sorted(FRUIT.values())
@@ -326,6 +325,7 @@ def test_the_page_shows_a_three_class_models_names(browser, fruit):
 
 
 @pytest.mark.browser
+@needs_chromium
 def test_the_page_lays_out_twenty_six_classes(browser, tmp_path):
     tools = browser_tools()
     letters = [chr(ord("a") + k) for k in range(26)]
@@ -379,6 +379,7 @@ def test_a_folder_of_thousands_of_pictures_trains_and_keeps_its_names(invoke, tm
 
 
 @pytest.mark.browser
+@needs_chromium
 def test_short_names_of_one_row_stand_under_its_cells(browser, pets):
     tools = browser_tools()
     with tools.lab_server(pets[1]) as url:
