@@ -12,19 +12,18 @@ same numbers block by block as on the whole arrays (``tests/test_fused.py`` chec
 Small arrays (the seed network's) are passed to the kernel whole, on the calling thread: handing work
 to another thread costs more than it saves there.
 
-Large arrays may have a *compiled twin* instead: ``blocked(kernel, arrays, ..., compiled="adam")`` runs
-`compiled_kernel` ``"adam"``, the same update written as one numba loop (one pass over memory instead of
-NumPy's ten, split between numba's threads), when the arrays are large (`PARALLEL_MIN`) and numba is
-there. It gives the NumPy kernel's float32 numbers to the bit (the same operations in the same order,
-no fast-math; ``tests/test_compiled.py``), so the NumPy kernel stays the readable reference and the
-test oracle. Small arrays never import numba (the seed network's training pays no compile time).
-``SCRATCHNET_COMPILED=0`` turns the compiled twins off.
+Adam's update also has a *compiled twin*: ``blocked(kernel, arrays, ..., compiled="adam")`` runs
+`compiled_kernel` ``"adam"`` instead, the same update written as one numba loop (one pass over memory
+instead of NumPy's ten, vectorised by LLVM), for float32 arrays of every size when numba is there. It
+gives the NumPy kernel's float32 numbers to the bit (the same operations in the same order, no
+fast-math; ``tests/test_compiled.py``), so the NumPy kernel stays the readable reference and the test
+oracle. ``SCRATCHNET_COMPILED=0`` turns the compiled twins off (and numba is then never imported).
 
 What was tried and measured against this (``benchmarks/elementwise.py``, ``benchmarks/fusion.py``,
 docs/performance.md): numexpr, which compiles an expression into one pass over blocks on all cores. On
 this project's machines its interpreter is slower than NumPy's vectorised loops for every piece of the
-step, so it is not used. numba's twins of σ, σ′ and softmax–cross-entropy make no whole epoch faster,
-so only Adam has one.
+step, so it is not used. A numba loop parallelised with ``prange`` over both cores was slower than the
+serial vectorised one at both networks' sizes (Adam's pass is limited by memory, not by arithmetic).
 """
 
 import os
@@ -71,22 +70,44 @@ def compiled_enabled():
     return os.environ.get("SCRATCHNET_COMPILED", "1") != "0"
 
 
-_compiled, _compiled_lock, _launch_lock = {}, threading.Lock(), threading.Lock()
+_compiled, _compiled_lock = {}, threading.Lock()
+
+
+TWINS = ("adam", "softmax_cross_entropy", "softmax_cross_entropy_delta", "sigmoid_derivative")
+"""The NumPy references that have a compiled twin, by name: `scratchnet.optimizers.adam_update`,
+`scratchnet.losses.softmax_cross_entropy` and `~scratchnet.losses.softmax_cross_entropy_delta`,
+`scratchnet.activations.sigmoid_derivative`. (σ itself has none: NumPy's vectorised ``exp`` is as fast
+as numba's scalar one, `benchmarks/fusion.py`.)"""
 
 
 def compiled_kernel(name):
-    """The compiled twin ``name`` (``"adam"``), compiled on first use (``cache=True``: later processes load
-    it from numba's cache); None without numba.
+    """The compiled twin ``name`` (one of `TWINS`), compiled on first use (``cache=True``: later
+    processes load it from numba's cache); None without numba.
 
-    numba's ``workqueue`` threading layer is chosen unless ``NUMBA_THREADING_LAYER`` says otherwise: its
-    threads sleep between launches, where OpenMP's spin and, on a machine with few cores, take them from
-    the BLAS threads of the next matrix product (the seed network's epoch ran ten times slower with
-    OpenMP's layer). workqueue allows one launch at a time, so `blocked` launches under a lock.
+    Each twin is a serial loop compiled with ``error_model="numpy"``: a division by zero gives IEEE's
+    ``inf`` as NumPy's does, instead of Python's exception, whose check in every iteration would stop
+    LLVM from vectorising the loop (Adam's twin then ran 2× slower than NumPy's ten passes; vectorised
+    it runs 4× faster, `benchmarks/fusion.py`). A twin holds no lock and no state, so any number of
+    threads may run it at once on their own arrays.
     """
+    if name not in TWINS:
+        raise KeyError(f"no compiled twin named {name!r}")
     with _compiled_lock:
         if name not in _compiled:
             _compiled[name] = _build(name)
         return _compiled[name]
+
+
+def fast(reference, *arrays):
+    """The function to call for the NumPy ``reference`` on ``arrays``: its compiled twin when it has one
+    (`TWINS`), every array is float32, twins are on (`compiled_enabled`) and numba is there; else
+    ``reference`` itself. Both take the same arguments and give the same results (to the bit, or for
+    the softmax to float32 rounding of its ``exp``)."""
+    if reference.__name__ in TWINS and all(a.dtype == np.float32 for a in arrays) and compiled_enabled():
+        twin = compiled_kernel(reference.__name__)
+        if twin is not None:
+            return twin
+    return reference
 
 
 def _build(name):
@@ -94,31 +115,97 @@ def _build(name):
         import numba
     except ImportError:
         return None
-    if "NUMBA_THREADING_LAYER" not in os.environ:
-        numba.config.THREADING_LAYER = "workqueue"
-    if name != "adam":
-        raise KeyError(f"no compiled twin named {name!r}")
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    return {"adam": _adam, "softmax_cross_entropy": _softmax_cross_entropy,
+            "softmax_cross_entropy_delta": _softmax_cross_entropy_delta,
+            "sigmoid_derivative": _sigmoid_derivative}[name](jit)
 
-    @numba.njit(cache=True, nogil=True, parallel=True)
+
+def _adam(jit):
+    @jit
     def adam(W, g, M, V, u, b1, b2, c1, e):
         """`scratchnet.optimizers.adam_update` in one pass: ``M ← β1 M + g``, ``V ← β2 V + g²``,
-        ``W ← W - c1 M / (√V + e)``. ``W, g, M, V, u (P,)`` float32 (``u`` unused); the same float32
-        operations in the same order as the NumPy kernel, so the same bits."""
+        ``W ← W - c1 M / (√V + e)``. ``W, g, M, V, u (P,)`` float32 (``u``, the NumPy kernel's scratch
+        space, is not touched); the same float32 operations in the same order as the NumPy kernel, so
+        the same bits in ``W``, ``M`` and ``V``."""
         b1, b2, c1, e = np.float32(b1), np.float32(b2), np.float32(c1), np.float32(e)
-        for i in numba.prange(W.shape[0]):
+        for i in range(W.shape[0]):
             m = b1 * M[i] + g[i]
             v = b2 * V[i] + g[i] * g[i]
             M[i] = m
             V[i] = v
             W[i] -= c1 * (m / (np.sqrt(v) + e))
 
-    def launch(*arrays_and_args):
-        n = min(threads(), numba.config.NUMBA_NUM_THREADS)
-        with _launch_lock:
-            numba.set_num_threads(n)
-            adam(*arrays_and_args)
+    return adam
 
-    return launch
+
+def _softmax_cross_entropy(jit):
+    @jit
+    def rows(z, y, yhat):
+        """Per row ``s = z - max z``, ``yhat = e^s / Σ e^s``; returns ``Σ_i (log Σ e^s - s[y_i])``."""
+        B, K = z.shape
+        total = 0.0
+        for i in range(B):
+            m = z[i, 0]
+            for k in range(1, K):
+                m = max(m, z[i, k])
+            s = np.float32(0.0)
+            for k in range(K):
+                e = np.exp(z[i, k] - m)
+                yhat[i, k] = e
+                s += e
+            for k in range(K):
+                yhat[i, k] /= s
+            total += np.log(s) - (z[i, y[i]] - m)
+        return total
+
+    def softmax_cross_entropy(z, y, out=None):
+        """`scratchnet.losses.softmax_cross_entropy` in one pass over the rows: ``(loss, yhat)``. The labels
+        must lie in ``[0, K)`` (`scratchnet.network.Network.check_labels`): nothing checks them here."""
+        yhat = np.empty_like(z) if out is None else out
+        total = rows(z, y, yhat)
+        return (float(total) / len(y) if len(y) else float("nan")), yhat
+
+    return softmax_cross_entropy
+
+
+def _softmax_cross_entropy_delta(jit):
+    @jit
+    def rows(yhat, y, out):
+        """``out = (yhat - onehot(y)) / B``, as the NumPy kernel: ``yhat - 1`` on the label, then ``× 1/B``."""
+        B, K = yhat.shape
+        r = np.float32(1.0 / B)
+        for i in range(B):
+            for k in range(K):
+                out[i, k] = yhat[i, k] * r
+            out[i, y[i]] = (yhat[i, y[i]] - np.float32(1.0)) * r
+
+    def softmax_cross_entropy_delta(yhat, y, out=None):
+        """`scratchnet.losses.softmax_cross_entropy_delta` in one pass: ``δ_L = (ŷ - y) / B``. The labels
+        must lie in ``[0, K)``: nothing checks them here."""
+        out = np.empty_like(yhat) if out is None else out
+        rows(yhat, y, out)
+        return out
+
+    return softmax_cross_entropy_delta
+
+
+def _sigmoid_derivative(jit):
+    @jit
+    def rows(H, delta):
+        """``delta *= H (1 - H)``, as the NumPy kernel: ``delta · H``, then ``· (1 - H)``."""
+        B, n = H.shape
+        for i in range(B):
+            for j in range(n):
+                h = H[i, j]
+                delta[i, j] = delta[i, j] * h * (np.float32(1.0) - h)
+
+    def sigmoid_derivative(H, delta):
+        """`scratchnet.activations.sigmoid_derivative` in one pass: ``delta *= H (1 - H)``."""
+        rows(H, delta)
+        return delta
+
+    return sigmoid_derivative
 
 
 def blocked(kernel, arrays, *args, block=None, parallel_min=None, compiled=None):
@@ -135,8 +222,8 @@ def blocked(kernel, arrays, *args, block=None, parallel_min=None, compiled=None)
     parallel_min : int, below this many elements in ``arrays[0]`` the kernel runs once, whole, on the
         calling thread (default `PARALLEL_MIN`); so it does when `threads` is 1 (unless compiled)
     compiled : str, optional, the name of the kernel's compiled twin (`compiled_kernel`), which runs
-        instead of the blocks from `parallel_min` elements on, for float32 arrays (float64 ones take
-        the NumPy blocks), when numba is installed and `compiled_enabled`
+        instead, whole, for float32 arrays of any size (float64 ones take the NumPy path), when numba is
+        installed and `compiled_enabled`
 
     Returns
     -------
@@ -144,7 +231,7 @@ def blocked(kernel, arrays, *args, block=None, parallel_min=None, compiled=None)
     """
     first = arrays[0]
     parallel_min = PARALLEL_MIN if parallel_min is None else parallel_min
-    if compiled is not None and first.size >= parallel_min and first.dtype == np.float32 and compiled_enabled():
+    if compiled is not None and first.dtype == np.float32 and compiled_enabled():
         twin = compiled_kernel(compiled)
         if twin is not None:
             twin(*arrays, *args)

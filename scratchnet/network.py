@@ -18,7 +18,10 @@ pass for a mini-batch of ``B`` rows (mean loss) is::
     δ_{l-1} = (δ_l W̄_lᵀ) ⊙ f'(z_{l-1}),  W̄_l = W_l[1:]  (B, n_{l-1})
 
 All weights live in one flat array ``params`` and ``weights[l-1]`` is a view of it, so an optimiser
-updates every layer with a handful of vector operations. What this module leaves out: regularisation,
+updates every layer with a handful of vector operations. The formulas are the NumPy functions of
+`scratchnet.losses` and `scratchnet.activations`; for float32 passes the softmax–cross-entropy, ``δ_L``
+and σ′ run as their compiled twins (`scratchnet.fused.fast`: one loop each instead of several NumPy
+calls, the same numbers). What this module leaves out: regularisation,
 dropout, other losses.
 """
 
@@ -28,6 +31,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS, HIDDEN, OUTPUTS, softmax
 from .errors import ScratchnetError
+from .fused import fast
 from .layout import flat_views, layer_shapes
 from .losses import cross_entropy, log_loss, softmax_cross_entropy, softmax_cross_entropy_delta
 from .trace import Trace
@@ -202,7 +206,7 @@ class Network:
             t.loss, t.y = None, None
         else:
             t.y = self.check_labels(y, len(X))
-            t.loss, _ = softmax_cross_entropy(t.z[L], t.y, out=t.H[L])         # ŷ, and L = mean CE
+            t.loss, _ = fast(softmax_cross_entropy, t.z[L])(t.z[L], t.y, out=t.H[L])   # ŷ, and L = mean CE
         return t
 
     def predict_proba(self, X, batch_size=8192):
@@ -261,12 +265,13 @@ class Network:
             raise ScratchnetError("the backward pass needs the labels y")
         dW = trace.dW if dW is None else dW
         L, t = self.n_layers, trace
-        delta = softmax_cross_entropy_delta(t.H[L], t.y, out=t.delta[L])                  # δ_L = (Ŷ - Y) / B
+        delta = fast(softmax_cross_entropy_delta, t.H[L])(t.H[L], t.y, out=t.delta[L])   # δ_L = (Ŷ - Y) / B
         for l in range(L, t.start - 1, -1):
             np.matmul(t.one_H[l - 1].T, delta, out=dW[l])                                 # ∂L/∂W_l = [1 H_{l-1}]ᵀ δ_l
             if l > t.start:
                 back = np.matmul(delta, self.weights[l - 1][1:].T, out=t.delta[l - 1])    # δ_l W̄_lᵀ: no bias row
-                delta = ACTIVATIONS[self.activations[l - 2]].derivative(t.H[l - 1], back)  # ⊙ f'(z_{l-1})
+                derivative = fast(ACTIVATIONS[self.activations[l - 2]].derivative, back)
+                delta = derivative(t.H[l - 1], back)                                        # ⊙ f'(z_{l-1})
         return t
 
     def loss_and_grads(self, X, y, out=None, with_output=False, into=None):

@@ -51,7 +51,7 @@ class SGD:
     """Plain gradient descent: ``W ← W - lr ∂L/∂W``."""
 
     def __init__(self, params):
-        self.update = np.empty_like(params)
+        self.update = np.zeros_like(params)    # scratch space; zeros, so a checkpoint saves finite numbers
 
     def step(self, params, grads, lr):
         """Update ``params (P,)`` in place from ``grads (P,)``."""
@@ -64,7 +64,7 @@ class Momentum:
     def __init__(self, params, mu=0.9):
         self.mu = mu
         self.v = np.zeros_like(params)
-        self.update = np.empty_like(params)
+        self.update = np.zeros_like(params)    # scratch space; zeros, so a checkpoint saves finite numbers
 
     def step(self, params, grads, lr):
         """Update ``params (P,)`` in place from ``grads (P,)``."""
@@ -87,10 +87,10 @@ class Adam:
         c2 = √((1-β2) / (1-β2^t)),   c1 = lr (1-β1) / ((1-β1^t) c2)
 
     which is the same update, number for number (``tests/test_optimizers.py`` checks it against the paper).
-    For large networks (`scratchnet.fused.PARALLEL_MIN` parameters and more) the update runs as its
-    compiled twin, one numba pass split between the cores (`scratchnet.fused.compiled_kernel`), or
-    without numba block by block on every core (`scratchnet.fused.blocked`); the numbers are the same,
-    to the bit.
+    For float32 weights the update runs as its compiled twin, one vectorised numba pass
+    (`scratchnet.fused.compiled_kernel`); without numba (or with ``SCRATCHNET_COMPILED=0``) large
+    networks run the NumPy kernel block by block on every core (`scratchnet.fused.blocked`). The
+    numbers are the same, to the bit.
     """
 
     def __init__(self, params, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -98,7 +98,7 @@ class Adam:
         self.M = np.zeros_like(params)
         self.V = np.zeros_like(params)
         self.t = 0
-        self.update = np.empty_like(params)
+        self.update = np.zeros_like(params)    # scratch space; zeros, so a checkpoint saves finite numbers
 
     def step(self, params, grads, lr):
         """Update ``params (P,)`` in place from ``grads (P,)``."""
@@ -107,7 +107,7 @@ class Adam:
         c2 = math.sqrt((1 - b2) / (1 - b2 ** self.t))        # Python floats: float32 stays float32
         c1 = lr * (1 - b1) / ((1 - b1 ** self.t) * c2)
         blocked(adam_update, (params, grads, self.M, self.V, self.update), b1, b2, c1, self.eps / c2,
-                compiled="adam")                                  # large networks: one compiled pass
+                compiled="adam")                                  # float32: one compiled pass
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

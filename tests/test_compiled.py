@@ -2,12 +2,13 @@
 
 The reference is `scratchnet.optimizers.adam_update` (ten NumPy passes) on whole arrays. The compiled twin
 does the same float32 operations in the same order, so equality is exact: a wrong coefficient, a
-skipped element or a contraction into a fused multiply-add would all show. Small arrays and float64
-keep the NumPy path, and the seed network's training never imports numba (it would pay the compile time
-and gain nothing, `benchmarks/fusion.py`).
+skipped element or a contraction into a fused multiply-add would all show. Every float32 network takes
+it (the seed network's Adam too); float64 and ``SCRATCHNET_COMPILED=0`` keep the NumPy path, and with
+the switch off numba is never imported.
 """
 
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -15,12 +16,14 @@ import threading
 import numpy as np
 import pytest
 
+import scratchnet as sn
 from scratchnet import fused
+from scratchnet.activations import sigmoid_derivative
+from scratchnet.losses import softmax_cross_entropy, softmax_cross_entropy_delta
 from scratchnet.optimizers import Adam, adam_update
 
-pytest.importorskip("numba")
-
 WIDE_PARAMS = 785 * 1024 + 1025 * 1024 + 1025 * 10      # the wide network 784 → 1024 → 1024 → 10
+SEED_PARAMS = 785 * 100 + 101 * 10 + 11 * 10            # the seed network 784 → 100 → 10 → 10
 ARGS = (0.9, 0.999, 1.3e-3, 3.2e-7)
 
 
@@ -49,21 +52,34 @@ def _reference_steps(W, g, steps, lr=1e-3):
     return W, M, V
 
 
-def test_compiled_adam_equals_the_numpy_kernel_to_the_bit(threads):
-    ref = _adam_state(WIDE_PARAMS)
+@pytest.mark.parametrize("P", [SEED_PARAMS, WIDE_PARAMS, 1, 7, 8, 9, 31])   # vector loop and its remainder
+def test_compiled_adam_equals_the_numpy_kernel_to_the_bit(P):
+    ref = _adam_state(P)
     adam_update(*ref, *ARGS)
-    got = _adam_state(WIDE_PARAMS)
+    got = _adam_state(P)
     fused.compiled_kernel("adam")(*got, *ARGS)
     for r, g in zip(ref[:4], got[:4]):                           # W, g, M, V
         np.testing.assert_array_equal(g, r)
-    assert not np.array_equal(got[0], _adam_state(WIDE_PARAMS)[0])   # it did update W
+    assert not np.array_equal(got[0], _adam_state(P)[0])         # it did update W
 
 
-def test_adam_on_a_large_network_takes_the_compiled_path(threads, monkeypatch):
+def test_a_zero_denominator_gives_numpys_inf_not_an_exception():
+    W, g, M, V, u = (np.zeros(16, np.float32) for _ in range(5))
+    M[3] = 1.0                                                   # M / (√0 + 0) = inf, as in NumPy
+    ref = [a.copy() for a in (W, g, M, V, u)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adam_update(*ref, 0.9, 0.999, 1.0, 0.0)
+    fused.compiled_kernel("adam")(W, g, M, V, u, 0.9, 0.999, 1.0, 0.0)
+    np.testing.assert_array_equal(W, ref[0])
+    assert np.isneginf(W[3]) and np.isnan(W[0])                 # 0/0 is NaN in both
+
+
+@pytest.mark.parametrize("P", [SEED_PARAMS, WIDE_PARAMS])
+def test_adam_on_float32_networks_takes_the_compiled_path(P, threads, monkeypatch):
     calls = []
     twin = fused.compiled_kernel("adam")
     monkeypatch.setattr(fused, "compiled_kernel", lambda name: lambda *a: (calls.append(name), twin(*a)))
-    W, g = _adam_state(WIDE_PARAMS)[:2]
+    W, g = _adam_state(P)[:2]
     W_ref, g_ref = W.copy(), g.copy()
     opt = Adam(W)
     for _ in range(3):
@@ -75,12 +91,11 @@ def test_adam_on_a_large_network_takes_the_compiled_path(threads, monkeypatch):
     np.testing.assert_array_equal(opt.V, V_ref)
 
 
-@pytest.mark.parametrize("case", ["small", "float64", "switched off"])
-def test_small_float64_or_switched_off_keep_the_numpy_path(case, monkeypatch):
+@pytest.mark.parametrize("case", ["float64", "switched off"])
+@pytest.mark.parametrize("P", [SEED_PARAMS, WIDE_PARAMS])
+def test_float64_or_switched_off_keep_the_numpy_path(case, P, monkeypatch):
     monkeypatch.setattr(fused, "compiled_kernel", lambda name: pytest.fail("the compiled twin ran"))
-    P, dtype = (fused.PARALLEL_MIN - 1, np.float32) if case == "small" else (WIDE_PARAMS, np.float32)
-    if case == "float64":
-        dtype = np.float64
+    dtype = np.float64 if case == "float64" else np.float32
     if case == "switched off":
         monkeypatch.setenv("SCRATCHNET_COMPILED", "0")
     W, g = _adam_state(P, dtype=dtype)[:2]
@@ -89,9 +104,8 @@ def test_small_float64_or_switched_off_keep_the_numpy_path(case, monkeypatch):
     np.testing.assert_array_equal(W, _reference_steps(W_ref, g, 1)[0])
 
 
-def test_concurrent_steps_equal_serial_ones(monkeypatch):
-    # workqueue, numba's threading layer here, allows one launch at a time: fused launches under a lock
-    monkeypatch.setenv("SCRATCHNET_THREADS", "2")
+def test_concurrent_steps_equal_serial_ones():
+    # the twin releases the GIL and keeps no state: four threads step four networks at once
     states = [_adam_state(WIDE_PARAMS, seed=s)[:2] for s in range(4)]
     expected = [_reference_steps(W.copy(), g, 5)[0] for W, g in states]
     errors = []
@@ -114,12 +128,93 @@ def test_concurrent_steps_equal_serial_ones(monkeypatch):
         np.testing.assert_array_equal(W, W_ref)
 
 
-def test_training_the_seed_network_never_imports_numba():
+def _train_in_a_fresh_process(env):
     code = ("import sys, numpy as np, scratchnet as sn\n"
             "from scratchnet.training import Recipe, train\n"
             "rng = np.random.default_rng(0)\n"
             "X = rng.integers(0, 256, (256, 784), dtype=np.uint8); y = rng.integers(0, 10, 256)\n"
-            "train(sn.seed_network(), X, y, Recipe(epochs=1))\n"
-            "print('numba' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+            "net = sn.seed_network()\n"
+            "train(net, X, y, Recipe(epochs=2))\n"
+            "print('numba' in sys.modules, net.params.tobytes().hex())\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env=env).stdout.split()
+
+
+def test_switched_off_training_never_imports_numba_and_gives_the_same_weights():
+    env = {k: v for k, v in os.environ.items() if k != "SCRATCHNET_COMPILED"}
+    compiled_imports, compiled_weights = _train_in_a_fresh_process(env)
+    numpy_imports, numpy_weights = _train_in_a_fresh_process({**env, "SCRATCHNET_COMPILED": "0"})
+    assert (compiled_imports, numpy_imports) == ("True", "False")
+    compiled_weights, numpy_weights = (np.frombuffer(bytes.fromhex(w), np.float32)
+                                       for w in (compiled_weights, numpy_weights))
+    # two epochs of the seed network: the softmax's exp differs in its last bit, nothing more
+    np.testing.assert_allclose(compiled_weights, numpy_weights, rtol=0, atol=1e-5)
+    assert not np.array_equal(compiled_weights, sn.seed_network().params)   # both trained
+
+
+def _logits_and_labels(B, K, seed=0, scale=3.0):
+    rng = np.random.default_rng(seed)
+    z = (rng.standard_normal((B, K)) * scale).astype(np.float32)
+    z[0, :] += 80.0                                               # a row whose e^z would overflow unshifted
+    return z, rng.integers(0, K, B)
+
+
+@pytest.mark.parametrize("B, K", [(128, 10), (1, 2), (37, 26), (128, 1024)])
+def test_compiled_softmax_cross_entropy_equals_numpy_to_float32_rounding(B, K):
+    z, y = _logits_and_labels(B, K)
+    ref_out, got_out = np.empty_like(z), np.empty_like(z)
+    ref_loss, _ = softmax_cross_entropy(z, y, out=ref_out)
+    got_loss, got = fused.compiled_kernel("softmax_cross_entropy")(z, y, out=got_out)
+    assert got is got_out
+    # the exp differs in its last bit, and Σ e^s is added in another order (rounding grows like √K)
+    np.testing.assert_allclose(got_out, ref_out, rtol=4 * np.finfo(np.float32).eps * np.sqrt(K), atol=1e-30)
+    assert got_loss == pytest.approx(ref_loss, rel=1e-6)
+    np.testing.assert_allclose(got_out.sum(axis=1), 1, rtol=4 * np.finfo(np.float32).eps * np.sqrt(K))
+
+
+def _assert_delta_twin_is_exact(twin, B, K):
+    z, y = _logits_and_labels(B, K)
+    yhat = softmax_cross_entropy(z, y)[1]
+    ref = softmax_cross_entropy_delta(yhat, y, out=np.empty_like(yhat))
+    np.testing.assert_array_equal(twin(yhat, y, out=np.empty_like(yhat)), ref)
+
+
+@pytest.mark.parametrize("B, K", [(128, 10), (1, 2), (37, 26)])
+def test_compiled_delta_equals_numpy_to_the_bit(B, K):
+    _assert_delta_twin_is_exact(fused.compiled_kernel("softmax_cross_entropy_delta"), B, K)
+
+
+def test_a_twin_that_forgets_the_mean_is_caught():
+    # the seed learner's own slip, δ_L = ŷ − y without the 1/B, planted in a twin: the comparison fails
+    def planted(yhat, y, out):
+        return fused.compiled_kernel("softmax_cross_entropy_delta")(yhat, y, out=out) * len(y)
+    with pytest.raises(AssertionError):
+        _assert_delta_twin_is_exact(planted, 128, 10)
+
+
+@pytest.mark.parametrize("n", [100, 10, 1024, 3])
+def test_compiled_sigmoid_derivative_equals_numpy_to_the_bit(n):
+    rng = np.random.default_rng(n)
+    one_H = np.ones((128, n + 1), np.float32)
+    one_H[:, 1:] = rng.random((128, n), dtype=np.float32)
+    H = one_H[:, 1:]                                              # the strided view a trace holds
+    delta = rng.standard_normal((128, n)).astype(np.float32)
+    ref = sigmoid_derivative(H, delta.copy())
+    got = fused.compiled_kernel("sigmoid_derivative")(H, delta.copy())
+    np.testing.assert_array_equal(got, ref)
+
+
+def test_the_network_takes_the_twins_for_float32_and_numpy_for_float64(monkeypatch):
+    calls = []
+    real = fused.compiled_kernel
+    monkeypatch.setattr(fused, "compiled_kernel", lambda name: (calls.append(name), real(name))[1])
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(0, 256, (16, 784), dtype=np.uint8), rng.integers(0, 10, 16)
+    t32 = sn.seed_network().trace(X, y)
+    assert calls == ["softmax_cross_entropy", "softmax_cross_entropy_delta", "sigmoid_derivative",
+                     "sigmoid_derivative"]
+    calls.clear()
+    t64 = sn.seed_network(dtype="float64").trace(X, y)
+    assert calls == []
+    for l in (1, 2, 3):                                          # the same pass, to float32 rounding
+        np.testing.assert_allclose(t32.dW[l], t64.dW[l], rtol=1e-3, atol=1e-6)
