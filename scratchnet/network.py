@@ -130,15 +130,28 @@ class Network:
 
     # ------------------------------------------------------------------ forward
 
-    def as_input(self, X, out=None):
+    def as_input(self, X, out=None, ones=False):
         """Check ``X (B, n_0)`` and return it in the network's dtype (in ``out`` when given); integer
-        pixels are scaled by 1/255, the one place where that scaling is written."""
+        pixels are scaled by 1/255, the one place where that scaling is written.
+
+        With ``ones=True`` the result is ``[1 x] (B, n_0 + 1)``, the column of ones first (a trace's
+        ``one_H[0]``): integer pixels are then cast into columns ``1:`` and the whole array scaled in one
+        contiguous pass before column 0 is set to 1 (scaling a strided view costs a pass per row).
+        """
         X = self._check_shape(X)
+        B, n = X.shape
         if out is None:
-            out = np.empty(X.shape, self.dtype)
-        if X.dtype.kind in "iu":
-            return np.multiply(X, self.dtype.type(1 / 255), out=out)
-        out[...] = X
+            out = np.empty((B, n + 1) if ones else (B, n), self.dtype)
+        x = out[:, 1:] if ones else out
+        if X.dtype.kind not in "iu":
+            x[...] = X
+        elif ones:
+            x[...] = X
+            np.multiply(out, self.dtype.type(1 / 255), out=out)
+        else:
+            np.multiply(X, self.dtype.type(1 / 255), out=out)
+        if ones:
+            out[:, 0] = 1
         return out
 
     def _check_shape(self, X, start=1):
@@ -193,14 +206,15 @@ class Network:
         X = self._check_shape(X, start)
         t = self._workspace_for(len(X), start, into)
         if start == 1:
-            self.as_input(X, out=t.H[0])                                       # x into [1 x]
+            self.as_input(X, out=t.one_H[0], ones=True)                        # x into [1 x]
         else:
             t.H[start - 1][...] = X
         L = self.n_layers
         for l in range(start, L + 1):
             np.matmul(t.one_H[l - 1], self.weights[l - 1], out=t.z[l])         # z_l = [1 H_{l-1}] W_l
-            if l < L:
-                ACTIVATIONS[self.activations[l - 1]].function(t.z[l], out=t.H[l])   # H_l = f_l(z_l)
+            if l < L:                                  # H_l = f_l(z_l), over whole rows of [0 z_l] and [1 H_l]:
+                ACTIVATIONS[self.activations[l - 1]].function(t.z_rows[l], out=t.one_H[l])
+                t.one_H[l][:, 0] = 1                   # column 0 holds f_l(0); the ones again
         if y is None:
             softmax(t.z[L], out=t.H[L])                                        # ŷ = softmax(z_L)
             t.loss, t.y = None, None

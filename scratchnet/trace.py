@@ -23,6 +23,9 @@ that runs many passes of one batch size (the trainer) allocates a trace once wit
 and passes it back with ``into=``; every pass then overwrites it in place. The arrays are::
 
     one_H[l]  (B, n_l + 1)  [1 H_l] for l = start-1 … L-1: column 0 is ones and H[l] is its view [:, 1:]
+    z_rows[l] (B, n_l + 1)  for a hidden layer l = start … L-1: z[l] is its view [:, 1:], column 0 is 0;
+                            laid out as [1 H_l] is, so f_l maps whole rows of one onto the other in
+                            contiguous passes (writing into a strided view costs a pass per row)
     z[l]      (B, n_l)      l = start … L
     H[L]      (B, n_L)      ŷ
     delta[l]  (B, n_l)      δ_l = ∂L/∂z_l, l = start … L
@@ -53,7 +56,9 @@ class Trace:
         for one_H in self.one_H.values():
             one_H[:, 0] = 1                                  # the column of ones; the rest is written by a pass
         self.H = {l: one_H[:, 1:] for l, one_H in self.one_H.items()}
-        self.z = {l: np.empty((B, sizes[l]), dtype) for l in range(start, L + 1)}
+        self.z_rows = {l: np.zeros((B, sizes[l] + 1), dtype) for l in range(start, L)}
+        self.z = {l: z_rows[:, 1:] for l, z_rows in self.z_rows.items()}
+        self.z[L] = np.empty((B, sizes[L]), dtype)
         self.H[L] = np.empty((B, sizes[L]), dtype)
         self.delta = {l: np.empty((B, sizes[l]), dtype) for l in range(start, L + 1)}
         shapes = layer_shapes(sizes)

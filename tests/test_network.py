@@ -210,3 +210,34 @@ def test_as_input_and_check_labels(seed_net64):
         seed_net64.check_labels(np.array([0, 10]), 2)
     with pytest.raises(ScratchnetError, match="input must have shape"):
         seed_net64.as_input(np.zeros((2, 783)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("pixels", ["uint8", "float"])
+def test_as_input_with_ones_is_one_column_then_the_same_numbers(dtype, pixels):
+    net = sn.seed_network(dtype=dtype)
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (5, 784)).astype(np.uint8)
+    if pixels == "float":
+        X = X / 255.0
+    one_x = net.as_input(X, out=np.full((5, 785), np.nan, dtype), ones=True)
+    assert one_x.dtype == np.dtype(dtype) and one_x.shape == (5, 785)
+    assert np.all(one_x[:, 0] == 1)
+    np.testing.assert_array_equal(one_x[:, 1:], net.as_input(X))          # bit for bit the plain scaling
+    np.testing.assert_array_equal(net.as_input(X, ones=True), one_x)
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu"])
+def test_a_pass_keeps_its_column_of_ones_and_the_exact_hidden_outputs(hidden):
+    # f_l runs over whole rows of [0 z_l] into [1 H_l]; column 0 must be the ones again afterwards
+    from scratchnet.activations import ACTIVATIONS
+    net = sn.Network([784, 30, 20, 10], [hidden, hidden, "softmax"], seed=1)
+    rng = np.random.default_rng(2)
+    t = net.workspace(7)
+    for _ in range(2):                                          # a reused workspace, as the trainer's
+        t = net.forward(rng.integers(0, 256, (7, 784)).astype(np.uint8), rng.integers(0, 10, 7), into=t)
+    for l in (0, 1, 2):
+        assert np.all(t.one_H[l][:, 0] == 1)
+    for l in (1, 2):
+        np.testing.assert_array_equal(t.z[l], t.one_H[l - 1] @ net.weights[l - 1])
+        np.testing.assert_array_equal(t.H[l], ACTIVATIONS[hidden].function(np.array(t.z[l])))
