@@ -248,7 +248,7 @@ class Run:
         Returns
         -------
         dict with ``test_accuracy``, ``test_loss``, ``n_test``, ``epochs``, ``epoch_seconds``,
-        ``seconds``, ``model``, ``history``, ``recipe``, ``setup``, ``best_epoch``, ``stopped_early``,
+        ``seconds``, ``warm_up_seconds`` (loading the compiled kernels, before the first epoch), ``model``, ``history``, ``recipe``, ``setup``, ``best_epoch``, ``stopped_early``,
         ``network`` (and ``resumed_from`` for a resumed run)
         """
         net, setup, recipe, checkpoint = self.net, self.setup, self.recipe, self.checkpoint
@@ -285,6 +285,7 @@ class Run:
             "epochs": len(history),
             "epoch_seconds": [h["seconds"] for h in history],
             "seconds": float(np.sum([h["seconds"] for h in history])),
+            "warm_up_seconds": result.warm_up_seconds,
             "best_epoch": result.best_epoch,
             "stopped_early": result.stopped_early,
             "val_split": setup.val_split,
@@ -299,7 +300,7 @@ class Run:
             "data_sha256": data.sha256() if data is not None else SHA256[setup.dataset],
             "class_names": list(data.class_names if data is not None else CLASS_NAMES[setup.dataset]),
             **({"data": data.spec} if data is not None else {}),
-            **{k: v for k, v in summary.items() if k != "epoch_seconds"},
+            **{k: v for k, v in summary.items() if k not in ("epoch_seconds", "warm_up_seconds")},
         }
         net.metadata = metadata
         summary["model"] = str(save(net, self.out, metadata)) if self.out is not None else None

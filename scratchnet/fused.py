@@ -28,6 +28,7 @@ serial vectorised one at both networks' sizes (Adam's pass is limited by memory,
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -73,11 +74,12 @@ def compiled_enabled():
 _compiled, _compiled_lock = {}, threading.Lock()
 
 
-TWINS = ("adam", "softmax_cross_entropy", "softmax_cross_entropy_delta", "sigmoid_derivative")
+TWINS = ("adam", "softmax_cross_entropy_delta", "sigmoid_derivative")
 """The NumPy references that have a compiled twin, by name: `scratchnet.optimizers.adam_update`,
-`scratchnet.losses.softmax_cross_entropy` and `~scratchnet.losses.softmax_cross_entropy_delta`,
-`scratchnet.activations.sigmoid_derivative`. (σ itself has none: NumPy's vectorised ``exp`` is as fast
-as numba's scalar one, `benchmarks/fusion.py`.)"""
+`scratchnet.losses.softmax_cross_entropy_delta` and `scratchnet.activations.sigmoid_derivative`; each
+gives the reference's numbers to the bit. The softmax has none, on purpose: numba's ``exp`` differs from
+NumPy's in the last bit, and a pass with labels (a training step) must give the same ŷ as one without
+(a prediction); σ has none either, NumPy's vectorised ``exp`` being as fast as numba's scalar one."""
 
 
 def compiled_kernel(name):
@@ -101,13 +103,34 @@ def compiled_kernel(name):
 def fast(reference, *arrays):
     """The function to call for the NumPy ``reference`` on ``arrays``: its compiled twin when it has one
     (`TWINS`), every array is float32, twins are on (`compiled_enabled`) and numba is there; else
-    ``reference`` itself. Both take the same arguments and give the same results (to the bit, or for
-    the softmax to float32 rounding of its ``exp``)."""
+    ``reference`` itself. Both take the same arguments and give the same results, to the bit."""
     if reference.__name__ in TWINS and all(a.dtype == np.float32 for a in arrays) and compiled_enabled():
         twin = compiled_kernel(reference.__name__)
         if twin is not None:
             return twin
     return reference
+
+
+def warm_up():
+    """Load every compiled twin (compiling it the first time after an install) for the argument types a
+    float32 training step passes them, so that the step itself does not pay for it; returns the seconds
+    this took, about 1 s in a fresh process (importing numba and starting LLVM) and 0 when the twins are
+    off or were loaded already. `scratchnet.training.train` calls it before its clock starts."""
+    if not compiled_enabled():
+        return 0.0
+    start = time.perf_counter()
+    yhat, delta = np.zeros((2, 3), np.float32), np.zeros((2, 3), np.float32)
+    H = np.ones((2, 4), np.float32)[:, 1:]                   # a trace's H_l: a view of [1 H_l]
+    y, flat = np.zeros(2, np.intp), np.zeros(4, np.float32)
+    calls = {"adam": (flat, flat, flat, flat, flat, 0.9, 0.999, 1e-3, 1e-8),
+             "softmax_cross_entropy_delta": (yhat, y, delta),
+             "sigmoid_derivative": (H, delta)}
+    for name, args in calls.items():
+        twin = compiled_kernel(name)
+        if twin is None:
+            return 0.0
+        twin(*args)
+    return time.perf_counter() - start
 
 
 def _build(name):
@@ -116,8 +139,7 @@ def _build(name):
     except ImportError:
         return None
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    return {"adam": _adam, "softmax_cross_entropy": _softmax_cross_entropy,
-            "softmax_cross_entropy_delta": _softmax_cross_entropy_delta,
+    return {"adam": _adam, "softmax_cross_entropy_delta": _softmax_cross_entropy_delta,
             "sigmoid_derivative": _sigmoid_derivative}[name](jit)
 
 
@@ -137,36 +159,6 @@ def _adam(jit):
             W[i] -= c1 * (m / (np.sqrt(v) + e))
 
     return adam
-
-
-def _softmax_cross_entropy(jit):
-    @jit
-    def rows(z, y, yhat):
-        """Per row ``s = z - max z``, ``yhat = e^s / Σ e^s``; returns ``Σ_i (log Σ e^s - s[y_i])``."""
-        B, K = z.shape
-        total = 0.0
-        for i in range(B):
-            m = z[i, 0]
-            for k in range(1, K):
-                m = max(m, z[i, k])
-            s = np.float32(0.0)
-            for k in range(K):
-                e = np.exp(z[i, k] - m)
-                yhat[i, k] = e
-                s += e
-            for k in range(K):
-                yhat[i, k] /= s
-            total += np.log(s) - (z[i, y[i]] - m)
-        return total
-
-    def softmax_cross_entropy(z, y, out=None):
-        """`scratchnet.losses.softmax_cross_entropy` in one pass over the rows: ``(loss, yhat)``. The labels
-        must lie in ``[0, K)`` (`scratchnet.network.Network.check_labels`): nothing checks them here."""
-        yhat = np.empty_like(z) if out is None else out
-        total = rows(z, y, yhat)
-        return (float(total) / len(y) if len(y) else float("nan")), yhat
-
-    return softmax_cross_entropy
 
 
 def _softmax_cross_entropy_delta(jit):

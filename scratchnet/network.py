@@ -19,9 +19,8 @@ pass for a mini-batch of ``B`` rows (mean loss) is::
 
 All weights live in one flat array ``params`` and ``weights[l-1]`` is a view of it, so an optimiser
 updates every layer with a handful of vector operations. The formulas are the NumPy functions of
-`scratchnet.losses` and `scratchnet.activations`; for float32 passes the softmax–cross-entropy, ``δ_L``
-and σ′ run as their compiled twins (`scratchnet.fused.fast`: one loop each instead of several NumPy
-calls, the same numbers). What this module leaves out: regularisation,
+`scratchnet.losses` and `scratchnet.activations`; for float32 passes ``δ_L`` and σ′ run as their
+compiled twins (`scratchnet.fused.fast`: one loop each instead of several NumPy calls, the same bits). What this module leaves out: regularisation,
 dropout, other losses.
 """
 
@@ -220,7 +219,7 @@ class Network:
             t.loss, t.y = None, None
         else:
             t.y = self.check_labels(y, len(X))
-            t.loss, _ = fast(softmax_cross_entropy, t.z[L])(t.z[L], t.y, out=t.H[L])   # ŷ, and L = mean CE
+            t.loss, _ = softmax_cross_entropy(t.z[L], t.y, out=t.H[L])         # ŷ, and L = mean CE
         return t
 
     def predict_proba(self, X, batch_size=8192):

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from . import fused
 from .augment import gather_shifted
 from .errors import ScratchnetError
 from .optimizers import OPTIMIZERS
@@ -113,6 +114,9 @@ class Result:
     history: list = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    warm_up_seconds: float = 0.0
+    """Seconds spent loading the compiled kernels before the first epoch (`scratchnet.fused.warm_up`),
+    counted in no epoch's ``seconds``."""
 
 
 class Diverged(ScratchnetError):
@@ -193,6 +197,7 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
         raise ScratchnetError(f"shifts need square images, but the input has {net.sizes[0]} pixels",
                               field="shift")
     s = state if state is not None else TrainingState.start(net, recipe)
+    warm_up_seconds = fused.warm_up() if net.dtype == np.float32 else 0.0      # before any epoch's clock
     N, B = len(X), min(recipe.batch_size, len(X))
     steps_per_epoch = -(-N // B)
     total_steps = recipe.epochs * steps_per_epoch
@@ -240,4 +245,5 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
             on_checkpoint(s)
     if s.best_params is not None:
         net.params[:] = s.best_params
-    return Result(history=list(s.history), best_epoch=s.best_epoch, stopped_early=s.stopped_early)
+    return Result(history=list(s.history), best_epoch=s.best_epoch, stopped_early=s.stopped_early,
+                  warm_up_seconds=warm_up_seconds)

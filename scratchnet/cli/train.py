@@ -264,7 +264,9 @@ def _train(run, data_dir, as_json):
         return
     best = f" (weights of epoch {summary['best_epoch']}, best on validation)" if summary["best_epoch"] else ""
     epochs_done = f"{summary['epochs']} epoch" + ("" if summary["epochs"] == 1 else "s")
-    console.print(f"{net}: {epochs_done} in {summary['seconds']:.1f} s{best}")
+    warm_up = (f" (and {summary['warm_up_seconds']:.1f} s before them loading the compiled kernels)"
+               if summary["warm_up_seconds"] >= 0.05 else "")
+    console.print(f"{net}: {epochs_done} in {summary['seconds']:.1f} s{warm_up}{best}")
     console.print(f"test accuracy {summary['test_accuracy']:.4f}  test loss {summary['test_loss']:.4f}  "
                   f"{_test_set_words(run, summary['n_test'])}")
     if run.data is not None:

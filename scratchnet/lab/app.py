@@ -49,6 +49,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from threadpoolctl import ThreadpoolController
 
+from .. import fused
 from ..data import load_mnist
 from ..derivation.check import check
 from ..derivation.formula import FormulaError
@@ -412,6 +413,7 @@ def create_app(lab, bind_host="127.0.0.1"):
         one = ThreadpoolController().limit(limits=1)
         net = lab.model.net                                  # the derivation takes a moment: have it ready
         threading.Thread(target=formulas.derivation, args=(net.sizes, net.activations, "row"), daemon=True).start()
+        threading.Thread(target=fused.warm_up, daemon=True).start()   # the first backprop step pays no 1 s load
         yield
         lab.close()                                          # runs in progress end with the server
         one.restore_original_limits()
