@@ -14,24 +14,27 @@ loop (one pass over memory instead of NumPy's several), compiled with ``cache=Tr
 - **softmax + cross-entropy + δ_L**: per row, ``ŷ = softmax(z)``, ``L_i = log Σ e^s − s[y_i]`` and
   ``δ_L = (ŷ − y) / B``, one pass;
 - **Adam**: ``M ← β1 M + g``, ``V ← β2 V + g²``, ``W ← W − c1 M / (√V + e)``, one pass over 7 array touches;
-  serial, and with ``parallel=True`` (``prange``: the pass split between numba's threads; numba only
-  vectorises this loop there, where its arrays are known not to overlap, so it is the fast one even
-  on one thread).
+  serial, and with ``parallel=True`` (``prange``: the pass split between numba's threads).
+
+Every kernel is compiled with ``error_model="numpy"``, as the library's twins are: with numba's default
+("python") every float division checks for zero to raise ZeroDivisionError, and that check in the loop
+stops LLVM from vectorising it (Adam's serial loop then ran at half NumPy's speed; vectorised, at 4×).
 
 It prints (1) each piece's microseconds per call, NumPy and numba timed in turns, median and minimum
 of the rounds; (2) numba's compile time (an empty cache, in a fresh process) and its cache load time
 (a second fresh process), apart from everything else, for this script's kernels and for the library's
-own compiled Adam (`scratchnet.fused.compiled_kernel`); (3) whole training epochs
+own twins (`scratchnet.fused.warm_up`: Adam, δ_L and σ′); (3) whole training epochs
 (`scratchnet.training.train`, Adam, batch 128, float32, no shifts) of the seed and the wide network, in
-turns: the library as shipped against the library with ``SCRATCHNET_COMPILED=0`` (NumPy's Adam), and
+turns: the library as shipped against the library with ``SCRATCHNET_COMPILED=0`` (NumPy only), and
 with ``--all-pieces`` also this script's σ′, softmax–cross-entropy and Adam kernels swapped in
 (`numba_kernels`, for that measurement only).
 
-numba's threading layer is ``workqueue`` here as in the library (unless ``NUMBA_THREADING_LAYER`` is
-set): with OpenMP's, whose threads spin after a launch, the seed network's epoch ran ten times slower on
-2 cores, its threads fighting OpenBLAS's for them. The measured decision (only Adam, only for large
-networks, has a compiled twin) is in docs/performance.md; ``tests/test_compiled.py`` holds the twin to
-the NumPy reference, to the bit.
+numba's threading layer is ``workqueue`` here (unless ``NUMBA_THREADING_LAYER`` is set) for the
+``prange`` kernel: with OpenMP's, whose threads spin after a launch, the seed network's epoch ran ten
+times slower on 2 cores, its threads fighting OpenBLAS's for them. The measured decision (the library's
+twins are serial: Adam, δ_L and σ′, each the NumPy reference's bits; no softmax twin, whose ``exp``
+would differ from NumPy's in the last bit) is in docs/performance.md; ``tests/test_compiled.py`` holds
+the twins to the NumPy references, to the bit.
 """
 
 import argparse
@@ -66,9 +69,9 @@ def numba_kernels(parallel=True):
     except ImportError:
         return None
     if "NUMBA_THREADING_LAYER" not in os.environ:
-        numba.config.THREADING_LAYER = "workqueue"              # as scratchnet.fused
+        numba.config.THREADING_LAYER = "workqueue"              # for the prange kernel
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
     def sigmoid(z, out):
         """``out = 1 / (1 + e^{-z})``; ``z, out (B, n)``, ``out`` may be ``z``."""
         B, n = z.shape
@@ -78,7 +81,7 @@ def numba_kernels(parallel=True):
                 out[i, j] = one / (one + np.exp(-z[i, j]))
         return out
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
     def sigmoid_derivative(H, delta):
         """``delta *= H (1 - H)``; ``H, delta (B, n)``."""
         B, n = H.shape
@@ -89,7 +92,7 @@ def numba_kernels(parallel=True):
                 delta[i, j] = delta[i, j] * h * (one - h)
         return delta
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
     def softmax_ce_delta(z, y, yhat, delta):
         """``yhat = softmax(z)``, ``delta = (yhat - onehot(y)) / B``; returns the mean cross-entropy."""
         B, K = z.shape
@@ -112,7 +115,7 @@ def numba_kernels(parallel=True):
             delta[i, y[i]] = (yhat[i, y[i]] - np.float32(1.0)) * r
         return total_loss / B
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
     def adam(W, g, M, V, b1, b2, c1, e):
         """One Adam pass: ``M ← b1 M + g``, ``V ← b2 V + g²``, ``W ← W - c1 M / (√V + e)``."""
         b1, b2, c1, e = np.float32(b1), np.float32(b2), np.float32(c1), np.float32(e)
@@ -123,7 +126,7 @@ def numba_kernels(parallel=True):
             V[i] = v
             W[i] -= c1 * (m / (np.sqrt(v) + e))
 
-    @numba.njit(cache=True, nogil=True, parallel=True)
+    @numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
     def adam_parallel(W, g, M, V, b1, b2, c1, e):
         """`adam` with the pass split between numba's threads (two functions: numba's cache tells
         functions apart by name and line)."""
@@ -236,10 +239,7 @@ imported = time.perf_counter() - start
 print(imported, warm(kernels))
 import numpy as np
 from scratchnet import fused
-w = np.ones(8, np.float32)
-start = time.perf_counter()
-fused.compiled_kernel("adam")(w, w.copy(), w.copy(), w.copy(), w.copy(), 0.9, 0.999, 1e-3, 1e-8)
-print(time.perf_counter() - start)
+print(fused.warm_up())
 """
 
 
@@ -247,7 +247,7 @@ def compile_seconds():
     """numba's cost before the first step, in fresh processes sharing one empty cache folder: ``{"import",
     "compile", "import_cached", "load_cached"}`` seconds (importing numba; compiling every kernel; the
     same in a second process that finds them cached), and ``library_compile``, ``library_load_cached``:
-    the first call of the library's compiled Adam in those processes)."""
+    the library's `scratchnet.fused.warm_up`, every twin, in those processes)."""
     root = str(Path(__file__).resolve().parent.parent)
     with tempfile.TemporaryDirectory() as cache:
         env = dict(timing.unpinned_env(), NUMBA_CACHE_DIR=cache)
@@ -260,7 +260,7 @@ def compile_seconds():
             "library_compile": runs[0][2], "library_load_cached": runs[1][2]}
 
 
-def epochs(kernels, rounds, n_seed, n_wide, adam="adam_parallel"):
+def epochs(kernels, rounds, n_seed, n_wide, adam="adam"):
     """Seconds per epoch, NumPy's kernels against numba's, in turns: ``{network: {way: [seconds]}}``."""
     import scratchnet as sn
     from scratchnet.training import Recipe, train
@@ -342,8 +342,8 @@ def main(argv=None):
     c = compile_seconds()
     print(f"numba, fresh process, empty cache: import {c['import']:.2f} s, compiling the kernels {c['compile']:.2f} s; "
           f"second process, cached: import {c['import_cached']:.2f} s, loading the kernels {c['load_cached']:.2f} s; "
-          f"the library's compiled Adam: compiling {c['library_compile']:.2f} s, loading it cached "
-          f"{c['library_load_cached']:.3f} s")
+          f"the library's twins (fused.warm_up, numba already imported): compiling {c['library_compile']:.2f} s, "
+          f"loading them cached {c['library_load_cached']:.3f} s")
     warm(kernels)
     with timing.limit_threads(threads):
         rng = np.random.default_rng(0)
@@ -359,11 +359,11 @@ def main(argv=None):
                   f"{a.epoch_rounds}, in turns; the library as shipped against SCRATCHNET_COMPILED=0")
             for label, (arch, n, seconds, same) in library_epochs(a.epoch_rounds, a.n_seed, a.n_wide).items():
                 np_s, nb_s = (statistics.median(seconds[w]) for w in ("NumPy", "compiled"))
-                print(f"  {label} {arch}, {n:,} images: NumPy's Adam {np_s:.3f} ({min(seconds['NumPy']):.3f}) s, "
+                print(f"  {label} {arch}, {n:,} images: NumPy only {np_s:.3f} ({min(seconds['NumPy']):.3f}) s, "
                       f"as shipped {nb_s:.3f} ({min(seconds['compiled']):.3f}) s: {np_s / nb_s - 1:+.1%} faster; "
                       f"the same weights after {a.epoch_rounds + 1} epochs: {'yes' if same else 'NO'}")
         if a.all_pieces:
-            print(f"every numba kernel of this script swapped in (σ′, softmax-CE + δ_L, Adam in parallel), "
+            print(f"every numba kernel of this script swapped in (σ′, softmax-CE + δ_L, serial Adam), "
                   f"against SCRATCHNET_COMPILED=0, median (min) of {a.epoch_rounds}")
             os.environ["SCRATCHNET_COMPILED"] = "0"
             for label, (arch, n, seconds) in epochs(kernels, a.epoch_rounds, a.n_seed, a.n_wide).items():
