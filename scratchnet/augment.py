@@ -7,8 +7,6 @@ epoch costs ``(2s+1)²`` NumPy calls, not one per image.
 
 import numpy as np
 
-from .fused import fast
-
 
 def gather_shifted(X, rows, max_shift, rng, out):
     """``out[i] = shift(X[rows[i]])`` with a random shift of at most ``max_shift`` pixels per axis.
@@ -27,21 +25,12 @@ def gather_shifted(X, rows, max_shift, rng, out):
     """
     if max_shift == 0:
         return np.take(X, rows, axis=0, out=out)
-    k = 2 * max_shift + 1
-    codes = rng.integers(0, k * k, size=len(rows))            # one code per image: (dy+s)·k + (dx+s)
-    return fast(shift_images, X, out)(X, rows, codes, max_shift, out)
-
-
-def shift_images(X, rows, codes, max_shift, out):
-    """``out[i] = X[rows[i]]`` moved by the shift ``codes[i] = (dy+s)·k + (dx+s)``, ``k = 2s + 1``,
-    the uncovered border 0. ``X (N, side²)``, ``out (M, side²)`` uint8; ``rows, codes (M,)``. Images
-    with the same shift move together, one slice assignment per shift (for uint8 its compiled twin,
-    `scratchnet.fused.fast`, copies image by image instead: the same bytes)."""
     side = int(round(np.sqrt(X.shape[1])))
     images, moved = X.reshape(len(X), side, side), out.reshape(len(out), side, side)
     s, k = max_shift, 2 * max_shift + 1
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(k * k + 1))
+    shift = rng.integers(0, k * k, size=len(rows))            # one code per image: (dy+s)·k + (dx+s)
+    order = np.argsort(shift, kind="stable")
+    bounds = np.searchsorted(shift[order], np.arange(k * k + 1))
     moved.fill(0)
     for code in range(k * k):
         i = order[bounds[code]:bounds[code + 1]]

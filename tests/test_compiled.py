@@ -222,32 +222,3 @@ def test_warm_up_loads_the_twins_once_and_not_when_switched_off():
     assert run(env) == ["True", "True", "True"]
     assert run({**env, "SCRATCHNET_COMPILED": "0"}) == ["False", "False", "False"]
 
-
-@pytest.mark.parametrize("max_shift", [1, 2, 3])
-def test_compiled_shifts_move_the_same_bytes(max_shift):
-    from scratchnet.augment import shift_images
-    rng = np.random.default_rng(max_shift)
-    X = rng.integers(1, 256, (300, 784)).astype(np.uint8)       # no zero pixel: a missed border shows
-    rows = rng.integers(0, 300, 500)                             # repeats allowed, as for any index
-    codes = rng.integers(0, (2 * max_shift + 1) ** 2, 500)
-    codes[:(2 * max_shift + 1) ** 2] = np.arange((2 * max_shift + 1) ** 2)   # every shift at least once
-    ref = shift_images(X, rows, codes, max_shift, np.full((500, 784), 7, np.uint8))
-    got = fused.compiled_kernel("shift_images")(X, rows, codes, max_shift, np.full((500, 784), 7, np.uint8))
-    np.testing.assert_array_equal(got, ref)
-
-
-@pytest.mark.parametrize("bad", ["row past the end", "negative row", "shift code", "too few outputs"])
-def test_the_shift_twin_checks_the_indices_its_loop_does_not(bad):
-    X, out = np.zeros((10, 784), np.uint8), np.zeros((4, 784), np.uint8)
-    rows, codes = np.array([0, 1, 2, 3]), np.array([0, 1, 2, 8])
-    if bad == "row past the end":
-        rows[2] = 10
-    elif bad == "negative row":
-        rows[0] = -1
-    elif bad == "shift code":
-        codes[3] = 9
-    else:
-        out = out[:3]
-    with pytest.raises(ValueError, match="one row in"):
-        fused.compiled_kernel("shift_images")(X, rows, codes, 1, out)
-
