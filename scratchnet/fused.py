@@ -82,7 +82,7 @@ softmax has none, on purpose: numba's ``exp`` differs from NumPy's in the last b
 labels (a training step) must give the same ŷ as one without (a prediction); σ has none either, NumPy's
 vectorised ``exp`` being as fast as numba's scalar one; nor the epoch's shifted images
 (`scratchnet.augment`): a compiled loop moving them image by image took as long as NumPy's nine slice
-assignments (72 against 71 ms an epoch, in turns)."""
+assignments, timed in turns in one process (commit 65ee351 had it)."""
 
 
 def compiled_kernel(name):
