@@ -353,7 +353,7 @@ def main(argv=None):
             results = compare(ways, a.rounds, calls)
             base = results["NumPy"][0]
             for way, (median, low) in results.items():
-                print(f"  {piece:<31}{size:<26}{way:<15}{median:>9.1f}{low:>9.1f}  {base / median:5.2f}× as fast")
+                print(f"  {piece:<31}{size:<28}{way:<15}{median:>9.1f}{low:>9.1f}  {base / median:5.2f}× as fast")
         if not a.skip_epochs:
             print(f"seconds per training epoch (Adam, batch 128, float32, no shifts), median (min) of "
                   f"{a.epoch_rounds}, in turns; the library as shipped against SCRATCHNET_COMPILED=0")
