@@ -209,9 +209,9 @@ def render_markdown(results, images=None, command=None):
         "",
         "- **scratchnet**: `scratchnet.training.train` with `Recipe(batch_size, optimizer=\"adam\", "
         "schedule=\"constant\", shift=0)`; seconds per epoch from its history (shuffle, per-batch uint8 → "
-        "float32 conversion, forward, backward, Adam, loss and accuracy bookkeeping). Adam of a network "
-        "with 262,144 parameters or more (the wide one) is its compiled numba twin "
-        "(`scratchnet.fused.compiled_kernel`, compiled during the warm-up epoch); the seed network's is NumPy's.",
+        "float32 conversion, forward, backward, Adam, loss and accuracy bookkeeping). Adam's update, δ_L and "
+        "σ′ run as their compiled numba twins (`scratchnet.fused`, the NumPy formulas' bits; loaded before "
+        "the first epoch's clock starts), the rest is NumPy.",
         "- **JAX**: the whole epoch one `jax.jit`-compiled function (a permutation, `lax.scan` of the step over "
         "the full batches, one step on the last partial batch); the step is `jax.grad` of the mean "
         "`optax.softmax_cross_entropy_with_integer_labels` and `optax.adam`; the images are on the device "
