@@ -3,11 +3,15 @@
 A checkpoint holds the network's weights and everything in a `scratchnet.training.TrainingState`: the
 optimiser's arrays (Adam's moments) and numbers (its step count), the random generator's state (it draws
 the shuffles and the shifts), the epoch and step reached, the history, the best validation epoch and its
-weights. Beside these, ``run``, a JSON object the caller fills with what else it needs to go on (the
-recipe, the network and the data it trains on, where the model goes).
+weights, and the moving average of the weights. Beside these, ``run``, a JSON object the caller fills
+with what else it needs to go on (the recipe, the network and the data it trains on, where the model
+goes).
 
-Layout: arrays ``params`` (the flat weights), ``best_params`` (when there is a validation set),
-``optimizer.<name>`` (each array of the optimiser) and ``metadata`` (JSON, as in a model file). It is
+Layout: arrays ``params`` (the flat weights the optimiser steps), ``average`` (their moving average,
+when the recipe keeps one: the network holds it between epochs), ``best_params`` (when there is a
+validation set), ``optimizer.<name>`` (each array of the optimiser) and ``metadata`` (JSON, as in a model
+file). A checkpoint without ``average`` (every one written before the average existed) is a run without
+one: its recipe, read with `scratchnet.training.Recipe.from_dict`, has ``average`` 0. It is
 written atomically (`scratchnet.atomic.write_atomic`) and read with the same checks as a model file
 (`scratchnet.modelfile.Archive`): nothing is unpickled, and no size is trusted before it is checked.
 """
@@ -59,9 +63,12 @@ def save(path, net, state, run):
         "start_loss": state.start_loss, "stopped_early": state.stopped_early,
         "run": run,
     }
-    out = {"params": net.params, **{f"optimizer.{k}": v for k, v in arrays.items()}}
+    params = net.params if state.raw_params is None else state.raw_params    # the optimiser's, not W̄
+    out = {"params": params, **{f"optimizer.{k}": v for k, v in arrays.items()}}
     if state.best_params is not None:
         out["best_params"] = state.best_params
+    if state.average is not None:
+        out["average"] = state.average
     return write_npz(path, out, meta, "the checkpoint")
 
 
@@ -74,7 +81,9 @@ def load(path):
 
     Returns
     -------
-    (net, state, run) : the `Network` with the checkpoint's weights, the `TrainingState` to pass to
+    (net, state, run) : the `Network` with the checkpoint's weights (their moving average, if it has one,
+        as between the epochs of a run; the optimiser's weights are then ``state.raw_params``), the
+        `TrainingState` to pass to
         `scratchnet.training.train`, and the ``run`` object as saved (the caller checks its contents)
     """
     path = Path(path)
@@ -108,8 +117,7 @@ def load(path):
                 or not all(_number(v) for v in opt["numbers"].values()):
             archive.refuse("its optimiser state does not match the optimiser")
         expected = ["params", *(f"optimizer.{k}" for k in arrays)]
-        if "best_params" in archive.members:
-            expected.append("best_params")
+        expected += [name for name in ("best_params", "average") if name in archive.members]
         archive.check_names(expected)
         net.params[...] = archive.read("params", net.params.shape)
         for k, a in arrays.items():
@@ -118,6 +126,11 @@ def load(path):
             setattr(optimizer, k, type(numbers[k])(v))
         best_params = archive.read("best_params", net.params.shape).astype(net.dtype) \
             if "best_params" in archive.members else None
+        average = raw_params = None
+        if "average" in archive.members:                 # the network holds W̄, as between epochs
+            average = archive.read("average", net.params.shape).astype(net.dtype)
+            raw_params = net.params.copy()
+            net.params[...] = average
 
         rng = np.random.Generator(np.random.PCG64())
         try:
@@ -139,5 +152,5 @@ def load(path):
     state = TrainingState(rng=rng, optimizer=optimizer, epoch=epoch, step=step, history=history,
                           best_epoch=best_epoch, best_accuracy=float(best_accuracy), best_params=best_params,
                           start_loss=None if start_loss is None else float(start_loss),
-                          stopped_early=meta["stopped_early"])
+                          stopped_early=meta["stopped_early"], average=average, raw_params=raw_params)
     return net, state, meta["run"]

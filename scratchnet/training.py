@@ -8,14 +8,27 @@ One epoch::
         t      ← net.trace(X_e[b], y_b)                 (a Trace: uint8 scaled by 1/255 into [1 x];
                                                         t.loss, and t.gradient, every ∂L/∂W_l in one flat array)
         params ← optimiser step with t.gradient and the scheduled learning rate
+        W̄      ← d W̄ + (1 − d) params,  d = min(average, (1 + k) / (10 + k)) after step k   (W̄ starts as
+                                                        the initial weights; ``average`` 0: no W̄)
+    the network holds W̄ until the next epoch starts from the optimiser's own weights again:
+    validation, ``on_epoch``, ``on_checkpoint`` and the end of the run see W̄
+
+The exponential moving average W̄ of the weights is a better model than the weights themselves while
+the rate is still large: the optimiser's weights jitter around a minimum, their average sits nearer its
+middle (docs/recipes.md: with ``average`` 0.998 the default recipe first reaches 98 % test accuracy at
+epoch 9–10 instead of 12–14, and ends at the same accuracy). The warm-up of ``d`` keeps the early
+average from remembering the random start: after step k it weighs about the last (10 + k) / 9 steps,
+until ``d`` reaches ``average`` (for 0.998 at step 4,490, then about the last 500 steps). The history's
+train loss and accuracy are those of the optimiser's weights, measured during the epoch.
 
 Images stay uint8 until a batch is converted; the trainer keeps its own workspace (one `Trace` per batch
 size), so the batch, the gradients and every activation are allocated once. The test set is never seen here: pass a validation set for monitoring and early stopping.
 
-Everything the rest of a run depends on after an epoch (the weights, the optimiser's moments and step
-count, the random generator of shuffles and shifts, the history, the best validation epoch) is one
-`TrainingState`. ``train`` hands it to ``on_checkpoint`` after every epoch, and a run started again from
-that state (``train(..., state=...)``) ends with exactly the same bits as one never stopped.
+Everything the rest of a run depends on after an epoch (the weights and their moving average, the
+optimiser's moments and step count, the random generator of shuffles and shifts, the history, the best
+validation epoch) is one `TrainingState`. ``train`` hands it to ``on_checkpoint`` after every epoch,
+and a run started again from that state (``train(..., state=...)``) ends with exactly the same bits as
+one never stopped.
 """
 
 import time
@@ -51,6 +64,9 @@ class Recipe:
     schedule: str = "cosine"
     shift: int = 1
     """Largest random shift in pixels per axis (0: no augmentation)."""
+    average: float = 0.998
+    """Decay of the moving average of the weights that is validated, reported between epochs and kept at
+    the end, in place of the weights themselves (0: no average, the weights themselves)."""
     patience: int = 5
     """With a validation set: stop after this many epochs without a better validation accuracy (0: never).
     Without one it has no effect."""
@@ -79,14 +95,24 @@ class Recipe:
             refuse("shift", f"must be 0 or more pixels, got {self.shift}")
         if self.patience < 0:
             refuse("patience", f"must be 0 or more epochs, got {self.patience}")
+        if not (isinstance(self.average, (int, float, np.integer, np.floating)) and not isinstance(self.average, bool)
+                and 0 <= self.average < 1):
+            refuse("average", f"(the moving average's decay) must be a number from 0 (off) up to but not "
+                              f"including 1, got {self.average!r}")
 
     def to_dict(self):
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d):
-        """A checked `Recipe` from a dict such as `to_dict` gives (e.g. read back from a file)."""
-        if not isinstance(d, dict) or set(d) != {f.name for f in fields(cls)}:
+        """A checked `Recipe` from a dict such as `to_dict` gives (e.g. read back from a file).
+
+        A dict with exactly the fields of a recipe written before ``average`` existed (every field but
+        it) gets ``average=0``: that is how those networks were trained."""
+        names = {f.name for f in fields(cls)}
+        if isinstance(d, dict) and set(d) == names - {"average"}:
+            d = {**d, "average": 0.0}
+        if not isinstance(d, dict) or set(d) != names:
             raise ScratchnetError(f"a recipe needs exactly the fields {', '.join(f.name for f in fields(cls))}")
         recipe = cls(**d)
         recipe.check()
@@ -119,6 +145,17 @@ class Result:
     counted in no epoch's ``seconds``."""
 
 
+def average_weights(average, params, d, scratch):
+    """One step of the moving average of the weights, in place: ``W̄ ← d W̄ + (1 − d) W``.
+
+    ``average`` W̄, ``params`` W and ``scratch`` (workspace, overwritten) are ``(P,)`` arrays of one
+    float dtype, ``d`` a float in [0, 1); each product is rounded to that dtype before the sum.
+    """
+    average *= d                                     # d W̄
+    np.multiply(params, 1 - d, out=scratch)          # (1 − d) W
+    average += scratch
+
+
 class Diverged(ScratchnetError):
     """The loss became NaN or infinite or climbed far above its start; the run cannot go on."""
 
@@ -136,7 +173,10 @@ class TrainingState:
     ``epoch`` epochs are done and ``step`` optimiser steps taken; ``rng`` draws the next epoch's shuffle
     and shifts; ``optimizer`` holds its moments and step count; ``best_params`` are the weights of the
     best validation epoch so far (``None`` without a validation set); ``start_loss`` is the first batch's
-    loss, the yardstick of the divergence check.
+    loss, the yardstick of the divergence check. With the recipe's ``average``, ``average`` is the moving
+    average W̄ of the weights (in the network's dtype), which the network holds between epochs, and
+    ``raw_params`` the optimiser's own weights W that the next epoch goes on from (None before the first
+    epoch has ended); both are None without an average.
     """
 
     rng: np.random.Generator
@@ -149,11 +189,15 @@ class TrainingState:
     best_params: np.ndarray | None = None
     start_loss: float | None = None
     stopped_early: bool = False
+    average: np.ndarray | None = None
+    raw_params: np.ndarray | None = None
 
     @classmethod
     def start(cls, net, recipe):
-        """The state of a run that has not begun: generator seeded from the recipe, optimiser at zero."""
-        return cls(rng=np.random.default_rng(recipe.seed), optimizer=OPTIMIZERS[recipe.optimizer](net.params))
+        """The state of a run that has not begun: generator seeded from the recipe, optimiser at zero,
+        the moving average (with the recipe's ``average``) at the initial weights, ``W̄_0 = W_0``."""
+        return cls(rng=np.random.default_rng(recipe.seed), optimizer=OPTIMIZERS[recipe.optimizer](net.params),
+                   average=net.params.copy() if recipe.average else None)
 
     def finished(self, recipe):
         """Whether the run has nothing left to do."""
@@ -173,13 +217,21 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
     X_val, y_val : optional validation set; with it, each epoch reports validation loss and accuracy,
         and the network ends with the weights of its best validation epoch
     on_batch : callable ``(epoch, batch_index, n_batches, loss=…, accuracy=…)``, optional (progress
-        display): ``loss`` and ``accuracy`` are the epoch's running means over the batches so far. Raising
-        an exception from it stops the run (the last checkpoint stays valid)
+        display): ``loss`` and ``accuracy`` are the epoch's running means over the batches so far; ``net``
+        holds the optimiser's own weights then. Raising an exception from it stops the run (the last
+        checkpoint stays valid) and leaves ``net`` with those weights
     on_epoch : callable ``(Epoch)``, optional
     state : TrainingState, optional: go on from this state (``net`` must hold the weights saved with it);
         by default a fresh run starts
     on_checkpoint : callable ``(TrainingState)``, optional, called after every epoch once the state is
         complete (to save a checkpoint)
+
+    With the recipe's ``average`` (the default), the moving average W̄ of the weights is updated after
+    every step, and from the end of each epoch until the next one starts ``net`` holds W̄: the validation
+    set is evaluated on it, the best validation epoch keeps it, and ``on_epoch`` and ``on_checkpoint`` see
+    it, so a caller that evaluates ``net`` there evaluates the averaged network. The optimiser's own
+    weights wait in ``state.raw_params`` and the next epoch goes on from them. The run ends with W̄ (or
+    the best validation epoch's W̄). Without an average, ``net`` always holds the optimiser's weights.
 
     Returns
     -------
@@ -197,6 +249,11 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
         raise ScratchnetError(f"shifts need square images, but the input has {net.sizes[0]} pixels",
                               field="shift")
     s = state if state is not None else TrainingState.start(net, recipe)
+    if (s.average is None) != (recipe.average == 0):
+        has = "has no" if s.average is None else "has a"
+        raise ScratchnetError(f"the training state {has} moving average of the weights, but the recipe's average "
+                              f"is {recipe.average:g}; resume a run with the recipe it was started with",
+                              field="average")
     warm_up_seconds = fused.warm_up() if net.dtype == np.float32 else 0.0      # before any epoch's clock
     N, B = len(X), min(recipe.batch_size, len(X))
     steps_per_epoch = -(-N // B)
@@ -205,10 +262,14 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
     workspaces = {}                                  # one Trace per batch size: B, and the last partial batch
     X_epoch = np.empty_like(X)
     y_epoch = np.empty(N, np.intp)
+    if s.average is not None:
+        scratch = np.empty_like(net.params)          # the average's workspace, (1 − d) W
 
     while not s.finished(recipe):
         epoch = s.epoch + 1
         start = time.perf_counter()
+        if s.raw_params is not None:                 # the network held W̄ since the last epoch
+            net.params[:] = s.raw_params
         rows = s.rng.permutation(N)
         gather_shifted(X, rows, recipe.shift, s.rng, X_epoch)
         np.take(y, rows, out=y_epoch)
@@ -225,11 +286,19 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
             loss_sum += loss * n
             s.optimizer.step(net.params, t.gradient, schedule(recipe.lr, s.step, total_steps))
             s.step += 1
+            if s.average is not None:                # W̄ ← d W̄ + (1 − d) W, with the warm-up of d
+                average_weights(s.average, net.params, min(recipe.average, (1 + s.step) / (10 + s.step)), scratch)
             if on_batch is not None:
                 on_batch(epoch, b + 1, steps_per_epoch, loss=loss_sum / (i + n), accuracy=correct / (i + n))
         row = Epoch(epoch, loss_sum / N, correct / N, lr_start, time.perf_counter() - start)
         if not (row.train_loss <= DIVERGENCE_FACTOR * s.start_loss and np.isfinite(net.params).all()):
             raise Diverged(epoch, s.step, row.train_loss, s.start_loss, recipe.lr)
+        if s.average is not None:                    # until the next epoch, the network holds W̄
+            if s.raw_params is None:
+                s.raw_params = net.params.copy()
+            else:
+                s.raw_params[:] = net.params
+            net.params[:] = s.average
         if X_val is not None:
             row.val_loss, row.val_accuracy = net.evaluate(X_val, y_val)
             if row.val_accuracy > s.best_accuracy:
@@ -245,5 +314,7 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
             on_checkpoint(s)
     if s.best_params is not None:
         net.params[:] = s.best_params
+    elif s.average is not None:
+        net.params[:] = s.average
     return Result(history=list(s.history), best_epoch=s.best_epoch, stopped_early=s.stopped_early,
                   warm_up_seconds=warm_up_seconds)

@@ -64,12 +64,16 @@ class StopAt:
 
 
 SETUPS = {
+    "default recipe": (Setup(n_train=400), Recipe(epochs=3)),                  # the moving average at 0.998
     "adam": (Setup(n_train=400), Recipe(epochs=4, batch_size=64, seed=3)),
-    "momentum, validation, patience": (Setup(n_train=500, val_split=100),
-                                       Recipe(epochs=5, batch_size=50, optimizer="momentum", lr=0.05,
-                                              schedule="constant", shift=2, patience=2, seed=1)),
-    "sgd, float64": (Setup(n_train=300, dtype="float64", sizes=(784, 32, 10), activations=("tanh", "softmax")),
-                     Recipe(epochs=3, batch_size=100, optimizer="sgd", lr=0.5, shift=0)),
+    "momentum, validation, patience, average 0.9": (Setup(n_train=500, val_split=100),
+                                                    Recipe(epochs=5, batch_size=50, optimizer="momentum", lr=0.05,
+                                                           schedule="constant", shift=2, average=0.9, patience=2,
+                                                           seed=1)),
+    "sgd, float64, average 0.99": (Setup(n_train=300, dtype="float64", sizes=(784, 32, 10),
+                                         activations=("tanh", "softmax")),
+                                   Recipe(epochs=3, batch_size=100, optimizer="sgd", lr=0.5, shift=0, average=0.99)),
+    "adam, no average": (Setup(n_train=400), Recipe(epochs=4, batch_size=64, average=0, seed=3)),
 }
 
 
@@ -110,13 +114,15 @@ def test_a_resumed_run_can_be_interrupted_and_resumed_again(tmp_path, tiny):
 
 
 def test_checkpoint_holds_the_whole_state(tmp_path, tiny):
-    setup, recipe = SETUPS["momentum, validation, patience"]
+    setup, recipe = SETUPS["momentum, validation, patience, average 0.9"]
     with pytest.raises(KeyboardInterrupt):
         run_training(setup, recipe, out=tmp_path / "m.npz", on_batch=StopAt(8 * 2 + 1))
     net, state, run = checkpoints.load(tmp_path / "m.ckpt.npz")
     assert state.epoch == 2 and state.step == 16 and len(state.history) == 2
     assert state.best_params is not None and state.best_params.shape == net.params.shape
     assert np.any(state.optimizer.v != 0)                      # momentum's velocity came back
+    np.testing.assert_array_equal(net.params, state.average)   # the network holds W̄, as between epochs
+    assert np.abs(state.raw_params - state.average).max() > 1e-4          # and the optimiser's own W is kept
     assert run["recipe"] == recipe.to_dict() and run["setup"] == setup.to_dict()
     assert run["out"] == str((tmp_path / "m.npz").absolute())
 
@@ -152,6 +158,48 @@ def test_divergence_saves_nothing_and_keeps_the_old_model(tmp_path, tiny):
     assert e.value.field == "lr" and e.value.epoch == 1 and "smaller learning rate" in str(e.value)
     assert (tmp_path / "m.npz").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def _rewrite(ckpt, change):
+    """Rewrite the checkpoint ``ckpt`` with ``change(arrays, meta)`` applied to its arrays and metadata."""
+    import json
+    with np.load(ckpt) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays.pop("metadata").tobytes())
+    change(arrays, meta)
+    np.savez(ckpt, metadata=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
+
+
+def test_a_checkpoint_from_before_the_average_resumes_without_one(tmp_path, tiny):
+    """A checkpoint written before ``Recipe.average`` existed has no ``average`` array and a recipe without
+    the field: it resumes as the run it was, without an average, to the bits of an uninterrupted run."""
+    setup, recipe = SETUPS["adam, no average"]
+    reference = sn.load(run_training(setup, recipe, out=tmp_path / "reference.npz")["model"])
+    out, ckpt = tmp_path / "m.npz", tmp_path / "m.ckpt.npz"
+    with pytest.raises(KeyboardInterrupt):
+        run_training(setup, recipe, out=out, on_batch=StopAt(8))
+    assert "average" not in np.load(ckpt).files
+
+    def as_before(arrays, meta):
+        del meta["run"]["recipe"]["average"]
+    _rewrite(ckpt, as_before)
+    net, state, _ = checkpoints.load(ckpt)
+    assert state.average is None and state.raw_params is None
+    assert Run.resume(ckpt).recipe.average == 0.0
+    resume_training(ckpt)
+    assert_same_model(sn.load(out), reference)
+
+
+def test_a_checkpoint_whose_average_contradicts_its_recipe_is_refused_in_one_line(tmp_path, tiny):
+    setup, recipe = SETUPS["adam, no average"]
+    with pytest.raises(KeyboardInterrupt):
+        run_training(setup, recipe, out=tmp_path / "m.npz", on_batch=StopAt(8))
+    ckpt = tmp_path / "m.ckpt.npz"
+    _rewrite(ckpt, lambda arrays, meta: arrays.update(average=arrays["params"]))
+    with pytest.raises(ScratchnetError) as e:
+        resume_training(ckpt)
+    assert e.value.field == "average" and "\n" not in str(e.value)
+    assert "has a moving average of the weights, but the recipe's average is 0" in str(e.value)
 
 
 @pytest.mark.parametrize("meta_change, message", [

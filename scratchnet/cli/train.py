@@ -29,8 +29,8 @@ DEFAULT, SETUP = Recipe(), Setup()
 
 FLAGS = {"sizes": "--layers", "activations": "--activations", "epochs": "--epochs",
          "batch_size": "--batch-size", "optimizer": "--optimizer", "lr": "--lr", "schedule": "--schedule",
-         "seed": "--seed", "shift": "--shift", "val_split": "--val-split", "patience": "--patience",
-         "dataset": "--dataset", "dtype": "--dtype", "n_train": "--n-train", "out": "--out",
+         "seed": "--seed", "shift": "--shift", "average": "--average", "val_split": "--val-split",
+         "patience": "--patience", "dataset": "--dataset", "dtype": "--dtype", "n_train": "--n-train", "out": "--out",
          "checkpoint": "--checkpoint", "data_dir": "--data-dir", "data": "--data", "test_split": "--test-split"}
 """The option of each library setting, for error messages."""
 
@@ -64,6 +64,9 @@ PATHS = ("out", "checkpoint", "data_dir", "data")
               help="Random shifts of the training images.")
 @click.option("--shift", type=click.IntRange(min=1, max=4), default=DEFAULT.shift or 1, show_default=True,
               help="Largest shift in pixels, with --augment.")
+@click.option("--average", type=click.FloatRange(0, 1, max_open=True), default=DEFAULT.average, show_default=True,
+              metavar="D", help="Decay of the moving average of the weights, updated after every step, that is "
+                                "validated and saved in place of the weights (0: off, the weights themselves).")
 @click.option("--val-split", type=click.IntRange(min=0), default=SETUP.val_split, show_default=True,
               help="Hold out the last N training images for monitoring and early stopping.")
 @click.option("--patience", type=click.IntRange(min=0), default=DEFAULT.patience, show_default=True,
@@ -84,8 +87,8 @@ PATHS = ("out", "checkpoint", "data_dir", "data")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object; progress goes to stderr.")
 @click.pass_context
 def command(ctx, data_path, test_data, test_split, skip_bad, layers, activations, epochs, batch_size, optimizer,
-            lr, schedule, seed, augment, shift, val_split, patience, n_train, dataset, data_dir, dtype, out,
-            checkpoint, resume, as_json):
+            lr, schedule, seed, augment, shift, average, val_split, patience, n_train, dataset, data_dir, dtype,
+            out, checkpoint, resume, as_json):
     """Train a network on MNIST (or your own data, --data) and save it (default: the seed network
     784 → 100 σ → 10 σ → 10 softmax).
 
@@ -98,8 +101,8 @@ def command(ctx, data_path, test_data, test_split, skip_bad, layers, activations
     """
     with _signals.handled():
         _command(ctx, data_path, test_data, test_split, skip_bad, layers, activations, epochs, batch_size,
-                 optimizer, lr, schedule, seed, augment, shift, val_split, patience, n_train, dataset, data_dir,
-                 dtype, out, checkpoint, resume, as_json)
+                 optimizer, lr, schedule, seed, augment, shift, average, val_split, patience, n_train, dataset,
+                 data_dir, dtype, out, checkpoint, resume, as_json)
 
 
 def _own_data(ctx, data_path, test_data, test_split, skip_bad, dataset, out):
@@ -134,8 +137,8 @@ def _check_layers(layers, data, dataset):
 
 
 def _command(ctx, data_path, test_data, test_split, skip_bad, layers, activations, epochs, batch_size,
-             optimizer, lr, schedule, seed, augment, shift, val_split, patience, n_train, dataset, data_dir,
-             dtype, out, checkpoint, resume, as_json):
+             optimizer, lr, schedule, seed, augment, shift, average, val_split, patience, n_train, dataset,
+             data_dir, dtype, out, checkpoint, resume, as_json):
     def given(name):
         """Whether the user typed option ``name`` (rather than leaving its default)."""
         return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
@@ -153,7 +156,7 @@ def _command(ctx, data_path, test_data, test_split, skip_bad, layers, activation
     setup = Setup(sizes=tuple(layers), activations=tuple(activations), dtype=dtype,
                   dataset=data.name if data is not None else dataset, val_split=val_split, n_train=n_train)
     recipe = Recipe(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, schedule=schedule,
-                    shift=shift if augment else 0, patience=patience, seed=seed)
+                    shift=shift if augment else 0, average=average, patience=patience, seed=seed)
 
     try:
         if resume is not None:

@@ -225,6 +225,7 @@ def read_recipe(body):
                     lr=number("lr", float, 3e-3, 1e-6, 100),
                     schedule=str(body.get("schedule", "cosine")),
                     shift=number("shift", int, 1, 0, 4),
+                    average=number("average", float, Recipe.average, 0, 0.9999),
                     seed=number("seed", int, 0, 0, 2**31 - 1))
     recipe.check()
     return recipe, number("examples", int, MAX_EXAMPLES, 100, MAX_EXAMPLES)
