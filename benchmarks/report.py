@@ -208,7 +208,7 @@ def render_markdown(results, images=None, command=None):
         "## How each peer is timed",
         "",
         "- **scratchnet**: `scratchnet.training.train` with `Recipe(batch_size, optimizer=\"adam\", "
-        "schedule=\"constant\", shift=0)`; seconds per epoch from its history (shuffle, per-batch uint8 → "
+        "schedule=\"constant\", shift=0, average=0)` (the peers' algorithm: no moving average of the weights); seconds per epoch from its history (shuffle, per-batch uint8 → "
         "float32 conversion, forward, backward, Adam, loss and accuracy bookkeeping). Adam's update, δ_L and "
         "σ′ run as their compiled numba twins (`scratchnet.fused`, the NumPy formulas' bits; loaded before "
         "the first epoch's clock starts), the rest is NumPy.",

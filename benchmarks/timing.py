@@ -72,7 +72,7 @@ class ScratchnetRunner:
     def __init__(self, X, y, sizes, activations, epochs, batch_size, lr, seed):
         self.net = sn.Network(sizes, activations, seed=seed, dtype="float32")
         recipe = Recipe(epochs=epochs, batch_size=batch_size, optimizer="adam", lr=lr,
-                        schedule="constant", shift=0, seed=seed)
+                        schedule="constant", shift=0, average=0.0, seed=seed)   # the peers' algorithm: no average
         self.info, self._seconds, self._error, self._stop = {}, [], None, False
         self._go, self._done = threading.Semaphore(0), threading.Semaphore(0)
         self._thread = threading.Thread(target=self._run, args=(X, y, recipe), daemon=True)
