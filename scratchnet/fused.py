@@ -74,10 +74,13 @@ def compiled_enabled():
 _compiled, _compiled_lock = {}, threading.Lock()
 
 
-TWINS = {"adam": np.float32, "softmax_cross_entropy_delta": np.float32, "sigmoid_derivative": np.float32}
-"""The NumPy references that have a compiled twin, by name, with the dtype of the arrays it takes:
-`scratchnet.optimizers.adam_update`, `scratchnet.losses.softmax_cross_entropy_delta`
-and `scratchnet.activations.sigmoid_derivative`; each gives the reference's numbers to the bit. The
+TWINS = {"adam": (np.float32,), "softmax_cross_entropy_delta": (np.float32,),
+         "sigmoid_derivative": (np.float32,), "scale_pixels": (np.uint8, np.float32),
+         "average_weights": (np.float32, np.float32)}
+"""The NumPy references that have a compiled twin, by name, with the dtypes of the arrays `fast` is
+given for them: `scratchnet.optimizers.adam_update`, `scratchnet.losses.softmax_cross_entropy_delta`,
+`scratchnet.activations.sigmoid_derivative`, `scratchnet.network.scale_pixels` (uint8 pixels into a float32
+``[1 x]``) and `scratchnet.training.average_weights`; each gives the reference's numbers to the bit. The
 softmax has none, on purpose: numba's ``exp`` differs from NumPy's in the last bit, and a pass with
 labels (a training step) must give the same ŷ as one without (a prediction); σ has none either, NumPy's
 vectorised ``exp`` being as fast as numba's scalar one; nor the epoch's shifted images
@@ -105,10 +108,11 @@ def compiled_kernel(name):
 
 def fast(reference, *arrays):
     """The function to call for the NumPy ``reference`` on ``arrays``: its compiled twin when it has one
-    (`TWINS`), every array has the twin's dtype, twins are on (`compiled_enabled`) and numba is there; else
-    ``reference`` itself. Both take the same arguments and give the same results, to the bit."""
-    dtype = TWINS.get(reference.__name__)
-    if dtype is not None and all(a.dtype == dtype for a in arrays) and compiled_enabled():
+    (`TWINS`), ``arrays`` have the twin's dtypes (in order), twins are on (`compiled_enabled`) and numba is
+    there; else ``reference`` itself. Both take the same arguments and give the same results, to the bit."""
+    dtypes = TWINS.get(reference.__name__)
+    if (dtypes is not None and len(arrays) == len(dtypes) and all(a.dtype == d for a, d in zip(arrays, dtypes))
+            and compiled_enabled()):
         twin = compiled_kernel(reference.__name__)
         if twin is not None:
             return twin
@@ -126,9 +130,12 @@ def warm_up():
     yhat, delta = np.zeros((2, 3), np.float32), np.zeros((2, 3), np.float32)
     H = np.ones((2, 4), np.float32)[:, 1:]                   # a trace's H_l: a view of [1 H_l]
     y, flat = np.zeros(2, np.intp), np.zeros(4, np.float32)
+    pixels, one_x = np.zeros((2, 3), np.uint8), np.zeros((2, 4), np.float32)
     calls = {"adam": (flat, flat, flat, flat, flat, 0.9, 0.999, 1e-3, 1e-8),
              "softmax_cross_entropy_delta": (yhat, y, delta),
-             "sigmoid_derivative": (H, delta)}
+             "sigmoid_derivative": (H, delta),
+             "scale_pixels": (pixels, one_x),
+             "average_weights": (flat, flat.copy(), 0.5, flat)}
     for name, args in calls.items():
         twin = compiled_kernel(name)
         if twin is None:
@@ -144,7 +151,8 @@ def _build(name):
         return None
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
     return {"adam": _adam, "softmax_cross_entropy_delta": _softmax_cross_entropy_delta,
-            "sigmoid_derivative": _sigmoid_derivative}[name](jit)
+            "sigmoid_derivative": _sigmoid_derivative, "scale_pixels": _scale_pixels,
+            "average_weights": _average_weights}[name](jit)
 
 
 def _adam(jit):
@@ -202,6 +210,38 @@ def _sigmoid_derivative(jit):
         return delta
 
     return sigmoid_derivative
+
+
+def _scale_pixels(jit):
+    @jit
+    def rows(X, out):
+        """``out[:, 1:] = X · (1/255)`` in float32, ``out[:, 0] = 1``, as the NumPy kernel: cast, then scale."""
+        B, n = X.shape
+        r = np.float32(1 / 255)
+        for i in range(B):
+            out[i, 0] = np.float32(1.0)
+            for j in range(n):
+                out[i, j + 1] = np.float32(X[i, j]) * r
+
+    def scale_pixels(X, out):
+        """`scratchnet.network.scale_pixels` in one pass: ``out = [1 x]``, ``x = X / 255``."""
+        rows(X, out)
+        return out
+
+    return scale_pixels
+
+
+def _average_weights(jit):
+    @jit
+    def average_weights(average, params, d, scratch):
+        """`scratchnet.training.average_weights` in one pass: ``W̄ ← d W̄ + (1 − d) W``. ``average``,
+        ``params`` ``(P,)`` float32 (``scratch``, the NumPy kernel's workspace, is not touched); each
+        product rounded to float32 before the sum, as the NumPy kernel's, so the same bits."""
+        a, c = np.float32(d), np.float32(1 - d)
+        for i in range(average.shape[0]):
+            average[i] = average[i] * a + params[i] * c
+
+    return average_weights
 
 
 def blocked(kernel, arrays, *args, block=None, parallel_min=None, compiled=None):

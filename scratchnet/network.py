@@ -20,7 +20,8 @@ pass for a mini-batch of ``B`` rows (mean loss) is::
 All weights live in one flat array ``params`` and ``weights[l-1]`` is a view of it, so an optimiser
 updates every layer with a handful of vector operations. The formulas are the NumPy functions of
 `scratchnet.losses` and `scratchnet.activations`; for float32 passes ``δ_L`` and σ′ run as their
-compiled twins (`scratchnet.fused.fast`: one loop each instead of several NumPy calls, the same bits). What this module leaves out: regularisation,
+compiled twins, and so does the uint8 → float32 ``[1 x]`` of the input (`scratchnet.fused.fast`: one
+loop each instead of several NumPy calls, the same bits). What this module leaves out: regularisation,
 dropout, other losses.
 """
 
@@ -43,6 +44,17 @@ SEED_SIZES = (784, 100, 10, 10)
 
 SEED_ACTIVATIONS = ("sigmoid", "sigmoid", "softmax")
 """Activations of the seed network, one per layer."""
+
+
+def scale_pixels(X, out):
+    """``out = [1 x]`` with ``x = X / 255``: integer pixels ``X (B, n)`` cast into columns ``1:`` of
+    ``out (B, n + 1)``, the whole array scaled in one contiguous pass (scaling a strided view costs a pass
+    per row), then column 0 set to 1; returns ``out``. Each pixel is rounded once, ``X · (1/255)`` in
+    ``out``'s dtype."""
+    out[:, 1:] = X
+    np.multiply(out, out.dtype.type(1 / 255), out=out)
+    out[:, 0] = 1
+    return out
 
 
 def architecture_text(sizes, activations):
@@ -131,26 +143,25 @@ class Network:
 
     def as_input(self, X, out=None, ones=False):
         """Check ``X (B, n_0)`` and return it in the network's dtype (in ``out`` when given); integer
-        pixels are scaled by 1/255, the one place where that scaling is written.
+        pixels are scaled by 1/255 (here and in `scale_pixels`, the only places that scaling is written).
 
         With ``ones=True`` the result is ``[1 x] (B, n_0 + 1)``, the column of ones first (a trace's
-        ``one_H[0]``): integer pixels are then cast into columns ``1:`` and the whole array scaled in one
-        contiguous pass before column 0 is set to 1 (scaling a strided view costs a pass per row).
+        ``one_H[0]``); integer pixels then go through `scale_pixels` (its compiled twin for uint8 pixels
+        into float32, the same bits in one pass).
         """
         X = self._check_shape(X)
         B, n = X.shape
         if out is None:
             out = np.empty((B, n + 1) if ones else (B, n), self.dtype)
-        x = out[:, 1:] if ones else out
-        if X.dtype.kind not in "iu":
-            x[...] = X
-        elif ones:
-            x[...] = X
-            np.multiply(out, self.dtype.type(1 / 255), out=out)
-        else:
-            np.multiply(X, self.dtype.type(1 / 255), out=out)
+        if X.dtype.kind in "iu" and ones:
+            return fast(scale_pixels, X, out)(X, out)                     # [1 x], x = X / 255
+        if X.dtype.kind in "iu":
+            return np.multiply(X, self.dtype.type(1 / 255), out=out)
         if ones:
             out[:, 0] = 1
+            out[:, 1:] = X
+        else:
+            out[...] = X
         return out
 
     def _check_shape(self, X, start=1):

@@ -3,8 +3,9 @@
 The reference is `scratchnet.optimizers.adam_update` (ten NumPy passes) on whole arrays. The compiled twin
 does the same float32 operations in the same order, so equality is exact: a wrong coefficient, a
 skipped element or a contraction into a fused multiply-add would all show. Every float32 network takes
-it (the seed network's Adam too), and the twins of δ_L and σ′ give NumPy's bits too; float64 and ``SCRATCHNET_COMPILED=0`` keep the NumPy path, and with
-the switch off numba is never imported.
+it (the seed network's Adam too), and the twins of δ_L, σ′, the input's ``[1 x]`` and the moving
+average of the weights give NumPy's bits too; float64 and ``SCRATCHNET_COMPILED=0`` keep the NumPy path,
+and with the switch off numba is never imported.
 """
 
 import math
@@ -20,7 +21,9 @@ import scratchnet as sn
 from scratchnet import fused
 from scratchnet.activations import sigmoid_derivative
 from scratchnet.losses import softmax_cross_entropy, softmax_cross_entropy_delta
+from scratchnet.network import scale_pixels
 from scratchnet.optimizers import Adam, adam_update
+from scratchnet.training import average_weights
 
 WIDE_PARAMS = 785 * 1024 + 1025 * 1024 + 1025 * 10      # the wide network 784 → 1024 → 1024 → 10
 SEED_PARAMS = 785 * 100 + 101 * 10 + 11 * 10            # the seed network 784 → 100 → 10 → 10
@@ -198,7 +201,7 @@ def test_the_network_takes_the_twins_for_float32_and_numpy_for_float64(monkeypat
     rng = np.random.default_rng(0)
     X, y = rng.integers(0, 256, (16, 784), dtype=np.uint8), rng.integers(0, 10, 16)
     t32 = sn.seed_network().trace(X, y)
-    assert calls == ["softmax_cross_entropy_delta", "sigmoid_derivative", "sigmoid_derivative"]
+    assert calls == ["scale_pixels", "softmax_cross_entropy_delta", "sigmoid_derivative", "sigmoid_derivative"]
     calls.clear()
     t64 = sn.seed_network(dtype="float64").trace(X, y)
     assert calls == []
@@ -222,3 +225,68 @@ def test_warm_up_loads_the_twins_once_and_not_when_switched_off():
     assert run(env) == ["True", "True", "True"]
     assert run({**env, "SCRATCHNET_COMPILED": "0"}) == ["False", "False", "False"]
 
+
+
+def _pixels(B, n, seed=0):
+    X = np.random.default_rng(seed).integers(0, 256, (B, n), dtype=np.uint8)
+    X[0, :2] = 0, 255                                             # the two ends of the range
+    return X
+
+
+@pytest.mark.parametrize("B, n", [(128, 784), (1, 2), (37, 9)])
+def test_compiled_scale_pixels_equals_numpy_to_the_bit(B, n):
+    X = _pixels(B, n)
+    ref = scale_pixels(X, np.full((B, n + 1), np.nan, np.float32))
+    got = fused.compiled_kernel("scale_pixels")(X, np.full((B, n + 1), np.nan, np.float32))
+    np.testing.assert_array_equal(got, ref)
+    assert (got[:, 0] == 1).all() and got[0, 2] == 1 and got[0, 1] == 0
+    strided = _pixels(2 * B, n + 3)[::2, 3:]                      # a learner's view, not contiguous
+    np.testing.assert_array_equal(fused.compiled_kernel("scale_pixels")(strided, got),
+                                  scale_pixels(strided, ref))
+
+
+def test_a_pixel_twin_that_divides_by_256_is_caught():
+    X = _pixels(128, 784)
+    planted = np.ones((128, 785), np.float32)
+    planted[:, 1:] = X.astype(np.float32) / 256
+    with pytest.raises(AssertionError):
+        np.testing.assert_array_equal(planted, scale_pixels(X, np.empty((128, 785), np.float32)))
+
+
+def test_the_network_scales_uint8_pixels_with_the_twin_and_other_integers_with_numpy(monkeypatch):
+    calls = []
+    real = fused.compiled_kernel
+    monkeypatch.setattr(fused, "compiled_kernel", lambda name: (calls.append(name), real(name))[1])
+    X, net = _pixels(16, 784), sn.seed_network()
+    one_x = net.as_input(X, ones=True)
+    assert calls == ["scale_pixels"]
+    calls.clear()
+    np.testing.assert_array_equal(net.as_input(X.astype(np.int64), ones=True), one_x)
+    assert calls == []
+    np.testing.assert_array_equal(one_x[:, 1:], net.as_input(X))   # with and without the ones, the same x
+
+
+@pytest.mark.parametrize("P", [SEED_PARAMS, 5, WIDE_PARAMS])
+def test_compiled_average_equals_numpy_to_the_bit(P):
+    rng = np.random.default_rng(P)
+    W = rng.standard_normal(P).astype(np.float32)
+    ref = rng.standard_normal(P).astype(np.float32)
+    got = ref.copy()
+    scratch = np.empty_like(W)
+    twin = fused.compiled_kernel("average_weights")
+    for step, d in enumerate([0.1, 2 / 11, 0.5, 0.998, 0.998]):      # the warm-up of d, then the recipe's
+        W += np.float32(1e-3) * step
+        average_weights(ref, W, d, scratch)
+        twin(got, W, d, scratch)
+    np.testing.assert_array_equal(got, ref)
+
+
+def test_an_average_twin_that_rounds_once_is_caught():
+    # d W̄ + (1 − d) W in float64, rounded once: off by a bit here and there, and the comparison sees it
+    rng = np.random.default_rng(0)
+    A, W = (rng.standard_normal(SEED_PARAMS).astype(np.float32) for _ in range(2))
+    planted = (0.998 * A.astype(np.float64) + (1 - 0.998) * W.astype(np.float64)).astype(np.float32)
+    ref = A.copy()
+    average_weights(ref, W, 0.998, np.empty_like(W))
+    with pytest.raises(AssertionError):
+        np.testing.assert_array_equal(planted, ref)
