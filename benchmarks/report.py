@@ -122,15 +122,19 @@ def kernel_text(machine):
     return text + "; the environment pinned no kernel (no OPENBLAS_CORETYPE, no OPENBLAS_L2_SIZE)."
 
 
-def _busy_note(machine):
-    """A warning line when other work shared the machine (load average above half its CPUs)."""
+def _busy_note(machine, threads=None):
+    """A warning line when other work shared the machine: a 1-minute load average above half its CPUs
+    at the start, or at the end above that plus the ``threads`` the run's own peers kept busy during
+    its last minute (a 2-thread run on a quiet 2-CPU machine ends at a load of about 2)."""
     load, after = machine.get("load_average"), machine.get("load_average_after")
-    if not load or max(load[0], (after or load)[0]) <= 0.5 * machine["cpus"]:
+    own = min(threads or machine["cpus"], machine["cpus"])
+    if not load or (load[0] <= 0.5 * machine["cpus"] and (after or load)[0] <= own + 0.5 * machine["cpus"]):
         return []
     return [f"**Noisy run**: other work shared the machine (1-minute load average {load[0]:.1f} at the start, "
-            f"{(after or load)[0]:.1f} at the end, on {machine['cpus']} CPUs), so every number here is "
-            "slowed by an unknown amount. The peers' epochs were taken in turns, so the ratios are fairer "
-            "than the seconds, but still noisier than on a quiet machine.", ""]
+            f"{(after or load)[0]:.1f} at the end, of which about {own} was this run's own threads, on "
+            f"{machine['cpus']} CPUs), so every number here is slowed by an unknown amount. The peers' epochs "
+            "were taken in turns, so the ratios are fairer than the seconds, but still noisier than on a "
+            "quiet machine.", ""]
 
 
 def render_markdown(results, images=None, command=None):
@@ -161,11 +165,12 @@ def render_markdown(results, images=None, command=None):
         f"{v.get('optax') or '—'}), PyTorch {v.get('torch') or 'not installed'}, scikit-learn "
         f"{v.get('sklearn') or 'not installed'}."
         + (f" Load average at the start {load[0]:.2f}, at the end {(m.get('load_average_after') or load)[0]:.2f} "
-           f"(on {m['cpus']} CPUs; above 0 means other work shared the machine)." if load else ""),
+           f"(on {m['cpus']} CPUs; at the start, above 0 means other work shared the machine; at the end "
+           f"it counts the run's own {_threads(s['threads'])} too)." if load else ""),
         "",
         kernel_text(m),
         "",
-        *_busy_note(m),
+        *_busy_note(m, s['threads']),
         "## Against the targets",
         "",
         _md_table(("measure", "value", "target", "status"), target_rows(results)),

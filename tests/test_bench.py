@@ -231,6 +231,18 @@ def test_markdown_warns_about_a_busy_machine():
         in report.render_markdown(busy)
 
 
+def test_a_run_s_own_threads_do_not_make_it_noisy():
+    # a 2-thread run on a quiet 2-CPU machine ends at a load of about 2: its own peers, not other work
+    own = _results()
+    own["settings"] = dict(own["settings"], threads=2)
+    own["machine"] = dict(own["machine"], cpus=2, load_average=[0.6, 0, 0], load_average_after=[2.0, 0, 0])
+    assert "Noisy run" not in report.render_markdown(own)
+    own["machine"]["load_average_after"] = [3.4, 0, 0]           # more than its own two threads and a half
+    assert "**Noisy run**" in report.render_markdown(own)
+    own["settings"]["threads"], own["machine"]["load_average_after"] = 1, [2.6, 0, 0]
+    assert "**Noisy run**" in report.render_markdown(own)          # a 1-thread run has one thread of its own
+
+
 def test_figures_are_written(tmp_path):
     paths = report.write(_results(), tmp_path / "benchmarks.md", "python benchmarks/bench.py")
     assert [p.name for p in paths] == ["benchmarks.md", "benchmarks.png", "benchmarks_sweep.png"]
