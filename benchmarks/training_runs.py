@@ -105,7 +105,7 @@ def _category(function, file):
     if base == "activations.py":
         return "activations σ, softmax, σ′"
     if base == "fused.py":
-        return "handing blocks to threads (fused.py)"
+        return "compiled twins and their dispatch (fused.py: Adam, δ_L, σ′, [1 x], the average)"
     if base == "losses.py":
         return "loss and softmax-CE gradient"
     if base == "optimizers.py":
