@@ -23,8 +23,9 @@ stops LLVM from vectorising it (Adam's serial loop then ran at half NumPy's spee
 It prints (1) each piece's microseconds per call, NumPy and numba timed in turns, median and minimum
 of the rounds; (2) numba's compile time (an empty cache, in a fresh process) and its cache load time
 (a second fresh process), apart from everything else, for this script's kernels and for the library's
-own twins (`scratchnet.fused.warm_up`: Adam, δ_L and σ′); (3) whole training epochs
-(`scratchnet.training.train`, Adam, batch 128, float32, no shifts) of the seed and the wide network, in
+own twins (`scratchnet.fused.warm_up`: Adam, δ_L, σ′, the input's ``[1 x]`` and the weight average);
+(3) whole training epochs (`scratchnet.training.train`, Adam, batch 128, float32, no shifts, the default
+weight average) of the seed and the wide network, in
 turns: the library as shipped against the library with ``SCRATCHNET_COMPILED=0`` (NumPy only), and
 with ``--all-pieces`` also this script's σ′, softmax–cross-entropy and Adam kernels swapped in
 (`numba_kernels`, for that measurement only).
@@ -32,7 +33,7 @@ with ``--all-pieces`` also this script's σ′, softmax–cross-entropy and Adam
 numba's threading layer is ``workqueue`` here (unless ``NUMBA_THREADING_LAYER`` is set) for the
 ``prange`` kernel: with OpenMP's, whose threads spin after a launch, the seed network's epoch ran ten
 times slower on 2 cores, its threads fighting OpenBLAS's for them. The measured decision (the library's
-twins are serial: Adam, δ_L and σ′, each the NumPy reference's bits; no softmax twin, whose ``exp``
+twins are serial: Adam, δ_L, σ′, ``[1 x]`` and the average, each the NumPy reference's bits; no softmax twin, whose ``exp``
 would differ from NumPy's in the last bit) is in docs/performance.md; ``tests/test_compiled.py`` holds
 the twins to the NumPy references, to the bit.
 """

@@ -214,8 +214,8 @@ def render_markdown(results, images=None, command=None):
         "",
         "- **scratchnet**: `scratchnet.training.train` with `Recipe(batch_size, optimizer=\"adam\", "
         "schedule=\"constant\", shift=0, average=0)` (the peers' algorithm: no moving average of the weights); seconds per epoch from its history (shuffle, per-batch uint8 → "
-        "float32 conversion, forward, backward, Adam, loss and accuracy bookkeeping). Adam's update, δ_L and "
-        "σ′ run as their compiled numba twins (`scratchnet.fused`, the NumPy formulas' bits; loaded before "
+        "float32 conversion, forward, backward, Adam, loss and accuracy bookkeeping). Adam's update, δ_L, "
+        "σ′ and the uint8 → float32 `[1 x]` run as their compiled numba twins (`scratchnet.fused`, the NumPy formulas' bits; loaded before "
         "the first epoch's clock starts), the rest is NumPy.",
         "- **JAX**: the whole epoch one `jax.jit`-compiled function (a permutation, `lax.scan` of the step over "
         "the full batches, one step on the last partial batch); the step is `jax.grad` of the mean "
