@@ -227,6 +227,28 @@ def pieces(kernels, rng):
     out.append(("softmax + cross-entropy + δ_L", "128 × 10",
                 {"NumPy": lambda: softmax_ce_numpy(z, y, yhat, delta),
                  "numba": lambda: kernels["softmax_ce_delta"](z, y, yhat, delta)}))
+    out += library_pieces(rng)
+    return out
+
+
+def library_pieces(rng):
+    """The library's own twins of `scratchnet.network.scale_pixels` and
+    `scratchnet.training.average_weights` against their NumPy references (`pieces`' format)."""
+    from scratchnet import fused
+    from scratchnet.network import scale_pixels
+    from scratchnet.training import average_weights
+
+    X = rng.integers(0, 256, (128, 784), dtype=np.uint8)
+    one_x = np.empty((128, 785), F32)
+    twin = fused.compiled_kernel("scale_pixels")
+    out = [("[1 x] from uint8 pixels", "128 × 784", {"NumPy": lambda: scale_pixels(X, one_x),
+                                                    "numba": lambda: twin(X, one_x)})]
+    average = fused.compiled_kernel("average_weights")
+    for label, P in (("seed", SEED_PARAMS), ("wide", WIDE_PARAMS)):
+        A, W, scratch = (rng.standard_normal(P).astype(F32) for _ in range(3))
+        out.append(("weight average", f"{label}: {P:,} parameters",
+                    {"NumPy": lambda A=A, W=W, s=scratch: average_weights(A, W, 0.998, s),
+                     "numba": lambda A=A, W=W, s=scratch: average(A, W, 0.998, s)}))
     return out
 
 
