@@ -316,28 +316,24 @@ def library_epochs(rounds, n_seed, n_wide):
     import scratchnet as sn
     from scratchnet.training import Recipe, train
 
+    from scratchnet import fused
+
     X, y = sn.load_mnist("train")
-    out, saved = {}, os.environ.get("SCRATCHNET_COMPILED")
-    try:
-        for label, sizes, n in (("seed", sn.SEED_SIZES, n_seed), ("wide", (784, 1024, 1024, 10), n_wide)):
-            if n == 0:
-                continue
-            nets = {way: sn.Network(sizes, sn.SEED_ACTIVATIONS, seed=0) for way in ("NumPy", "compiled")}
-            recipe = Recipe(epochs=1, batch_size=128, lr=2e-3, schedule="constant", shift=0)
-            seconds = {"NumPy": [], "compiled": []}
-            for r in range(rounds + 1):                              # round 0 warms up (and compiles)
-                for way in (("NumPy", "compiled") if r % 2 else ("compiled", "NumPy")):
-                    os.environ["SCRATCHNET_COMPILED"] = "0" if way == "NumPy" else "1"
+    out = {}
+    for label, sizes, n in (("seed", sn.SEED_SIZES, n_seed), ("wide", (784, 1024, 1024, 10), n_wide)):
+        if n == 0:
+            continue
+        nets = {way: sn.Network(sizes, sn.SEED_ACTIVATIONS, seed=0) for way in ("NumPy", "compiled")}
+        recipe = Recipe(epochs=1, batch_size=128, lr=2e-3, schedule="constant", shift=0)
+        seconds = {"NumPy": [], "compiled": []}
+        for r in range(rounds + 1):                              # round 0 warms up (and compiles)
+            for way in (("NumPy", "compiled") if r % 2 else ("compiled", "NumPy")):
+                with fused.use_compiled(way == "compiled"):    # as SCRATCHNET_COMPILED=0 or unset
                     t = train(nets[way], X[:n], y[:n], recipe).history[0].seconds
-                    if r:
-                        seconds[way].append(t)
-            same = bool(np.array_equal(nets["NumPy"].params, nets["compiled"].params))
-            out[label] = (sn.architecture_text(sizes, sn.SEED_ACTIVATIONS), n, seconds, same)
-    finally:
-        if saved is None:
-            os.environ.pop("SCRATCHNET_COMPILED", None)
-        else:
-            os.environ["SCRATCHNET_COMPILED"] = saved
+                if r:
+                    seconds[way].append(t)
+        same = bool(np.array_equal(nets["NumPy"].params, nets["compiled"].params))
+        out[label] = (sn.architecture_text(sizes, sn.SEED_ACTIVATIONS), n, seconds, same)
     return out
 
 
@@ -388,8 +384,10 @@ def main(argv=None):
         if a.all_pieces:
             print(f"every numba kernel of this script swapped in (σ′, softmax-CE + δ_L, serial Adam), "
                   f"against SCRATCHNET_COMPILED=0, median (min) of {a.epoch_rounds}")
-            os.environ["SCRATCHNET_COMPILED"] = "0"
-            for label, (arch, n, seconds) in epochs(kernels, a.epoch_rounds, a.n_seed, a.n_wide).items():
+            from scratchnet import fused
+            with fused.use_compiled(False):
+                measured = epochs(kernels, a.epoch_rounds, a.n_seed, a.n_wide)
+            for label, (arch, n, seconds) in measured.items():
                 np_s, nb_s = (statistics.median(seconds[w]) for w in ("NumPy", "numba"))
                 print(f"  {label} {arch}, {n:,} images: NumPy {np_s:.3f} ({min(seconds['NumPy']):.3f}) s, "
                       f"numba {nb_s:.3f} ({min(seconds['numba']):.3f}) s: {np_s / nb_s - 1:+.1%} faster with numba")

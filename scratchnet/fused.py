@@ -17,7 +17,8 @@ Adam's update also has a *compiled twin*: ``blocked(kernel, arrays, ..., compile
 instead of NumPy's ten, vectorised by LLVM), for float32 arrays of every size when numba is there. It
 gives the NumPy kernel's float32 numbers to the bit (the same operations in the same order, no
 fast-math; ``tests/test_compiled.py``), so the NumPy kernel stays the readable reference and the test
-oracle. ``SCRATCHNET_COMPILED=0`` turns the compiled twins off (and numba is then never imported).
+oracle. ``SCRATCHNET_COMPILED=0`` in the environment of a process turns the compiled twins off (and
+numba is then never imported); `use_compiled` switches them within a running one.
 
 What was tried and measured against this (``benchmarks/elementwise.py``, ``benchmarks/fusion.py``,
 docs/performance.md): numexpr, which compiles an expression into one pass over blocks on all cores. On
@@ -35,6 +36,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -71,17 +73,35 @@ def _executor(n):
         return _pool
 
 
+_enabled = os.environ.get("SCRATCHNET_COMPILED", "1") != "0"
+
+
 def compiled_enabled():
-    """Whether compiled twins may run: ``SCRATCHNET_COMPILED`` unset or anything but ``0``."""
-    return os.environ.get("SCRATCHNET_COMPILED", "1") != "0"
+    """Whether compiled twins may run: ``SCRATCHNET_COMPILED`` unset or anything but ``0`` when this module
+    was imported, unless `use_compiled` changed it since. (Read once: looking it up in ``os.environ``
+    took 2 µs, on every call of `fast`, several times per training step.)"""
+    return _enabled
+
+
+@contextmanager
+def use_compiled(on):
+    """Within the block, compiled twins run (``on`` true) or not, for the whole process, whatever
+    ``SCRATCHNET_COMPILED`` said; for tests and benchmarks that compare both ways in one process. Not
+    for use while other threads train: they would switch mid-run (the results are the same bits either way)."""
+    global _enabled
+    saved, _enabled = _enabled, bool(on)
+    try:
+        yield
+    finally:
+        _enabled = saved
 
 
 _compiled, _compiled_lock = {}, threading.Lock()
 
 
-TWINS = {"adam": (np.float32,), "softmax_cross_entropy_delta": (np.float32,),
-         "sigmoid_derivative": (np.float32,), "scale_pixels": (np.uint8, np.float32),
-         "average_weights": (np.float32, np.float32)}
+_F32, _U8 = np.dtype(np.float32), np.dtype(np.uint8)
+TWINS = {"adam": (_F32,), "softmax_cross_entropy_delta": (_F32,), "sigmoid_derivative": (_F32,),
+         "scale_pixels": (_U8, _F32), "average_weights": (_F32, _F32)}
 """The NumPy references that have a compiled twin, by name, with the dtypes of the arrays `fast` is
 given for them: `scratchnet.optimizers.adam_update`, `scratchnet.losses.softmax_cross_entropy_delta`,
 `scratchnet.activations.sigmoid_derivative`, `scratchnet.network.scale_pixels` (uint8 pixels into a float32
@@ -103,6 +123,8 @@ def compiled_kernel(name):
     it runs 4× faster, `benchmarks/fusion.py`). A twin holds no lock and no state, so any number of
     threads may run it at once on their own arrays.
     """
+    if name in _compiled:                           # loaded already (or None): no lock needed to read
+        return _compiled[name]
     if name not in TWINS:
         raise KeyError(f"no compiled twin named {name!r}")
     with _compiled_lock:
@@ -115,13 +137,15 @@ def fast(reference, *arrays):
     """The function to call for the NumPy ``reference`` on ``arrays``: its compiled twin when it has one
     (`TWINS`), ``arrays`` have the twin's dtypes (in order), twins are on (`compiled_enabled`) and numba is
     there; else ``reference`` itself. Both take the same arguments and give the same results, to the bit."""
-    dtypes = TWINS.get(reference.__name__)
-    if (dtypes is not None and len(arrays) == len(dtypes) and all(a.dtype == d for a, d in zip(arrays, dtypes))
-            and compiled_enabled()):
-        twin = compiled_kernel(reference.__name__)
-        if twin is not None:
-            return twin
-    return reference
+    name = reference.__name__                       # called on every step: a few µs matter here
+    dtypes = TWINS.get(name)
+    if dtypes is None or len(arrays) != len(dtypes):
+        return reference
+    for a, d in zip(arrays, dtypes):
+        if a.dtype != d:
+            return reference
+    twin = compiled_kernel(name) if compiled_enabled() else None
+    return reference if twin is None else twin
 
 
 def warm_up():

@@ -99,11 +99,10 @@ def test_adam_on_float32_networks_takes_the_compiled_path(P, threads, monkeypatc
 def test_float64_or_switched_off_keep_the_numpy_path(case, P, monkeypatch):
     monkeypatch.setattr(fused, "compiled_kernel", lambda name: pytest.fail("the compiled twin ran"))
     dtype = np.float64 if case == "float64" else np.float32
-    if case == "switched off":
-        monkeypatch.setenv("SCRATCHNET_COMPILED", "0")
     W, g = _adam_state(P, dtype=dtype)[:2]
     W_ref = W.copy()
-    Adam(W).step(W, g, 1e-3)
+    with fused.use_compiled(case != "switched off"):
+        Adam(W).step(W, g, 1e-3)
     np.testing.assert_array_equal(W, _reference_steps(W_ref, g, 1)[0])
 
 
@@ -207,8 +206,7 @@ def test_the_network_takes_the_twins_for_float32_and_numpy_for_float64(monkeypat
     assert calls == []
     for l in (1, 2, 3):                                          # the same pass, to float32 rounding
         np.testing.assert_allclose(t32.dW[l], t64.dW[l], rtol=1e-3, atol=1e-6)
-    with monkeypatch.context() as m:                             # and the twins' pass is NumPy's, bit for bit
-        m.setenv("SCRATCHNET_COMPILED", "0")
+    with fused.use_compiled(False):                              # and the twins' pass is NumPy's, bit for bit
         t_numpy = sn.seed_network().trace(X, y)
     np.testing.assert_array_equal(t32.gradient, t_numpy.gradient)
     assert t32.loss == t_numpy.loss
@@ -290,3 +288,15 @@ def test_an_average_twin_that_rounds_once_is_caught():
     average_weights(ref, W, 0.998, np.empty_like(W))
     with pytest.raises(AssertionError):
         np.testing.assert_array_equal(planted, ref)
+
+
+def test_use_compiled_switches_for_the_block_only():
+    before = fused.compiled_enabled()
+    with pytest.raises(RuntimeError):
+        with fused.use_compiled(False):
+            assert not fused.compiled_enabled()
+            assert fused.fast(sigmoid_derivative, np.zeros((2, 2), np.float32)) is sigmoid_derivative
+            raise RuntimeError("a failing test inside the block")
+    assert fused.compiled_enabled() == before                   # restored, even after an exception
+    with fused.use_compiled(True):
+        assert fused.fast(sigmoid_derivative, np.zeros((2, 2), np.float32)) is not sigmoid_derivative
