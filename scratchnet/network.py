@@ -51,6 +51,7 @@ def scale_pixels(X, out):
     ``out (B, n + 1)``, the whole array scaled in one contiguous pass (scaling a strided view costs a pass
     per row), then column 0 set to 1; returns ``out``. Each pixel is rounded once, ``X · (1/255)`` in
     ``out``'s dtype."""
+    out[:, 0] = 0                                   # not whatever a fresh array held (NaN would warn)
     out[:, 1:] = X
     np.multiply(out, out.dtype.type(1 / 255), out=out)
     out[:, 0] = 1
