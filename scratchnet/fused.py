@@ -25,11 +25,9 @@ docs/performance.md): numexpr, which compiles an expression into one pass over b
 this project's machines its interpreter is slower than NumPy's vectorised loops for every piece of the
 step, so it is not used. A numba loop parallelised with ``prange`` over both cores was slower than the
 serial vectorised one at both networks' sizes (Adam's pass is limited by memory, not by arithmetic).
-Nor does the serial twin gain from running in two parts on two threads inside a training step: alone,
-the wide network's Adam then takes 0.7–1.0 ms instead of 1.4–1.5, but whole epochs at two BLAS threads
-were 7 % slower (1.78 against 1.67 s for 100 steps, medians of 8 rounds in turns); the likely cause,
-not measured apart, is the second part competing with OpenBLAS's own threads, which spin for a while
-after each product.
+Nor did the serial twin gain from running in two parts on two threads inside a training step: faster
+alone on the wide network, it made whole epochs at two BLAS threads slower, timed in turns (probably
+the second part competing with OpenBLAS's threads, which spin for a while after each product).
 """
 
 import os
