@@ -150,6 +150,8 @@ def _data(setup, data_dir, on_message, data=None):
 def _check_memory(setup, recipe, data=None):
     n = setup.n_train or (len(data.train) if data is not None else N_TRAIN)
     copies = {"adam": 3, "momentum": 2, "sgd": 1}.get(recipe.optimizer, 3)
+    if recipe.average:                               # W̄, its scratch array, the raw weights between epochs
+        copies += 3
     what = f"training {architecture_text(setup.sizes, setup.activations)} with batches of {recipe.batch_size}"
     if any(s > 2 ** 40 for s in setup.sizes) or recipe.batch_size > 2 ** 40:
         raise ScratchnetError(f"{what} is far too large for any machine's memory; "

@@ -215,3 +215,19 @@ def test_the_labs_recipe_reader_keeps_the_default_and_takes_average():
     for bad in (1, -0.1, "0.9", True):
         with pytest.raises(ScratchnetError, match="average"):
             read_recipe({"average": bad})
+
+
+def test_the_memory_check_counts_the_average_s_copies(monkeypatch):
+    # the average holds W̄, its scratch array and the raw weights between epochs: three more copies of
+    # the parameters, so a machine with room for the run without them refuses the run with them
+    from scratchnet import memory
+    from scratchnet.experiment import Run, Setup
+    from scratchnet.network import layer_shapes
+
+    setup = Setup()
+    params = sum(a * b for a, b in layer_shapes(setup.sizes))
+    without = memory.training_bytes(setup.sizes, 128, 60000, 10000, "float32", 3)
+    monkeypatch.setattr(memory, "available_bytes", lambda: without + params * 4)   # one copy to spare
+    Run.new(setup, Recipe(average=0), out=None)                                     # fits
+    with pytest.raises(ScratchnetError, match="would need about"):
+        Run.new(setup, Recipe(), out=None)                                          # 3 copies more: refused
