@@ -251,7 +251,11 @@ def _scale_pixels(jit):
                 out[i, j + 1] = np.float32(X[i, j]) * r
 
     def scale_pixels(X, out):
-        """`scratchnet.network.scale_pixels` in one pass: ``out = [1 x]``, ``x = X / 255``."""
+        """`scratchnet.network.scale_pixels` in one pass: ``out = [1 x]``, ``x = X / 255``. The shapes are
+        checked here, as NumPy's broadcasting would: the compiled loop does not check its indices."""
+        if X.ndim != 2 or out.shape != (X.shape[0], X.shape[1] + 1):
+            raise ValueError(f"[1 x] for pixels of shape {X.shape} must have shape "
+                             f"({X.shape[0] if X.ndim else '?'}, n + 1), got {out.shape}")
         rows(X, out)
         return out
 

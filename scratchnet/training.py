@@ -37,9 +37,9 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 
 from . import fused
-from .fused import fast
 from .augment import gather_shifted
 from .errors import ScratchnetError
+from .fused import fast
 from .optimizers import OPTIMIZERS
 from .schedules import SCHEDULES
 

@@ -249,6 +249,16 @@ def test_compiled_scale_pixels_equals_numpy_to_the_bit(B, n):
                                   scale_pixels(strided, ref))
 
 
+@pytest.mark.parametrize("shape", [(128, 784), (127, 785), (128, 786)])
+def test_the_pixel_twin_refuses_a_wrong_output_shape_as_numpy_does(shape):
+    # its loop does not check indices: a wrong [1 x] would be written out of bounds, not refused
+    X, out = _pixels(128, 784), np.zeros(shape, np.float32)
+    with pytest.raises(ValueError):
+        scale_pixels(X, out)
+    with pytest.raises(ValueError, match="must have shape"):
+        fused.compiled_kernel("scale_pixels")(X, out)
+
+
 def test_a_pixel_twin_that_divides_by_256_is_caught():
     X = _pixels(128, 784)
     planted = np.ones((128, 785), np.float32)
