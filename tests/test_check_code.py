@@ -121,6 +121,12 @@ def test_the_seed_learners_bias_row_is_named_at_their_line():
     assert crash.operation == "matmul" and crash.shapes == ((10,), (11,))
 
 
+def test_the_seed_learners_crash_in_html_has_no_empty_layer_table():
+    html = sn.check_code(os.path.join(HERE, "seed_learner.py"))._repr_html_()
+    assert "your code stopped at <code>seed_learner.py:37</code>" in html and "bias_row" in html
+    assert "<table" not in html                                   # no layer was judged: no empty table
+
+
 def test_the_seed_learners_matrix_product_is_named():
     result = sn.check_code(os.path.join(HERE, "seed_learner.py:backprop_sliced"))
     assert result.verdict == "shape_error"

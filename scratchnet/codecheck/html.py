@@ -20,7 +20,7 @@ def result_html(result):
             why = {"inherited": f"wrong only because of layer {r.because_of}", "unexplained": "wrong (no known mistake)",
                    "wrong_below": "wrong"}.get(r.status, r.status)
             rows.append((f"W{r.layer}", f"{r.max_abs_error:.2g}", why, r.where or ""))
-    body = table(("layer", "max error", "", "worst entry"), rows, highlight=shaded)
+    body = table(("layer", "max error", "", "worst entry"), rows, highlight=shaded) if rows else ""   # a crash: no layers
     notes = bullets(result.summary())
     mistakes = []
     for d in result.mistakes:
