@@ -47,6 +47,8 @@ class Trial:
     """Fraction of each epoch's images that are shifted; the others are seen as they are."""
     ema: float = 0.0
     """Decay ``d`` of the moving average of the weights that is evaluated (0: the weights themselves)."""
+    warm: int = 10
+    """The average's warm-up: ``d_k = min(ema, (1 + k) / (warm + k))`` (the trainer's is 10)."""
 
 
 def train_trial(net, X, y, trial, on_epoch):
@@ -57,7 +59,7 @@ def train_trial(net, X, y, trial, on_epoch):
 
     Weight average, after optimiser step ``k = 1, 2, …``::
 
-        d_k    = min(d, (1 + k) / (10 + k))          (a short memory while the weights move fast)
+        d_k    = min(d, (1 + k) / (w + k))           (a short memory while the weights move fast; w = 10)
         W̄_k    = d_k W̄_{k-1} + (1 - d_k) W_k,   W̄_0 = W_0
 
     ``on_epoch(W̄)`` is called after every epoch with the averaged weights (the weights themselves when
@@ -85,7 +87,7 @@ def train_trial(net, X, y, trial, on_epoch):
             workspaces[n] = t
             optimizer.step(net.params, t.gradient, schedule(recipe.lr, step, total_steps))
             step += 1
-            d = min(trial.ema, (1 + step) / (10 + step))
+            d = min(trial.ema, (1 + step) / (trial.warm + step))
             average *= d
             average += (1 - d) * net.params
         on_epoch(average if trial.ema else net.params)
@@ -103,6 +105,8 @@ RECIPES = {
     "15 epochs": Recipe(epochs=15),
     "lr 5e-3": Recipe(lr=5e-3),
     "lr 4e-3": Recipe(lr=4e-3),
+    "average warm-up 3": Trial(Recipe(average=0), ema=0.998, warm=3),
+    "average warm-up 30": Trial(Recipe(average=0), ema=0.998, warm=30),
     "average 0.995": Recipe(average=0.995),
     "average 0.999": Recipe(average=0.999),
     "average 0.9995": Recipe(average=0.9995),
@@ -129,7 +133,8 @@ def run(recipe, seed, X, y, X_test, y_test):
     net = sn.seed_network(seed=seed)
     seconds, reached = [0.0], []
     if isinstance(recipe, Trial):
-        trial = Trial(Recipe(**{**recipe.recipe.to_dict(), "seed": seed}), recipe.shift_fraction, recipe.ema)
+        trial = Trial(Recipe(**{**recipe.recipe.to_dict(), "seed": seed}), recipe.shift_fraction, recipe.ema,
+                      recipe.warm)
         judge, clock, epoch = sn.seed_network(seed=seed), [time.perf_counter()], [0]
 
         def on_weights(weights):
