@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -283,58 +283,65 @@ def compile_seconds():
             "library_compile": runs[0][2], "library_load_cached": runs[1][2]}
 
 
-def epochs(kernels, rounds, n_seed, n_wide, adam="adam"):
-    """Seconds per epoch, NumPy's kernels against numba's, in turns: ``{network: {way: [seconds]}}``."""
+def _in_turns(ways, rounds, n_seed, n_wide):
+    """One-epoch runs of `scratchnet.training.train` in turns, each inside its way's context (round 0
+    warms up and compiles): ``{network: (architecture, images, {way: [seconds]}, {way: network})}``.
+    ``ways``: ``{name: callable returning a context manager}``."""
     import scratchnet as sn
     from scratchnet.training import Recipe, train
 
     X, y = sn.load_mnist("train")
     out = {}
+    names = list(ways)
     for label, sizes, n in (("seed", sn.SEED_SIZES, n_seed), ("wide", (784, 1024, 1024, 10), n_wide)):
         if n == 0:
             continue
-        nets = {way: sn.Network(sizes, sn.SEED_ACTIVATIONS, seed=0) for way in ("NumPy", "numba")}
+        nets = {way: sn.Network(sizes, sn.SEED_ACTIVATIONS, seed=0) for way in names}
         recipe = Recipe(epochs=1, batch_size=128, lr=2e-3, schedule="constant", shift=0)
-        seconds = {"NumPy": [], "numba": []}
-        for r in range(rounds + 1):                                 # round 0 warms up
-            for way in (("NumPy", "numba") if r % 2 else ("numba", "NumPy")):
-                if way == "numba":
-                    with substituted(kernels, adam):
-                        t = train(nets[way], X[:n], y[:n], recipe).history[0].seconds
-                else:
+        seconds = {way: [] for way in names}
+        for r in range(rounds + 1):
+            for way in (names if r % 2 else names[::-1]):
+                with ways[way]():
                     t = train(nets[way], X[:n], y[:n], recipe).history[0].seconds
                 if r:
                     seconds[way].append(t)
-        out[label] = (sn.architecture_text(sizes, sn.SEED_ACTIVATIONS), n, seconds)
+        out[label] = (sn.architecture_text(sizes, sn.SEED_ACTIVATIONS), n, seconds, nets)
     return out
+
+
+def epochs(kernels, rounds, n_seed, n_wide, adam="adam"):
+    """Seconds per epoch, NumPy's kernels against numba's, in turns: ``{network: (architecture, images,
+    {way: [seconds]})}``."""
+    ways = {"NumPy": nullcontext, "numba": lambda: substituted(kernels, adam)}
+    return {label: (arch, n, seconds) for label, (arch, n, seconds, _) in
+            _in_turns(ways, rounds, n_seed, n_wide).items()}
 
 
 def library_epochs(rounds, n_seed, n_wide):
     """Seconds per epoch of the library as shipped (``"compiled"``) against ``SCRATCHNET_COMPILED=0``
     (``"NumPy"``), in turns: ``{network: (architecture, images, {way: [seconds]}, same_bits)}``, where
     ``same_bits`` says whether both ways ended with the same weights."""
-    import scratchnet as sn
-    from scratchnet.training import Recipe, train
-
     from scratchnet import fused
 
-    X, y = sn.load_mnist("train")
-    out = {}
-    for label, sizes, n in (("seed", sn.SEED_SIZES, n_seed), ("wide", (784, 1024, 1024, 10), n_wide)):
-        if n == 0:
-            continue
-        nets = {way: sn.Network(sizes, sn.SEED_ACTIVATIONS, seed=0) for way in ("NumPy", "compiled")}
-        recipe = Recipe(epochs=1, batch_size=128, lr=2e-3, schedule="constant", shift=0)
-        seconds = {"NumPy": [], "compiled": []}
-        for r in range(rounds + 1):                              # round 0 warms up (and compiles)
-            for way in (("NumPy", "compiled") if r % 2 else ("compiled", "NumPy")):
-                with fused.use_compiled(way == "compiled"):    # as SCRATCHNET_COMPILED=0 or unset
-                    t = train(nets[way], X[:n], y[:n], recipe).history[0].seconds
-                if r:
-                    seconds[way].append(t)
-        same = bool(np.array_equal(nets["NumPy"].params, nets["compiled"].params))
-        out[label] = (sn.architecture_text(sizes, sn.SEED_ACTIVATIONS), n, seconds, same)
-    return out
+    ways = {"NumPy": lambda: fused.use_compiled(False), "compiled": lambda: fused.use_compiled(True)}
+    return {label: (arch, n, seconds, bool(np.array_equal(nets["NumPy"].params, nets["compiled"].params)))
+            for label, (arch, n, seconds, nets) in _in_turns(ways, rounds, n_seed, n_wide).items()}
+
+
+def dispatch_microseconds():
+    """µs per call of `scratchnet.fused.fast` (which picks a twin, several times per training step) and
+    of one ``os.environ`` lookup (what `fast` paid on every call while it read ``SCRATCHNET_COMPILED``
+    there), best of 5 rounds."""
+    import timeit
+
+    from scratchnet import fused
+    from scratchnet.activations import sigmoid_derivative
+
+    fused.warm_up()
+    H = np.zeros((2, 2), F32)
+    calls = {"fast": lambda: fused.fast(sigmoid_derivative, H),
+             "os.environ.get": lambda: os.environ.get("SCRATCHNET_COMPILED", "1")}
+    return {name: min(timeit.repeat(call, number=20000, repeat=5)) / 20000 * 1e6 for name, call in calls.items()}
 
 
 def main(argv=None):
@@ -364,6 +371,9 @@ def main(argv=None):
           f"the library's twins (fused.warm_up, numba already imported): compiling {c['library_compile']:.2f} s, "
           f"loading them cached {c['library_load_cached']:.3f} s")
     warm(kernels)
+    d = dispatch_microseconds()
+    print(f"fused.fast picks a twin in {d['fast']:.2f} µs per call; one os.environ lookup takes "
+          f"{d['os.environ.get']:.2f} µs")
     with timing.limit_threads(threads):
         rng = np.random.default_rng(0)
         print(f"µs per call, median (min) of {a.rounds} rounds")

@@ -76,8 +76,8 @@ _enabled = os.environ.get("SCRATCHNET_COMPILED", "1") != "0"
 
 def compiled_enabled():
     """Whether compiled twins may run: ``SCRATCHNET_COMPILED`` unset or anything but ``0`` when this module
-    was imported, unless `use_compiled` changed it since. (Read once: looking it up in ``os.environ``
-    took 2 µs, on every call of `fast`, several times per training step.)"""
+    was imported, unless `use_compiled` changed it since. (Read once: an ``os.environ`` lookup costs
+    more than `fast` itself, which runs several times per training step; `benchmarks/fusion.py` times both.)"""
     return _enabled
 
 

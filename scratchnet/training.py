@@ -266,6 +266,7 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
     y_epoch = np.empty(N, np.intp)
     if s.average is not None:
         scratch = np.empty_like(net.params)          # the average's workspace, (1 − d) W
+        average_step = fast(average_weights, s.average, net.params)    # its compiled twin, for float32
 
     while not s.finished(recipe):
         epoch = s.epoch + 1
@@ -290,7 +291,7 @@ def train(net, X, y, recipe, X_val=None, y_val=None, on_batch=None, on_epoch=Non
             s.step += 1
             if s.average is not None:                # W̄ ← d W̄ + (1 − d) W, with the warm-up of d
                 d = min(recipe.average, (1 + s.step) / (10 + s.step))
-                fast(average_weights, s.average, net.params)(s.average, net.params, d, scratch)
+                average_step(s.average, net.params, d, scratch)
             if on_batch is not None:
                 on_batch(epoch, b + 1, steps_per_epoch, loss=loss_sum / (i + n), accuracy=correct / (i + n))
         row = Epoch(epoch, loss_sum / N, correct / N, lr_start, time.perf_counter() - start)
